@@ -1,0 +1,35 @@
+"""The provider layer: one async streaming contract over OpenAI, Anthropic,
+Google Gemini, Ollama and the offline demo model.
+
+It knows nothing of Jupyter. ``chat_stream(request)`` is the whole interface::
+
+    from llmring_jupyter.providers import Message, Request, chat_stream
+
+    request = Request("demo", (Message("user", "Hello"),))
+    async for chunk in chat_stream(request):
+        print(chunk.delta, end="")
+"""
+
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    LLMError,
+    MissingKeyError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+    StreamTimeoutError,
+    UnknownModelError,
+    UsageError,
+)
+from .routing import DEFAULT_IDLE_TIMEOUT, chat_stream, resolve
+from .types import Message, ModelRef, Request, StreamChunk, ToolCall, Usage
+
+__all__ = [
+    "AuthenticationError", "ConfigurationError", "LLMError", "MissingKeyError",
+    "ModelNotFoundError", "ProviderError", "ProviderUnavailableError", "RateLimitError",
+    "StreamTimeoutError", "UnknownModelError", "UsageError",
+    "DEFAULT_IDLE_TIMEOUT", "chat_stream", "resolve",
+    "Message", "ModelRef", "Request", "StreamChunk", "ToolCall", "Usage",
+]

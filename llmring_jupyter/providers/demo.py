@@ -1,0 +1,119 @@
+"""The offline ``demo`` model: a real adapter that needs no key and no network.
+
+It streams a deterministic, readable markdown answer derived from the prompt
+at a realistic pace, honours ``max_tokens`` (then ``finish_reason`` is
+``length``) and counts usage. The quickstart, Binder and most tests run on it.
+
+Models:
+
+- ``demo`` (or ``demo:chat``): an answer about the prompt, with a list and a
+  code block, that mentions how many earlier turns it was sent.
+- ``demo:echo``: streams the last user message back verbatim, so what reached
+  the provider can be seen exactly.
+
+Request options understood: ``delay`` (seconds between tokens; default from
+``LLMRING_DEMO_DELAY``, else 0.02) and ``tokens`` (stream exactly this many
+tokens, repeating the answer; for benchmarks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import textwrap
+from collections.abc import AsyncIterator
+
+from .errors import UnknownModelError
+from .types import Message, Request, StreamChunk, Usage
+
+_TOKEN = re.compile(r"\s*\S+|\s+$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{3,}")
+DEFAULT_DELAY = 0.02
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into word tokens (each with its leading whitespace); they join back exactly."""
+    return _TOKEN.findall(text)
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-neutral estimate: about four characters a token."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+class DemoProvider:
+    name = "demo"
+    models = ("chat", "echo")
+
+    async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
+        model = model or "chat"
+        if model not in self.models:
+            raise UnknownModelError(
+                f"The demo provider has no model {model!r}: use demo, demo:chat or demo:echo."
+            )
+        answer = _echo(request.messages) if model == "echo" else _answer(request.messages)
+        tokens = tokenize(answer)
+        wanted = request.options.get("tokens")
+        if wanted is not None:
+            tokens = [tokens[i % len(tokens)] for i in range(int(wanted))]
+        limit = request.max_tokens
+        finish = "stop"
+        if limit is not None and len(tokens) > limit:
+            tokens, finish = tokens[:limit], "length"
+        delay = float(request.options.get("delay", os.environ.get("LLMRING_DEMO_DELAY", DEFAULT_DELAY)))
+        for token in tokens:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                await asyncio.sleep(0)  # stay cancellable and let the loop breathe
+            yield StreamChunk(delta=token)
+        prompt = sum(estimate_tokens(m.content) + 4 for m in request.messages)
+        yield StreamChunk(
+            model=model, finish_reason=finish, usage=Usage.of(prompt, len(tokens))
+        )
+
+
+def _last_user(messages: tuple[Message, ...]) -> str:
+    return next((m.content for m in reversed(messages) if m.role == "user"), "")
+
+
+def _echo(messages: tuple[Message, ...]) -> str:
+    return _last_user(messages)
+
+
+def _answer(messages: tuple[Message, ...]) -> str:
+    prompt = _last_user(messages).strip()
+    first = prompt.splitlines()[0] if prompt else ""
+    quoted = first if len(first) <= 80 else first[:77] + "..."
+    earlier = sum(1 for m in messages[:-1] if m.role in ("user", "assistant"))
+    system = next((m.content for m in messages if m.role == "system"), None)
+    words = sorted(set(_WORD.findall(prompt)), key=lambda w: (-len(w), w.lower()))[:4]
+    memory = (
+        f"This conversation had {earlier} earlier message{'s' if earlier != 1 else ''} before this one."
+        if earlier else "This is the first message of our conversation."
+    )
+    bullets = "\n".join(f"- **{w}** ({len(w)} letters)" for w in words) or "- (no words to list)"
+    persona = f"\n\nI was told to behave as: _{system.strip()[:80]}_" if system else ""
+    return textwrap.dedent("""\
+        ## Demo answer
+
+        You asked: “{quoted}”
+
+        I am the offline **demo** model of llmring_jupyter: I need no key and no network,
+        and I stream this answer word by word so you can watch it arrive. {memory}{persona}
+
+        Words that stood out in your prompt:
+
+        {bullets}
+
+        A little code, to show highlighting:
+
+        ```python
+        prompt = {prompt!r}
+        print(len(prompt.split()), "words")
+        ```
+
+        Switch to a real model with `%%llm openai:gpt-4o-mini` or an alias from `llmring.lock`.
+        """).format(quoted=quoted, memory=memory, persona=persona, bullets=bullets,
+                    prompt=first[:60])

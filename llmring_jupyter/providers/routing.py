@@ -1,0 +1,102 @@
+"""``chat_stream``: resolve a name, try its models in order, bound silences.
+
+Fallback to the next model happens only before the first chunk (once text has
+been shown, switching models would splice two answers) and never after an
+authentication error (the next model would fail the same way, or worse,
+silently bill another account).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+from . import lockfile, registry
+from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownModelError
+from .types import ModelRef, Request, StreamChunk
+
+DEFAULT_IDLE_TIMEOUT = 60.0
+
+
+def resolve(name: str, *, lockfile_path: str | os.PathLike[str] | None = None,
+            profile: str | None = None) -> tuple[ModelRef, ...]:
+    """The ordered ``provider:model`` candidates a name stands for."""
+    name = name.strip()
+    if ":" in name or registry.canonical(name.lower()) in registry.providers():
+        return (ModelRef.parse(name),)
+    path = lockfile.find(explicit=lockfile_path)
+    aliases = lockfile.load(path).aliases(profile) if path else {}
+    if name not in aliases:
+        where = f"in {path}" if path else "(no llmring.lock found here or in a parent folder)"
+        known = ", ".join(sorted(aliases)) or "none"
+        raise UnknownModelError(
+            f"Unknown model alias {name!r} {where}; aliases: {known}. "
+            "Use provider:model (e.g. openai:gpt-4o-mini) or add the alias to llmring.lock."
+        )
+    return tuple(ModelRef.parse(m) for m in aliases[name])
+
+
+async def chat_stream(request: Request, *, lockfile_path: str | os.PathLike[str] | None = None,
+                      profile: str | None = None,
+                      idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT) -> AsyncIterator[StreamChunk]:
+    """Stream the answer to ``request`` as :class:`StreamChunk` objects.
+
+    Text chunks carry ``delta``; exactly one final chunk carries
+    ``finish_reason``, ``usage`` and the ``model`` served, as ``provider:model``.
+    Errors are raised as :class:`~.errors.LLMError` subclasses.
+    """
+    candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
+    for index, ref in enumerate(candidates):
+        last = index == len(candidates) - 1
+        started = False
+        try:
+            async for chunk in _bounded(_served(ref, request), idle_timeout, ref):
+                started = True
+                yield chunk
+            return
+        except AuthenticationError:
+            raise
+        except LLMError:
+            if started or last:
+                raise
+
+
+async def _served(ref: ModelRef, request: Request) -> AsyncIterator[StreamChunk]:
+    """The adapter's stream, with the final chunk's model named ``provider:model``."""
+    adapter = registry.get(ref.provider)
+    stream = adapter.stream(ref.model, request)
+    try:
+        async for chunk in stream:
+            if chunk.finish_reason is not None:
+                served = chunk.model or ref.model
+                chunk = StreamChunk(chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason,
+                                    chunk.usage, chunk.tool_calls)
+            yield chunk
+    finally:
+        await stream.aclose()  # close the HTTP stream now, not at garbage collection
+
+
+async def _bounded(stream: AsyncIterator[StreamChunk], idle_timeout: float | None,
+                   ref: ModelRef) -> AsyncIterator[StreamChunk]:
+    """Fail with a clear error when the stream goes silent for too long."""
+    iterator = aiter(stream)
+    try:
+        while True:
+            try:
+                # asyncio.timeout, not wait_for: the generator must keep running in the
+                # consumer's task (the SDKs' anyio cancel scopes require it).
+                async with asyncio.timeout(idle_timeout):
+                    chunk = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise StreamTimeoutError(
+                    f"{ref} sent nothing for {idle_timeout:g} s; the stream was closed. "
+                    "Try again, or raise the idle timeout (%config LLMMagics.idle_timeout)."
+                , provider=ref.provider) from None
+            yield chunk
+    finally:
+        await iterator.aclose()
+
+

@@ -1,0 +1,136 @@
+"""The plain data that flows through the provider layer.
+
+The names follow llmring (`Message`, `StreamChunk` with `delta`, `model`,
+`finish_reason`, `usage`, `tool_calls`) so its users recognise them, but these
+are small frozen dataclasses: nothing here imports an SDK or Jupyter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+#: Finish reasons a provider stream ends with, normalised across providers.
+#: ``incomplete`` means the body ended without the provider's end marker
+#: (the SDKs end silently in that case; we say so).
+PROVIDER_FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "incomplete")
+
+#: Finish reasons the consumer adds: the user stopped the stream, or it failed.
+FinishReason = Literal[
+    "stop", "length", "tool_calls", "content_filter", "incomplete", "cancelled", "error"
+]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One complete tool call, assembled from its streamed pieces."""
+
+    id: str
+    name: str
+    arguments: str  # JSON text, exactly as the model produced it
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_dict() for c in self.tool_calls]
+        if self.tool_call_id:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        calls = tuple(ToolCall(**c) for c in data.get("tool_calls") or ())
+        return cls(data["role"], data.get("content") or "", calls, data.get("tool_call_id"))
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int | None = None  # prompt tokens read from the provider's cache
+    cache_creation_tokens: int | None = None  # prompt tokens written to it (Anthropic)
+
+    @classmethod
+    def of(cls, prompt: int | None, completion: int | None, **cache: int | None) -> Usage:
+        """Build a usage whose total is the sum, as every provider means it."""
+        p, c = prompt or 0, completion or 0
+        return cls(p, c, p + c, **cache)
+
+    @classmethod
+    def coerce(cls, value: Usage | dict[str, Any] | None) -> Usage | None:
+        """Accept llmring-style usage dicts from user-supplied backends."""
+        if value is None or isinstance(value, Usage):
+            return value
+        p = int(value.get("prompt_tokens") or 0)
+        c = int(value.get("completion_tokens") or 0)
+        return cls(p, c, int(value.get("total_tokens") or p + c),
+                   value.get("cached_tokens"), value.get("cache_creation_tokens"))
+
+    def to_dict(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class StreamChunk:
+    """A piece of a streamed answer.
+
+    Text chunks carry only ``delta``. Exactly one final chunk carries
+    ``finish_reason``, ``usage`` and the ``model`` the provider served.
+    """
+
+    delta: str = ""
+    model: str | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to ask: the model name (alias or ``provider:model``) and messages."""
+
+    model: str
+    messages: tuple[Message, ...]
+    temperature: float | None = None
+    max_tokens: int | None = None
+    tools: tuple[dict[str, Any], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)  # passed through to the SDK call
+
+    def parameters(self) -> dict[str, Any]:
+        """The sampling parameters that were set, for provenance records."""
+        out: dict[str, Any] = {}
+        if self.temperature is not None:
+            out["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            out["max_tokens"] = self.max_tokens
+        return out | self.options
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A concrete ``provider:model`` that a name resolved to."""
+
+    provider: str
+    model: str
+
+    @classmethod
+    def parse(cls, name: str) -> ModelRef:
+        provider, _, model = name.partition(":")  # first colon: ollama:llama3.2:3b
+        return cls(provider.strip().lower(), model.strip())
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}" if self.model else self.provider

@@ -1,0 +1,174 @@
+"""A scriptable HTTP/1.1 server on 127.0.0.1 for driving the real SDKs.
+
+Each test queues :class:`Reply` scripts; the server answers requests with them
+in order, byte for byte, with pauses, abrupt cuts and stalls, and records what
+the client sent and whether it hung up before the reply ended. It speaks raw
+HTTP on asyncio streams (in its own thread), so nothing between the SDK and
+the wire is mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Cut:
+    """Close the socket right here, mid-body (a dropped connection)."""
+
+
+class Hang:
+    """Stop sending and keep the socket open until the client gives up."""
+
+
+CUT, HANG = Cut(), Hang()
+Part = bytes | str | float | Cut | Hang  # float: pause that many seconds
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    parts: list[Part] = field(default_factory=list)
+    content_type: str = "text/event-stream"
+
+    @classmethod
+    def json(cls, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+        return cls(status, headers or {}, [json.dumps(body)], "application/json")
+
+
+@dataclass
+class Seen:
+    """One request as the server received it, and how it ended."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    client_closed_early: bool = False
+    closed_at: float | None = None  # monotonic time the client hung up, if it did
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class WireServer:
+    def __init__(self) -> None:
+        self._replies: deque[Reply] = deque()
+        self.seen: list[Seen] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wire-server", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+
+    # -- test-facing API --------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def queue(self, *replies: Reply) -> None:
+        self._replies.extend(replies)
+
+    def last(self, timeout: float = 5.0) -> Seen:
+        """The last request, once the server has finished with it."""
+        deadline = time.monotonic() + timeout
+        while not self.seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen = self.seen[-1]
+        seen.finished.wait(max(0.0, deadline - time.monotonic()))
+        return seen
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    # -- server -----------------------------------------------------------
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", 0)
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await self._one_request(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:] if l)}
+        body = await reader.readexactly(int(headers.get("content-length", 0)))
+        seen = Seen(method, path, headers, body)
+        self.seen.append(seen)
+        reply = self._replies.popleft() if self._replies else Reply.json(
+            {"error": {"message": "wire server: no reply queued"}}, 599)
+        watcher = asyncio.ensure_future(reader.read(1))  # b"" when the client hangs up
+        try:
+            completed = await self._send(reply, writer, watcher)
+        finally:
+            if watcher.done() and watcher.result() == b"":
+                seen.client_closed_early = not completed
+                seen.closed_at = seen.closed_at or time.monotonic()
+            watcher.cancel()
+            seen.finished.set()
+        return False  # one request per connection: Connection: close
+
+    async def _send(self, reply: Reply, writer: asyncio.StreamWriter, watcher: asyncio.Future) -> bool:
+        """Send the reply; False if it was cut, stalled or the client left first."""
+        reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+                  500: "Internal Server Error"}.get(reply.status, "Status")
+        head = [f"HTTP/1.1 {reply.status} {reason}", f"Content-Type: {reply.content_type}",
+                "Transfer-Encoding: chunked", "Connection: close"]
+        head += [f"{k}: {v}" for k, v in reply.headers.items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+        await writer.drain()
+        for part in reply.parts:
+            if watcher.done():
+                return False
+            if isinstance(part, Cut):
+                writer.transport.abort()
+                return False
+            if isinstance(part, Hang):
+                await asyncio.wait({watcher}, timeout=120)
+                return False
+            if isinstance(part, float | int):
+                await asyncio.wait({watcher}, timeout=part)
+                continue
+            data = part.encode() if isinstance(part, str) else part
+            writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
+
+def sse(*events: Any, event_names: bool = False) -> list[str]:
+    """Server-sent events: each item is a JSON-able object, a (name, object) pair or raw text."""
+    out = []
+    for item in events:
+        if isinstance(item, tuple):
+            name, data = item
+            out.append(f"event: {name}\ndata: {json.dumps(data)}\n\n")
+        elif isinstance(item, str):
+            out.append(item)
+        else:
+            out.append(f"data: {json.dumps(item)}\n\n")
+    return out
