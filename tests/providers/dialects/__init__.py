@@ -1,0 +1,58 @@
+"""Each provider's real streaming wire format, as scripts for the wire server.
+
+A dialect knows how one provider's API answers on the wire (its SSE events or
+NDJSON lines, its error bodies) and how to read back what its SDK sent. The
+contract tests in ``tests/providers/test_contract.py`` run every scenario
+against every dialect, through the real SDK, so all adapters are held to one
+standard.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any, Protocol
+
+from wire_server import Reply, Seen
+
+
+class Dialect(Protocol):
+    provider: str  # "openai": the provider part of provider:model
+    model: str  # the model name a test requests
+    key_env: dict[str, str]  # environment that holds a (sentinel) key; {} when none is needed
+
+    def base_url_env(self, url: str) -> dict[str, str]:
+        """Environment that points the SDK at the wire server at ``url``."""
+
+    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
+               usage: tuple[int, int] = (11, 7)) -> Reply:
+        """A complete streamed answer. ``finish`` is our normalised name: stop, length or
+        content_filter; the dialect sends the provider's own word for it. ``served`` is the
+        model name the provider reports (defaults to ``self.model``)."""
+
+    def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
+        """A streamed tool call whose JSON arguments arrive in ``argument_parts`` pieces."""
+
+    def in_stream_error(self, parts: list[str], message: str) -> Reply:
+        """Some text, then the provider's in-stream error event carrying ``message``."""
+
+    def without_end_marker(self, parts: list[str]) -> Reply:
+        """Some text, then the body ends cleanly without the provider's end marker."""
+
+    def malformed(self, parts: list[str]) -> Reply:
+        """Some text, then a line that is not valid for the format."""
+
+    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+        """An error response before any streaming, in the provider's error body shape."""
+
+    def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
+        """The (role, text) pairs the SDK sent, system prompt first, in our role names."""
+
+    def sent_options(self, seen: Seen) -> dict[str, Any]:
+        """``temperature`` and ``max_tokens`` as sent, under our names (absent when not sent)."""
+
+
+NAMES = ("openai", "anthropic", "google", "ollama")
+
+
+def load(name: str) -> Dialect:
+    return import_module(f"providers.dialects.{name}").DIALECT
