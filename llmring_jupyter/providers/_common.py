@@ -1,0 +1,202 @@
+"""Helpers the HTTP adapters share, so every provider fails and reuses clients alike.
+
+- :class:`ClientCache`: one SDK client per (event loop, key, base URL), so connections
+  are reused while a key or URL set later in the session is still picked up.
+- :func:`http_error`: an HTTP error status → our typed error, one actionable line.
+- :func:`unreachable`: a transport failure → :class:`ProviderUnavailableError` naming the address.
+- :func:`is_transport_error`: httpx / httpx2 transport failures, whichever the SDK uses.
+- :func:`retry_after`, :func:`error_message`: read a provider's error response.
+- :class:`ToolCallAssembler`: tool calls streamed in pieces, keyed by index.
+- :func:`split_options`: user options → SDK keyword arguments, unknown ones as ``extra_body``.
+- :func:`track_response`, :func:`step`, :func:`close_responses`: close an SDK's HTTP
+  response as soon as its stream stops, when the SDK itself leaves that to the GC.
+
+Nothing here imports an SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import inspect
+import sys
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
+
+from .errors import (
+    AuthenticationError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+)
+from .types import ToolCall
+
+C = TypeVar("C")
+T = TypeVar("T")
+
+
+class ClientCache(Generic[C]):
+    """SDK clients by (key, base URL), per event loop.
+
+    Per loop because an async HTTP pool is bound to the loop it was made on (tests and
+    scripts run several loops; a kernel runs one, so there this is a plain cache).
+    """
+
+    def __init__(self, factory: Callable[[str | None, str | None], C]) -> None:
+        self._factory = factory
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, C]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, key: str | None, base_url: str | None) -> C:
+        clients = self._by_loop.setdefault(asyncio.get_running_loop(), {})
+        if (key, base_url) not in clients:
+            clients[(key, base_url)] = self._factory(key, base_url)
+        return clients[(key, base_url)]
+
+
+def error_message(body: Any, fallback: str = "") -> str:
+    """The provider's own explanation from a JSON error body (``{"error": {"message": ...}}``
+    for OpenAI and Anthropic, ``{"error": "..."}`` for Ollama), else ``fallback``."""
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping):
+            inner = inner.get("message") or inner.get("type")
+        if isinstance(inner, str) and inner.strip():
+            return inner.strip()
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:300]
+    return fallback
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait, from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return float(ms) / 1000
+    except ValueError:
+        pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def http_error(provider: str, status: int, message: str, *, model: str, key_vars: tuple[str, ...],
+               headers: Mapping[str, str] | None = None) -> ProviderError:
+    """The typed error for an HTTP error status, saying what to do about it."""
+    said = f": {message}" if message else ""
+    if status in (401, 403):
+        keys = " or ".join(key_vars) or "the API key"
+        verb = "rejected the API key" if status == 401 else "refused access with the API key"
+        return AuthenticationError(
+            f"{provider} {verb} in {keys} (HTTP {status}){said}. Check the key, "
+            f"or run `%llm key {provider}` to enter another.", provider=provider, status=status)
+    if status == 404:
+        return ModelNotFoundError(
+            f"{provider} has no model {model!r}, or this key cannot use it (HTTP 404){said}. "
+            "Check the model name.", provider=provider, status=status)
+    if status == 429:
+        wait = retry_after(headers)
+        when = f"retry after {wait:g} s" if wait is not None else "retry in a moment"
+        return RateLimitError(f"{provider} rate limit reached (HTTP 429){said}; {when}.",
+                              provider=provider, status=status, retry_after=wait)
+    return ProviderError(f"{provider} returned HTTP {status}{said}", provider=provider, status=status)
+
+
+def is_transport_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a connection failure of httpx or httpx2 (only if already loaded)."""
+    kinds = tuple(m.TransportError for n in ("httpx2", "httpx") if (m := sys.modules.get(n)))
+    return isinstance(exc, kinds)
+
+
+def unreachable(provider: str, address: object, exc: BaseException, *,
+                started: bool) -> ProviderUnavailableError:
+    """The error for a failed connection: refused, DNS, TLS, or cut mid-stream."""
+    cause = exc
+    while cause.__cause__ is not None and not str(cause).strip("."):
+        cause = cause.__cause__
+    detail = str(cause) or type(cause).__name__
+    if started:
+        return ProviderUnavailableError(
+            f"Lost the connection to {provider} at {address} mid-answer: {detail}",
+            provider=provider)
+    return ProviderUnavailableError(
+        f"Cannot reach {provider} at {address}: {detail}. Check the network, "
+        "or the base URL setting.", provider=provider)
+
+
+def malformed(provider: str, exc: BaseException) -> ProviderError:
+    return ProviderError(f"{provider} sent a malformed stream event: {exc}", provider=provider)
+
+
+class ToolCallAssembler:
+    """Collects tool calls whose id, name and JSON arguments arrive in pieces, by index."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, list[str]] = {}
+
+    def add(self, index: int, *, id: str | None = None, name: str | None = None,
+            arguments: str | None = None) -> None:
+        call = self._calls.setdefault(index, ["", "", ""])
+        call[0] = id or call[0]
+        call[1] = name or call[1]
+        call[2] += arguments or ""
+
+    def calls(self) -> tuple[ToolCall, ...]:
+        return tuple(ToolCall(i or f"call_{n}", name, args or "{}")
+                     for n, (i, name, args) in sorted(self._calls.items()))
+
+
+def split_options(method: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options the SDK method knows as keywords; the rest go into the body as ``extra_body``."""
+    known = inspect.signature(method).parameters
+    kwargs = {k: v for k, v in options.items() if k in known}
+    extra = {k: v for k, v in options.items() if k not in known}
+    if extra:
+        kwargs["extra_body"] = {**kwargs.get("extra_body", {}), **extra}
+    return kwargs
+
+
+# -- closing an SDK's HTTP response the moment a stream stops ----------------------------
+# Some SDKs (google-genai) stream through nested generators that close their HTTP response
+# only when garbage-collected, so ``aclose()`` on the outer one leaves the request running.
+# An httpx / httpx2 ``response`` event hook records the responses opened while the adapter
+# advances the SDK's iterator with :func:`step`; :func:`close_responses` closes them.
+
+_OPENED: ContextVar[list[Any] | None] = ContextVar("llmring_opened_responses", default=None)
+
+
+async def track_response(response: Any) -> None:
+    """An httpx / httpx2 ``event_hooks["response"]`` hook (a no-op outside :func:`step`)."""
+    opened = _OPENED.get()
+    if opened is not None:
+        opened.append(response)
+
+
+async def step(iterator: AsyncIterator[T], opened: list[Any]) -> T:
+    """``anext(iterator)``, recording in ``opened`` the HTTP responses it opens."""
+    token = _OPENED.set(opened)  # set and reset within one await: always the same context
+    try:
+        return await anext(iterator)
+    finally:
+        _OPENED.reset(token)
+
+
+async def close_responses(opened: list[Any]) -> None:
+    """Close the recorded responses now (closing a half-read response drops its connection)."""
+    while opened:
+        try:
+            await opened.pop().aclose()
+        except Exception:  # noqa: BLE001 - already closed or broken: nothing left to release
+            pass
