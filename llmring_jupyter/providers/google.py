@@ -1,0 +1,225 @@
+"""Google Gemini on the ``google-genai`` SDK, through its native async client.
+
+Why it is built this way:
+
+- ``client.aio`` streams on the event loop itself. llmring crossed a thread and a
+  100-slot queue, and lost chunks whenever the loop was busy.
+- Retries and automatic continuation are off: one HTTP request per call, so an
+  error reaches the user at once and fallback stays in :mod:`.routing`'s hands.
+- The SDK's stream is several nested generators that close their HTTP response
+  only when garbage-collected; the responses it opens are recorded (an httpx2
+  event hook) and closed here the moment the stream stops, so Google stops
+  generating (and billing) at once.
+- The SDK ends silently when the body ends without a ``finishReason``; that is
+  reported as ``incomplete``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import pydantic
+from google import genai
+from google.genai import errors, types
+
+from ._common import (
+    ClientCache,
+    ToolCallAssembler,
+    close_responses,
+    http_error,
+    is_transport_error,
+    malformed,
+    step,
+    track_response,
+    unreachable,
+)
+from .errors import AuthenticationError, MissingKeyError, ProviderError, UsageError
+from .types import Message, Request, StreamChunk, Usage
+
+KEY_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+_FINISH = {"STOP": "stop", "MAX_TOKENS": "length"}
+_FILTERED = ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED", "SPII", "MODEL_ARMOR")
+
+
+def _new_client(key: str | None, base_url: str | None) -> genai.Client:
+    http_args: dict[str, Any] = {"event_hooks": {"response": [track_response]}}
+    if importlib.util.find_spec("aiohttp"):
+        # With aiohttp installed the SDK would stream through it instead: no event hook,
+        # and its own hidden retry on connection errors. A transport keeps it on httpx2.
+        http_args["transport"] = httpx2.AsyncHTTPTransport()
+    options = types.HttpOptions(
+        base_url=base_url, async_client_args=http_args,
+        retry_options=types.HttpRetryOptions(attempts=1),  # also disables the implicit retry
+    )
+    return genai.Client(api_key=key, vertexai=False, http_options=options)
+
+
+_clients: ClientCache[genai.Client] = ClientCache(_new_client)
+
+
+def _key() -> tuple[str, str]:
+    """The key and the variable it came from; GOOGLE_API_KEY first, as the SDK itself does."""
+    for var in reversed(KEY_VARS):
+        if value := os.environ.get(var, "").strip():
+            return var, value
+    raise MissingKeyError("google", KEY_VARS)
+
+
+def _as_object(text: str) -> dict[str, Any]:
+    """A tool result as the object Gemini's functionResponse wants."""
+    with contextlib.suppress(ValueError):
+        value = json.loads(text)
+        if isinstance(value, dict):
+            return value
+    return {"result": text}
+
+
+def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str, Any]]]:
+    """(system instruction, contents): Gemini has no system role and calls the assistant "model"."""
+    names = {c.id: c.name for m in messages for c in m.tool_calls}
+    system: list[str] = []
+    contents: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "system":
+            system.append(m.content)
+        elif m.role == "tool":
+            name = names.get(m.tool_call_id or "", m.tool_call_id or "tool")
+            contents.append({"role": "user", "parts": [
+                {"function_response": {"name": name, "response": _as_object(m.content)}}]})
+        else:
+            parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
+            parts += [{"function_call": {"name": c.name, "args": json.loads(c.arguments or "{}")}}
+                      for c in m.tool_calls]
+            contents.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
+    return ("\n\n".join(system) or None), contents
+
+
+def _config(request: Request, system: str | None) -> types.GenerateContentConfig:
+    config: dict[str, Any] = {
+        "automatic_continuation": False,  # a continuation is another request, behind our back
+        "automatic_function_calling": {"disable": True},  # tool calls go back to the caller
+    }
+    if system:
+        config["system_instruction"] = system
+    if request.temperature is not None:
+        config["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        config["max_output_tokens"] = request.max_tokens
+    if request.tools:
+        config["tools"] = [{"function_declarations": [
+            {k: v for k, v in (("name", f.get("name")), ("description", f.get("description")),
+                               ("parameters_json_schema", f.get("parameters"))) if v is not None}
+            for f in (t.get("function", t) for t in request.tools)]}]
+    try:
+        return types.GenerateContentConfig(**(config | request.options))
+    except pydantic.ValidationError as exc:
+        bad = ", ".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc"))
+        raise UsageError(f"Gemini does not accept the option(s) {bad}: "
+                         "see google.genai.types.GenerateContentConfig.") from None
+
+
+def _finish(reason: Any) -> str:
+    name = str(getattr(reason, "value", reason)).upper()
+    if name in _FINISH:
+        return _FINISH[name]
+    return "content_filter" if any(word in name for word in _FILTERED) else "stop"
+
+
+def _usage(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
+    if meta is None:
+        return None
+    prompt = (meta.prompt_token_count or 0) + (meta.tool_use_prompt_token_count or 0)
+    completion = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
+    return Usage.of(prompt, completion, cached_tokens=meta.cached_content_token_count)
+
+
+def _retry_delay(body: Any) -> str | None:
+    """Seconds from google.rpc.RetryInfo ``retryDelay`` ("7s") in an error body, if any."""
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    for detail in error.get("details") or () if isinstance(error, dict) else ():
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            return delay[:-1]
+    return None
+
+
+def _api_error(exc: errors.APIError, model: str, key_var: str, *, mid_stream: bool) -> ProviderError:
+    status, message = int(exc.code or 0), (exc.message or exc.status or "").strip()
+    if mid_stream:
+        return ProviderError(f"google stopped the answer with an error ({status} {exc.status}): "
+                             f"{message}", provider="google", status=status or None)
+    if status == 400 and ("API_KEY_INVALID" in str(exc.details) or "API key not valid" in message):
+        return AuthenticationError(
+            f"google rejected the API key in {key_var} (HTTP 400): {message}. Check the key, "
+            "or run `%llm key google` to enter another.", provider="google", status=status)
+    raw = getattr(exc.response, "headers", None) or {}
+    headers = {str(k).lower(): str(v) for k, v in dict(raw).items()}
+    if "retry-after" not in headers and (delay := _retry_delay(exc.details)):
+        headers["retry-after"] = delay
+    return http_error("google", status, message, model=model, key_vars=(key_var,), headers=headers)
+
+
+class GoogleProvider:
+    name = "google"
+
+    async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
+        key_var, key = _key()
+        base_url = os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or None
+        system, contents = _contents(request.messages)
+        config = _config(request, system)
+        client = _clients.get(key, base_url)
+        opened: list[Any] = []  # HTTP responses to close the moment we stop
+        received, finish, usage, served = False, None, None, model
+        calls, n_calls = ToolCallAssembler(), 0
+        try:
+            sdk_stream = await client.aio.models.generate_content_stream(
+                model=model, contents=contents, config=config)
+            async with contextlib.aclosing(sdk_stream):
+                while True:
+                    try:
+                        chunk = await step(sdk_stream, opened)
+                    except StopAsyncIteration:
+                        break
+                    received = True
+                    served = chunk.model_version or served
+                    usage = _usage(chunk.usage_metadata) or usage
+                    if chunk.prompt_feedback and chunk.prompt_feedback.block_reason:
+                        finish = "content_filter"  # the prompt itself was blocked: no candidates
+                    candidate = chunk.candidates[0] if chunk.candidates else None
+                    if candidate is None:
+                        continue
+                    for part in (candidate.content.parts or []) if candidate.content else []:
+                        if part.function_call:
+                            call = part.function_call  # whole: Gemini does not stream args
+                            calls.add(n_calls, id=call.id, name=call.name,
+                                      arguments=json.dumps(call.args or {}))
+                            n_calls += 1
+                        elif part.text and not part.thought:
+                            yield StreamChunk(delta=part.text)
+                    if candidate.finish_reason:
+                        finish = _finish(candidate.finish_reason)
+        except errors.APIError as exc:
+            raise _api_error(exc, model, key_var, mid_stream=received) from None
+        except (errors.UnknownApiResponseError, pydantic.ValidationError) as exc:
+            raise malformed("google", exc) from None
+        except Exception as exc:
+            if is_transport_error(exc):
+                raise unreachable("google", base_url or DEFAULT_BASE_URL, exc,
+                                  started=received) from None
+            raise
+        finally:
+            await close_responses(opened)
+        tool_calls = calls.calls()
+        if finish is None:
+            finish = "incomplete"
+        elif tool_calls:
+            finish = "tool_calls"
+        yield StreamChunk(model=served, finish_reason=finish, usage=usage,
+                          tool_calls=tool_calls or None)

@@ -1,0 +1,99 @@
+"""Gemini's ``:streamGenerateContent?alt=sse`` wire format.
+
+Each SSE event (CRLF-separated, as Google sends them) is a whole
+``GenerateContentResponse``; the last one carries ``finishReason`` and the full
+``usageMetadata``. Function calls arrive whole (``args`` is an object, no id).
+Errors are ``{"error": {"code", "message", "status", "details"}}`` bodies; a 429
+says when to retry in a ``google.rpc.RetryInfo`` detail, not in a header.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wire_server import Reply, Seen
+
+_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
+_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+           404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+def _event(body: dict[str, Any]) -> str:
+    return f"data: {json.dumps(body, ensure_ascii=False)}\r\n\r\n"
+
+
+class GoogleDialect:
+    provider = "google"
+    model = "gemini-2.5-flash"
+    key_env = {"GEMINI_API_KEY": "AIzaSyWireTestSentinel0000000000000000"}
+
+    def base_url_env(self, url: str) -> dict[str, str]:
+        return {"GOOGLE_GEMINI_BASE_URL": url}
+
+    def _chunk(self, parts: list[dict[str, Any]], *, served: str = "", finish: str | None = None,
+               usage: tuple[int, int] = (11, 0)) -> dict[str, Any]:
+        candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+        if finish:
+            candidate["finishReason"] = finish
+        prompt, completion = usage
+        meta: dict[str, Any] = {"promptTokenCount": prompt, "totalTokenCount": prompt + completion,
+                                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}]}
+        if finish:
+            meta["candidatesTokenCount"] = completion
+        return {"candidates": [candidate], "usageMetadata": meta,
+                "modelVersion": served or self.model, "responseId": "mK1haP7xLZmWz7IPxdTg-Qk"}
+
+    def _texts(self, parts: list[str], **kw: Any) -> list[str]:
+        return [_event(self._chunk([{"text": p}], **kw)) for p in parts]
+
+    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
+               usage: tuple[int, int] = (11, 7)) -> Reply:
+        events = self._texts(parts[:-1], served=served, usage=(usage[0], 0))
+        events.append(_event(self._chunk([{"text": parts[-1]}], served=served,
+                                         finish=_FINISH[finish], usage=usage)))
+        return Reply(200, {}, events)
+
+    def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
+        call = {"functionCall": {"name": name, "args": json.loads("".join(argument_parts))},
+                "thoughtSignature": "CiQBcsjafHZ4ZXN0c2lnbmF0dXJlAAAA"}
+        return Reply(200, {}, [_event(self._chunk([call], finish="STOP", usage=(40, 5)))])
+
+    def in_stream_error(self, parts: list[str], message: str) -> Reply:
+        error = {"error": {"code": 503, "message": message, "status": "UNAVAILABLE"}}
+        return Reply(200, {}, self._texts(parts) + [_event(error)])
+
+    def without_end_marker(self, parts: list[str]) -> Reply:
+        return Reply(200, {}, self._texts(parts))
+
+    def malformed(self, parts: list[str]) -> Reply:
+        return Reply(200, {}, self._texts(parts) + ['data: {"candidates": [{"content": {"parts"\r\n\r\n'])
+
+    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+        error: dict[str, Any] = {"code": status, "message": message,
+                                 "status": _STATUS.get(status, "UNKNOWN")}
+        if status == 429 and retry_after is not None:
+            error["details"] = [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                    {"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after}s"},
+            ]
+        return Reply(status, {}, [json.dumps({"error": error}, indent=2)],
+                     "application/json; charset=UTF-8")
+
+    def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
+        body = seen.json
+        out = [("system", p["text"]) for p in (body.get("systemInstruction") or {}).get("parts", [])]
+        for content in body["contents"]:
+            role = "assistant" if content.get("role") == "model" else "user"
+            out += [(role, p["text"]) for p in content["parts"] if "text" in p]
+        return out
+
+    def sent_options(self, seen: Seen) -> dict[str, Any]:
+        config = seen.json.get("generationConfig") or {}
+        names = {"temperature": "temperature", "maxOutputTokens": "max_tokens"}
+        return {ours: config[theirs] for theirs, ours in names.items() if theirs in config}
+
+
+DIALECT = GoogleDialect()
