@@ -123,10 +123,13 @@ def is_transport_error(exc: BaseException) -> bool:
 def unreachable(provider: str, address: object, exc: BaseException, *,
                 started: bool) -> ProviderUnavailableError:
     """The error for a failed connection: refused, DNS, TLS, or cut mid-stream."""
-    cause = exc
-    while cause.__cause__ is not None and not str(cause).strip("."):
-        cause = cause.__cause__
-    detail = str(cause) or type(cause).__name__
+    detail, seen = "", exc  # the innermost cause that says something, not "Connection error."
+    for _ in range(8):
+        if seen is None:
+            break
+        detail = str(seen).strip().rstrip(".") or detail or type(seen).__name__
+        seen = seen.__cause__ or seen.__context__
+    address = str(address).rstrip("/")
     if started:
         return ProviderUnavailableError(
             f"Lost the connection to {provider} at {address} mid-answer: {detail}",

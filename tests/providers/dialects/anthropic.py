@@ -1,0 +1,113 @@
+"""Anthropic Messages streaming, as the API sends it.
+
+Named SSE events whose data repeats the name in ``type``: ``message_start`` (the
+message with empty content, the served model and input usage), then per content
+block ``content_block_start``, ``content_block_delta`` (``text_delta`` or
+``input_json_delta``, the latter beginning with an empty ``partial_json``) and
+``content_block_stop``; then ``message_delta`` (``stop_reason`` and usage holding
+``output_tokens``) and ``message_stop``. ``ping`` events may come anywhere (the API
+sends one right after the first ``content_block_start``). Errors are
+``{"type": "error", "error": {"type", "message"}}``, as the HTTP body (with a
+``request_id``) or as an ``event: error`` inside a 200 stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wire_server import Reply, Seen, sse
+
+_STOP = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}
+_ERROR_TYPE = {400: "invalid_request_error", 401: "authentication_error",
+               403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+               429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
+_PING = ("ping", {"type": "ping"})
+
+
+class AnthropicDialect:
+    provider = "anthropic"
+    model = "claude-haiku-4-5"
+    key_env = {"ANTHROPIC_API_KEY": "sk-ant-wire-test-0123456789abcdef"}
+
+    def base_url_env(self, url: str) -> dict[str, str]:
+        return {"ANTHROPIC_BASE_URL": url}
+
+    def _start(self, served: str, input_tokens: int) -> tuple[str, dict[str, Any]]:
+        return ("message_start", {"type": "message_start", "message": {
+            "id": "msg_01WireTest", "type": "message", "role": "assistant", "model": served,
+            "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "cache_creation_input_tokens": 0,
+                      "cache_read_input_tokens": 0, "output_tokens": 1,
+                      "service_tier": "standard"}}})
+
+    def _opening(self, served: str, input_tokens: int, block: dict[str, Any]) -> str:
+        """message_start, the first content_block_start and a ping: sent back to back."""
+        start = ("content_block_start", {"type": "content_block_start", "index": 0,
+                                         "content_block": block})
+        return "".join(sse(self._start(served, input_tokens), start, _PING))
+
+    def _text(self, parts: list[str], served: str, input_tokens: int = 11) -> list[str]:
+        opening = self._opening(served, input_tokens, {"type": "text", "text": ""})
+        deltas = [("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                           "delta": {"type": "text_delta", "text": p}})
+                  for p in parts]
+        return [opening, *sse(*deltas)]
+
+    def _end(self, stop_reason: str, output_tokens: int) -> list[str]:
+        return sse(("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                   ("message_delta", {"type": "message_delta",
+                                      "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                                      "usage": {"output_tokens": output_tokens}}),
+                   ("message_stop", {"type": "message_stop"}))
+
+    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
+               usage: tuple[int, int] = (11, 7)) -> Reply:
+        served = served or self.model
+        body = self._text(parts, served, usage[0]) + self._end(_STOP[finish], usage[1])
+        return Reply(200, {"request-id": "req_wire"}, body)
+
+    def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
+        block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+        deltas = [("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                           "delta": {"type": "input_json_delta", "partial_json": p}})
+                  for p in ["", *argument_parts]]
+        body = [self._opening(self.model, 40, block), *sse(*deltas), *self._end("tool_use", 12)]
+        return Reply(200, {"request-id": "req_wire"}, body)
+
+    def in_stream_error(self, parts: list[str], message: str) -> Reply:
+        error = ("error", {"type": "error", "error": {"type": "overloaded_error", "message": message}})
+        return Reply(200, {}, self._text(parts, self.model) + sse(error))
+
+    def without_end_marker(self, parts: list[str]) -> Reply:
+        return Reply(200, {}, self._text(parts, self.model))
+
+    def malformed(self, parts: list[str]) -> Reply:
+        truncated = ('event: content_block_delta\n'
+                     'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n')
+        return Reply(200, {}, self._text(parts, self.model) + [truncated])
+
+    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+        body = {"type": "error", "error": {"type": _ERROR_TYPE.get(status, "api_error"),
+                                           "message": message}, "request_id": "req_wire"}
+        headers = {"request-id": "req_wire"}
+        if status == 429 and retry_after is not None:
+            headers |= {"retry-after": str(retry_after),
+                        "anthropic-ratelimit-requests-remaining": "0"}
+        return Reply.json(body, status, headers)
+
+    def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
+        body = seen.json
+
+        def text(content: Any) -> str:
+            if isinstance(content, list):
+                return "".join(b.get("text", "") for b in content if b.get("type") == "text")
+            return content or ""
+
+        system = [("system", text(body["system"]))] if body.get("system") else []
+        return system + [(m["role"], text(m["content"])) for m in body["messages"]]
+
+    def sent_options(self, seen: Seen) -> dict[str, Any]:
+        return {k: seen.json[k] for k in ("temperature", "max_tokens") if k in seen.json}
+
+
+DIALECT = AnthropicDialect()
