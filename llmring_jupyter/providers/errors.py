@@ -9,8 +9,14 @@ from __future__ import annotations
 import os
 import re
 
+#: Where each provider's API key is read from, first name first.
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "google": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+}
 #: Environment variables whose values are secrets.
-KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+KEY_VARIABLES = tuple(v for names in PROVIDER_KEYS.values() for v in names)
 
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,})")
 
@@ -33,6 +39,10 @@ class LLMError(Exception):
     @property
     def message(self) -> str:
         return str(self.args[0])
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of a traceback: the one line is the whole story."""
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self.message}"]
 
 
 class UsageError(LLMError):

@@ -154,7 +154,7 @@ def _api_error(exc: errors.APIError, model: str, key_var: str, *, mid_stream: bo
     status, message = int(exc.code or 0), (exc.message or exc.status or "").strip()
     if mid_stream:
         return ProviderError(f"google stopped the answer with an error ({status} {exc.status}): "
-                             f"{message}", provider="google", status=status or None)
+                             f"{message}", provider="google")
     if status == 400 and ("API_KEY_INVALID" in str(exc.details) or "API key not valid" in message):
         return AuthenticationError(
             f"google rejected the API key in {key_var} (HTTP 400): {message}. Check the key, "

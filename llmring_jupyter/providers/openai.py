@@ -90,8 +90,9 @@ class OpenAIProvider:
                             fn = piece.function
                             calls.add(piece.index, id=piece.id, name=fn and fn.name,
                                       arguments=fn and fn.arguments)
-                        if delta and delta.content:
-                            yield StreamChunk(delta=delta.content)
+                        text = delta and (delta.content or getattr(delta, "refusal", None))
+                        if text:  # a refusal is the model's answer too: show it
+                            yield StreamChunk(delta=text)
                         if choice.finish_reason:
                             finish = _FINISH.get(choice.finish_reason, "stop")
         except openai.APIStatusError as exc:

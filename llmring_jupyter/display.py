@@ -1,0 +1,84 @@
+"""Where an answer is shown: the live widget in a kernel, plain text in a terminal.
+
+Both implement :class:`~.stream.Output`. The widget output ends by replacing
+the live view, in the same output, with the static bundle from
+:mod:`.render`, and closing the widget so no comm is left open.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from . import render
+from .providers.types import Request
+from .result import Result
+
+
+def stop_button_works() -> bool:
+    """Whether the kernel handles widget messages while an awaiting cell runs.
+
+    ipykernel 7.4 does. Older kernels (Colab's among them) handle them only
+    after the cell, or only through JupyterLab's comm subshells, so there the
+    view disables the button and points to the kernel interrupt, which always works.
+    """
+    try:
+        from importlib.metadata import version
+
+        major, minor, *_ = (int(p) for p in version("ipykernel").split(".")[:2])
+    except Exception:
+        return False
+    return (major, minor) >= (7, 4)
+
+
+class WidgetOutput:
+    def __init__(self, fmt: str = "markdown") -> None:
+        self._fmt = fmt
+        self._view: Any = None
+        self._handle: Any = None
+
+    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
+        from IPython.display import display
+
+        from .widget import StreamView
+
+        self._view = StreamView(on_stop=on_stop, model_label=request.model,
+                                stop_supported=stop_button_works())
+        self._handle = display(self._view, display_id=True)
+
+    def delta(self, text: str) -> None:
+        self._view.push(text)
+
+    def streaming(self) -> None:
+        self._view.status = "streaming"
+
+    def finish(self, result: Result) -> None:
+        if not result.text and result.exception is not None:
+            data, metadata = {"text/plain": ""}, {}  # nothing to show; the error says it all
+        else:
+            data, metadata = render.bundle(result, fmt=self._fmt)
+        self._handle.update(data, metadata=metadata, raw=True)
+        self._view.close()
+
+
+class TerminalOutput:
+    """Prints the answer as it arrives, then its footer: terminal IPython has no widgets."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._out = stream or sys.stdout
+
+    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
+        pass  # Ctrl-C is the stop button here
+
+    def delta(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+
+    def streaming(self) -> None:
+        pass
+
+    def finish(self, result: Result) -> None:
+        if result.text or result.exception is None:
+            self._out.write(f"\n\n— {render.footer_text(result)}\n")
+            self._out.flush()

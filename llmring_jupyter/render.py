@@ -1,0 +1,145 @@
+"""The static, safe rendering that replaces the live view when a stream ends.
+
+It must read well with no widget JavaScript (saved notebooks, GitHub,
+nbconvert, a restarted kernel) and be safe although the text is untrusted:
+markdown-it-py runs with raw HTML off (tags show as text), its link check
+drops ``javascript:``/``vbscript:``/``data:`` URLs, images become links (no
+request leaves the browser unasked), and code is highlighted by Pygments with
+inline styles, since sanitisers strip ``<style>`` blocks.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from typing import Any
+
+from .providers.errors import scrub
+from .result import Result
+
+CODE_STYLE = "overflow-x:auto;padding:8px 10px;border-radius:4px;background:rgba(127,127,127,.08)"
+FOOTER_STYLE = "margin-top:6px;font-size:12px;color:#656d76;font-family:system-ui,sans-serif"
+
+_ENDINGS = {
+    "stop": "",
+    "tool_calls": "asked for a tool",
+    "length": "⚠ truncated: max tokens reached",
+    "content_filter": "⚠ blocked by the provider's content filter",
+    "incomplete": "⚠ incomplete: the stream ended without its end marker",
+    "error": "✗ failed",
+}
+_SECRET_WORDS = ("key", "secret", "password", "authorization", "credential")
+_FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+
+
+def code_of(text: str) -> str:
+    """The code in an answer: its fenced blocks joined, or the whole text if it has none."""
+    blocks = _FENCE.findall(text)
+    return "\n".join(b.rstrip("\n") for b in blocks) if blocks else text.strip()
+
+
+def ending(result: Result) -> str:
+    """How the answer ended, in words a user reads at a glance."""
+    if result.finish_reason == "cancelled":
+        return "■ interrupted" if result.interrupted else "■ stopped"
+    return _ENDINGS.get(result.finish_reason, result.finish_reason)
+
+
+def footer_parts(result: Result) -> list[str]:
+    parts = [result.model or result.requested, result.finish_reason]
+    if result.usage:
+        u = result.usage
+        parts.append(f"{u.prompt_tokens:,} in · {u.completion_tokens:,} out · {u.total_tokens:,} tokens")
+    t = result.timings
+    if t.first_token is not None:
+        parts.append(f"first token {t.first_token:.2f} s")
+    parts.append(f"{t.total:.2f} s")
+    speed = t.tokens_per_second(result.usage.completion_tokens if result.usage else 0)
+    if speed:
+        parts.append(f"{speed:.0f} tok/s")
+    if result.cost is not None:
+        parts.append(f"${result.cost:.4f}" if result.cost < 1 else f"${result.cost:.2f}")
+    if note := ending(result):
+        parts.append(note)
+    return parts
+
+
+def footer_text(result: Result) -> str:
+    return " · ".join(footer_parts(result))
+
+
+def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], dict[str, Any]]:
+    """The display data (HTML + plain text) and provenance metadata of an answer."""
+    body = answer_html(result.text, fmt)
+    foot = html.escape(" · ".join(footer_parts(result)))
+    data = {
+        "text/html": f'<div class="llmring-answer">{body}</div>'
+                     f'<div class="llmring-footer" style="{FOOTER_STYLE}">{foot}</div>',
+        "text/plain": f"{result.text}\n\n— {footer_text(result)}",
+    }
+    return data, {"llmring": provenance(result)}
+
+
+def provenance(result: Result) -> dict[str, Any]:
+    """What produced this output, for the notebook's metadata. Never a key."""
+    params = {k: v for k, v in result.parameters.items()
+              if not any(word in k.lower() for word in _SECRET_WORDS)}
+    record: dict[str, Any] = {
+        "requested": result.requested,
+        "model": result.model,
+        "parameters": {k: scrub(v) if isinstance(v, str) else v for k, v in params.items()},
+        "finish_reason": result.finish_reason,
+        "usage": result.usage.to_dict() if result.usage else None,
+        "timings": result.timings.to_dict(),
+    }
+    if result.cost is not None:
+        record["cost_usd"] = round(result.cost, 6)
+    if result.error:
+        record["error"] = result.error
+    return record
+
+
+def answer_html(text: str, fmt: str = "markdown") -> str:
+    if fmt == "text":
+        return f'<pre style="white-space:pre-wrap">{html.escape(text)}</pre>'
+    if fmt == "code":
+        return f'<pre style="{CODE_STYLE}"><code>{_highlight(code_of(text), "python")}</code></pre>'
+    return _markdown().render(text)
+
+
+@cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight}).enable("table")
+    md.add_render_rule("image", _image_as_link)
+    md.add_render_rule("link_open", _link_open)
+    return md
+
+
+def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    src = html.escape(str(token.attrGet("src") or ""))
+    alt = html.escape(token.content or "image")
+    return f'<a href="{src}" target="_blank" rel="noopener noreferrer nofollow">[image: {alt}]</a>'
+
+
+def _link_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    tokens[idx].attrSet("target", "_blank")
+    tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _highlight(code: str, lang: str, _attrs: str = "") -> str:
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(lang or "text")
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    # nowrap: markdown-it wraps the spans in <pre><code> itself
+    return highlight(code, lexer, HtmlFormatter(noclasses=True, nowrap=True, style="default"))

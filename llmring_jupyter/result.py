@@ -1,0 +1,69 @@
+"""The outcome of one answer: what ``_llm`` holds after a cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .providers.errors import LLMError
+from .providers.types import Message, ToolCall, Usage
+
+
+@dataclass(frozen=True)
+class Timings:
+    started_at: float  # wall clock (epoch seconds) when the request was sent
+    first_token: float | None  # seconds from the request to the first text
+    total: float  # seconds from the request to the end of the stream
+
+    def tokens_per_second(self, completion_tokens: int) -> float | None:
+        """Generation speed: completion tokens over the time after the first one."""
+        if self.first_token is None or completion_tokens <= 1:
+            return None
+        span = self.total - self.first_token
+        return completion_tokens / span if span > 0 else None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"started_at": round(self.started_at, 3),
+                "first_token_s": None if self.first_token is None else round(self.first_token, 4),
+                "total_s": round(self.total, 4)}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One answer. ``finish_reason`` says how it ended; ``error`` why, if it failed.
+
+    ``stop`` normal end; ``length`` cut by max tokens; ``content_filter`` blocked
+    by the provider; ``tool_calls`` the model wants a tool; ``incomplete`` the
+    stream ended without its end marker; ``cancelled`` stopped by the user
+    (Stop button or interrupt); ``error`` failed (see ``error``).
+    """
+
+    text: str
+    requested: str  # the name the user asked for: alias or provider:model
+    model: str | None  # the provider:model actually served, when known
+    finish_reason: str
+    usage: Usage | None
+    timings: Timings
+    messages: tuple[Message, ...]  # exactly what was sent
+    parameters: dict[str, Any] = field(default_factory=dict)
+    tool_calls: tuple[ToolCall, ...] = ()
+    error: str | None = None
+    interrupted: bool = False  # cancelled by a kernel interrupt rather than the Stop button
+    cost: float | None = None  # US dollars, when the price table knows the model
+    exception: LLMError | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.finish_reason in ("stop", "tool_calls")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        usage = f", tokens={self.usage.total_tokens}" if self.usage else ""
+        preview = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        return (f"<Result {self.model or self.requested} finish_reason={self.finish_reason!r}"
+                f"{usage}, {self.timings.total:.2f}s: {preview!r}>")
+
+    def _repr_markdown_(self) -> str:
+        return self.text

@@ -1,0 +1,151 @@
+"""``%%llm`` in a real kernel: what reaches the frontend while and after it streams."""
+
+from __future__ import annotations
+
+import ast
+import time
+from typing import Any
+
+from kernel_session import Kernel
+
+HAIKU = "%%llm demo\nWrite a haiku about streaming"
+
+
+def _llm(kernel: Kernel, expr: str) -> Any:
+    """The value of a Python literal expression evaluated in the kernel."""
+    run = kernel.run(f"print(repr(({expr})))")
+    assert run.ok, run.error
+    return ast.literal_eval(run.stdout)
+
+
+def test_load_ext_imports_no_provider_sdk(kernel: Kernel) -> None:
+    run = kernel.run(
+        "import sys\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'openai', 'anthropic', 'ollama', 'anywidget'}),"
+        " 'google.genai' in sys.modules)"
+    )
+    assert run.stdout.strip() == "[] False"
+
+
+def test_deltas_concatenate_to_the_answer_and_the_view_becomes_static(kernel: Kernel) -> None:
+    run = kernel.run(HAIKU)
+    assert run.ok, run.error
+    text = _llm(kernel, "_llm.text")
+    deltas = run.deltas
+    assert deltas[0]["at"] == 0
+    position = 0
+    for d in deltas:  # contiguous: each delta starts where the last ended
+        assert d["kind"] == "delta" and d["at"] == position
+        position += len(d["text"])
+    assert "".join(d["text"] for d in deltas) == text
+    assert "Write a haiku about streaming" in text
+
+    final = run.final
+    assert final["data"]["text/plain"].startswith(text)
+    assert "demo:chat" in final["data"]["text/html"] and "tokens" in final["data"]["text/html"]
+    assert "<h2>Demo answer</h2>" in final["data"]["text/html"]  # rendered markdown, not raw text
+    record = final["metadata"]["llmring"]
+    assert record["requested"] == "demo" and record["model"] == "demo:chat"
+    assert record["finish_reason"] == "stop"
+    assert record["usage"]["completion_tokens"] > 50
+    assert record["timings"]["first_token_s"] is not None
+    opened, closed = run.widget_comms
+    assert opened and opened <= closed, "the live widget must be closed once the answer is static"
+
+
+def test_footer_reports_model_finish_tokens_and_timing(kernel: Kernel) -> None:
+    run = kernel.run("%%llm demo --max-tokens 5\nCount to ten")
+    assert run.ok, run.error
+    footer = run.final["data"]["text/plain"].rsplit("— ", 1)[1]
+    assert footer.startswith("demo:chat · length · ")
+    assert " out · " in footer and "first token" in footer and "truncated" in footer
+    assert _llm(kernel, "_llm.finish_reason, _llm.usage.completion_tokens") == ("length", 5)
+
+
+def test_options_reach_the_provider(kernel: Kernel) -> None:
+    run = kernel.run("%%llm demo:echo --system 'Be terse' --temperature 0.3\nRepeat {this} exactly")
+    assert run.ok, run.error
+    assert _llm(kernel, "_llm.text") == "Repeat {this} exactly"
+    assert _llm(kernel, "[(m.role, m.content) for m in _llm.messages]") == \
+        [("system", "Be terse"), ("user", "Repeat {this} exactly")]
+    assert run.final["metadata"]["llmring"]["parameters"] == {"temperature": 0.3}
+
+
+def test_stop_button_keeps_the_partial_answer(slow: Kernel) -> None:
+    clicked: list[float] = []
+
+    def click_after_some_text(msg: dict, k: Kernel) -> None:
+        data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
+        if not clicked and data.get("method") == "custom" and data["content"]["at"] > 20:
+            clicked.append(time.monotonic())
+            k.send_custom(msg["content"]["comm_id"], {"kind": "stop"})
+
+    run = slow.run(HAIKU, during=click_after_some_text)
+    ended = time.monotonic()
+    assert clicked and run.ok, run.error
+    assert ended - clicked[0] < 1.0
+    assert _llm(slow, "_llm.finish_reason") == "cancelled"
+    assert 20 < _llm(slow, "len(_llm.text)") < 400
+    assert "stopped" in run.final["data"]["text/plain"].rsplit("— ", 1)[1]
+    assert slow.run("print(1 + 1)").stdout == "2\n"
+
+
+def test_kernel_interrupt_keeps_the_partial_answer_and_fails_the_cell(slow: Kernel) -> None:
+    interrupted: list[float] = []
+
+    def interrupt_after_some_text(msg: dict, k: Kernel) -> None:
+        data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
+        if not interrupted and data.get("method") == "custom" and data["content"]["at"] > 20:
+            interrupted.append(time.monotonic())
+            k.interrupt()
+
+    run = slow.run(HAIKU, during=interrupt_after_some_text)
+    assert interrupted and time.monotonic() - interrupted[0] < 1.0
+    assert not run.ok and run.reply["content"]["ename"] == "Interrupted"
+    assert "partial answer is kept in _llm" in run.error and "Traceback" not in run.error
+    assert "interrupted" in run.final["data"]["text/plain"].rsplit("— ", 1)[1]
+    assert _llm(slow, "_llm.finish_reason, _llm.interrupted") == ("cancelled", True)
+    assert slow.run("print(1 + 1)").stdout == "2\n"
+
+
+def test_a_late_view_catches_up_to_the_exact_text(slow: Kernel) -> None:
+    """Deltas sent before the browser rendered the view are lost; "ready" recovers them."""
+    asked: list[int] = []
+
+    def ready_late(msg: dict, k: Kernel) -> None:
+        data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
+        if not asked and data.get("method") == "custom" and data["content"]["at"] > 30:
+            asked.append(data["content"]["at"])
+            k.send_custom(msg["content"]["comm_id"], {"kind": "ready", "length": 0})
+
+    run = slow.run(HAIKU, during=ready_late)
+    assert run.ok, run.error
+    text = _llm(slow, "_llm.text")
+    resent = [d for d in run.deltas if d["at"] == 0 and len(d["text"]) > asked[0]]
+    assert resent and text.startswith(resent[0]["text"])
+
+
+def test_bad_options_give_one_usage_line_and_send_nothing(kernel: Kernel) -> None:
+    for cell, words in [("%%llm demo --bogus\nhi", "unrecognized arguments: --bogus"),
+                        ("%%llm demo --temperature hot\nhi", "temperature"),
+                        ("%%llm demo --max-tokens 0\nhi", "max-tokens"),
+                        ("%%llm demo --format pdf\nhi", "invalid choice"),
+                        ("%%llm demo 'unclosed\nhi", "quotes"),
+                        ("%%llm demo\n   \n", "prompt is empty"),
+                        ("%%llm nosuchalias\nhi", "Unknown model alias 'nosuchalias'")]:
+        run = kernel.run(cell)
+        assert not run.ok, cell
+        assert words in run.error, run.error
+        assert len(run.reply["content"]["traceback"]) == 1
+        assert run.of("comm_open") == [] and run.of("display_data") == [], cell
+
+
+def test_help_is_printed(kernel: Kernel) -> None:
+    for cell in ("%llm", "%llm help", "%%llm --help\n"):
+        run = kernel.run(cell)
+        assert run.ok and "--max-tokens N" in run.stdout and "%llm key PROVIDER" in run.stdout, cell
+
+
+def test_unknown_command_is_a_usage_error(kernel: Kernel) -> None:
+    run = kernel.run("%llm frobnicate")
+    assert not run.ok and "Unknown command %llm frobnicate" in run.error

@@ -1,0 +1,114 @@
+"""A real Jupyter kernel driven over ZMQ, as a frontend drives it.
+
+Tests send cells and comm messages and read back every IOPub message: what
+the kernel really sent to the browser, not what our code says it sent.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import start_new_kernel
+
+Msg = dict[str, Any]
+
+
+@dataclass
+class Execution:
+    reply: Msg
+    messages: list[Msg] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.reply["content"]["status"] == "ok"
+
+    @property
+    def error(self) -> str:
+        """The error the user sees: ename, evalue and the rendered traceback lines."""
+        c = self.reply["content"]
+        return "\n".join([f"{c.get('ename')}: {c.get('evalue')}", *c.get("traceback", [])])
+
+    @property
+    def stdout(self) -> str:
+        return "".join(m["content"]["text"] for m in self.of("stream") if m["content"]["name"] == "stdout")
+
+    def of(self, msg_type: str) -> list[Msg]:
+        return [m for m in self.messages if m["msg_type"] == msg_type]
+
+    @property
+    def deltas(self) -> list[dict[str, Any]]:
+        """The custom messages the live view received, in order."""
+        out = []
+        for m in self.of("comm_msg"):
+            data = m["content"]["data"]
+            if data.get("method") == "custom":
+                out.append(data["content"])
+        return out
+
+    @property
+    def final(self) -> Msg:
+        """The content of the last display update: the static answer that replaced the view."""
+        updates = self.of("update_display_data")
+        assert updates, "the live view was never replaced by a static answer"
+        return updates[-1]["content"]
+
+    @property
+    def widget_comms(self) -> tuple[set[str], set[str]]:
+        opened = {m["content"]["comm_id"] for m in self.of("comm_open")
+                  if m["content"]["data"].get("state", {}).get("_model_name") == "AnyModel"}
+        closed = {m["content"]["comm_id"] for m in self.of("comm_close")}
+        return opened, closed
+
+
+class Kernel:
+    def __init__(self, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+        kernel_env = {**os.environ, **(env or {})}
+        self._ours: set[str] = set()
+        self.km, self.kc = start_new_kernel(kernel_name="python3", cwd=str(cwd or Path.cwd()),
+                                            env=kernel_env)
+
+    def run(self, code: str, *, timeout: float = 60,
+            during: Callable[[Msg, Kernel], None] | None = None) -> Execution:
+        """Execute a cell; ``during`` sees each IOPub message as it arrives (to click Stop, say)."""
+        msg_id = self.kc.execute(code)
+        self._ours = {msg_id}  # replies to comm messages we send are this cell's output too
+        execution = Execution(reply={})
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"cell did not finish within {timeout} s: {code[:80]!r}") from None
+            if msg["parent_header"].get("msg_id") not in self._ours:
+                continue
+            execution.messages.append(msg)
+            if during is not None:
+                during(msg, self)
+            if (msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+                    and msg["parent_header"]["msg_id"] == msg_id):
+                break
+        while True:
+            reply = self.kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                execution.reply = reply
+                return execution
+
+    def send_custom(self, comm_id: str, content: dict[str, Any]) -> None:
+        """What the view's ``model.send(content)`` puts on the wire."""
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id,
+                                               "data": {"method": "custom", "content": content}})
+        self.kc.shell_channel.send(msg)
+        self._ours.add(msg["header"]["msg_id"])
+
+    def interrupt(self) -> None:
+        self.km.interrupt_kernel()
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
