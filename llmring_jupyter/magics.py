@@ -13,7 +13,7 @@ from traitlets import Float, Unicode
 from . import options, render, stream
 from ._blocking import run_blocking
 from .display import TerminalOutput, WidgetOutput
-from .providers import Message, Request, chat_stream, lockfile, registry, resolve
+from .providers import Message, Request, chat_stream, lockfile, pricing, registry, resolve
 from .providers.errors import PROVIDER_KEYS, UsageError
 
 
@@ -64,7 +64,8 @@ class LLMMagics(Magics):
             output = WidgetOutput(opts.format) if self._in_kernel else TerminalOutput()
             chunks = chat_stream(request, lockfile_path=self.lockfile, profile=self.profile,
                                  idle_timeout=self.idle_timeout)
-            result = await stream.run(request, chunks, output, interval=1 / self.update_rate)
+            result = await stream.run(request, chunks, output, interval=1 / self.update_rate,
+                                      price=pricing.price)
             self.shell.user_ns["_llm"] = result
             if opts.format == "code" and result.text:
                 self.shell.set_next_input(render.code_of(result.text), replace=False)
@@ -84,7 +85,8 @@ class LLMMagics(Magics):
         messages = [Message("system", opts.system)] if opts.system else []
         messages.append(Message("user", prompt))
         return Request(opts.model or self.default_model, tuple(messages),
-                       temperature=opts.temperature, max_tokens=opts.max_tokens)
+                       temperature=opts.temperature, max_tokens=opts.max_tokens,
+                       options=dict(opts.provider_options))
 
     # -- %llm -----------------------------------------------------------------
     def _command(self, line: str) -> None:

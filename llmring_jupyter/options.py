@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .providers.errors import UsageError
 
@@ -21,6 +22,7 @@ USAGE = """\
   --max-tokens N             stop after N tokens (the footer then says truncated)
   --format markdown|text|code
                              how to show the answer; code also puts the code in a new cell
+  -o, --option NAME=VALUE    a provider option, passed through (repeatable; VALUE is JSON or text)
 %llm help                    this text
 %llm models                  the lockfile's aliases and which providers have keys
 %llm key PROVIDER            enter an API key for this session (hidden prompt)
@@ -34,12 +36,13 @@ class CellOptions:
     temperature: float | None = None
     max_tokens: int | None = None
     format: str = "markdown"
+    provider_options: tuple[tuple[str, Any], ...] = ()
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}. Usage: %%llm [MODEL] [--system TEXT] [--temperature F] "
-                         "[--max-tokens N] [--format markdown|text|code]; see %llm help.")
+                         "[--max-tokens N] [--format markdown|text|code] [-o NAME=VALUE]; see %llm help.")
 
 
 def _temperature(text: str) -> float:
@@ -60,6 +63,20 @@ _temperature.__name__ = "temperature (a number from 0 to 2)"
 _positive.__name__ = "count (a whole number of at least 1)"
 
 
+def _option(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise ValueError(text)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
+
+
+_option.__name__ = "option (NAME=VALUE)"
+
+
 def _parser() -> _Parser:
     p = _Parser(prog="%%llm", add_help=False, exit_on_error=False, allow_abbrev=False)
     p.add_argument("model", nargs="?")
@@ -67,6 +84,7 @@ def _parser() -> _Parser:
     p.add_argument("--temperature", type=_temperature)
     p.add_argument("--max-tokens", type=_positive)
     p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("-o", "--option", type=_option, action="append", default=[])
     p.add_argument("-h", "--help", action="store_true")
     return p
 
@@ -76,7 +94,7 @@ def parse(line: str) -> CellOptions | None:
     try:
         words = shlex.split(line)
     except ValueError as exc:
-        raise UsageError(f"Cannot read the %%llm line ({exc}); check its quotes.") from None
+        raise UsageError(f"Cannot read the %%llm line ({exc}); check its quotes, or see %llm help.") from None
     try:
         args = _parser().parse_args(words)
     except argparse.ArgumentError as exc:
@@ -85,4 +103,5 @@ def parse(line: str) -> CellOptions | None:
         return None
     if args.model is not None and args.model.startswith("-"):
         raise UsageError(f"Unknown option {args.model}; see %llm help.")
-    return CellOptions(args.model, args.system, args.temperature, args.max_tokens, args.format)
+    return CellOptions(args.model, args.system, args.temperature, args.max_tokens, args.format,
+                       tuple(args.option))

@@ -9,6 +9,7 @@ silently bill another account).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 
@@ -51,9 +52,13 @@ async def chat_stream(request: Request, *, lockfile_path: str | os.PathLike[str]
         last = index == len(candidates) - 1
         started = False
         try:
-            async for chunk in _bounded(_served(ref, request), idle_timeout, ref):
-                started = True
-                yield chunk
+            # aclosing: a consumer's aclose() must reach the adapter now, closing the HTTP
+            # request at once rather than at garbage collection (the model would keep billing)
+            adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
+            async with contextlib.aclosing(_bounded(_served(adapter, ref, request), idle_timeout, ref)) as chunks:
+                async for chunk in chunks:
+                    started = True
+                    yield chunk
             return
         except AuthenticationError:
             raise
@@ -62,9 +67,8 @@ async def chat_stream(request: Request, *, lockfile_path: str | os.PathLike[str]
                 raise
 
 
-async def _served(ref: ModelRef, request: Request) -> AsyncIterator[StreamChunk]:
+async def _served(adapter: registry.Adapter, ref: ModelRef, request: Request) -> AsyncIterator[StreamChunk]:
     """The adapter's stream, with the final chunk's model named ``provider:model``."""
-    adapter = registry.get(ref.provider)
     stream = adapter.stream(ref.model, request)
     try:
         async for chunk in stream:

@@ -1,0 +1,38 @@
+"""Coalescing: one message per interval at most, the first at once, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+from llmring_jupyter.stream import Coalescer
+
+
+async def test_first_delta_goes_at_once_and_a_burst_becomes_one_message() -> None:
+    sent: list[str] = []
+    coalescer = Coalescer(sent.append, 0.05, asyncio.get_running_loop())
+    coalescer.add("a")
+    assert sent == ["a"], "the first token must not wait for a frame"
+    for piece in "bcdefgh":
+        coalescer.add(piece)
+    assert sent == ["a"]
+    await asyncio.sleep(0.08)
+    assert sent == ["a", "bcdefgh"], "a burst leaves as one message when its interval is up"
+
+
+async def test_flush_sends_the_rest_and_nothing_twice() -> None:
+    sent: list[str] = []
+    coalescer = Coalescer(sent.append, 10.0, asyncio.get_running_loop())
+    for piece in ("x", "y", "z"):
+        coalescer.add(piece)
+    coalescer.flush()
+    coalescer.flush()
+    assert sent == ["x", "yz"]
+
+
+async def test_a_slow_stream_sends_each_delta_without_delay() -> None:
+    sent: list[str] = []
+    coalescer = Coalescer(sent.append, 0.01, asyncio.get_running_loop())
+    for piece in ("one", "two", "three"):
+        coalescer.add(piece)
+        await asyncio.sleep(0.03)
+    assert sent == ["one", "two", "three"]
