@@ -8,6 +8,7 @@ from getpass import getpass
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Any as AnyTrait
 from traitlets import Float, Unicode
 
 from . import options, render, stream
@@ -38,6 +39,12 @@ class LLMMagics(Magics):
         None, allow_none=True, help="Lockfile profile (default: LLMRING_PROFILE, else the file's default)."
     ).tag(config=True)
 
+    backend = AnyTrait(
+        None, allow_none=True,
+        help="An object with a compatible chat_stream(request), e.g. llmring's LLMRing, used "
+             "instead of the built-in providers.",
+    )
+
     def __init__(self, shell: Any, *, in_kernel: bool) -> None:
         super().__init__(shell)
         self._in_kernel = in_kernel
@@ -60,10 +67,11 @@ class LLMMagics(Magics):
                 print(options.USAGE)
                 return
             request = self._request(opts, cell)
-            resolve(request.model, lockfile_path=self.lockfile, profile=self.profile)  # fail before any output
+            if self.backend is None:  # a bad name fails here, before any output
+                resolve(request.model, lockfile_path=self.lockfile, profile=self.profile)
             output = WidgetOutput(opts.format) if self._in_kernel else TerminalOutput()
             chunks = chat_stream(request, lockfile_path=self.lockfile, profile=self.profile,
-                                 idle_timeout=self.idle_timeout)
+                                 idle_timeout=self.idle_timeout, backend=self.backend)
             result = await stream.run(request, chunks, output, interval=1 / self.update_rate,
                                       price=pricing.price)
             self.shell.user_ns["_llm"] = result

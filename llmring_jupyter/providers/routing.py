@@ -39,14 +39,18 @@ def resolve(name: str, *, lockfile_path: str | os.PathLike[str] | None = None,
 
 
 async def chat_stream(request: Request, *, lockfile_path: str | os.PathLike[str] | None = None,
-                      profile: str | None = None,
-                      idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT) -> AsyncIterator[StreamChunk]:
+                      profile: str | None = None, idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+                      backend: object | None = None) -> AsyncIterator[StreamChunk]:
     """Stream the answer to ``request`` as :class:`StreamChunk` objects.
 
     Text chunks carry ``delta``; exactly one final chunk carries
     ``finish_reason``, ``usage`` and the ``model`` served, as ``provider:model``.
-    Errors are raised as :class:`~.errors.LLMError` subclasses.
+    Errors are raised as :class:`~.errors.LLMError` subclasses. ``backend``: any
+    object with a compatible ``chat_stream(request)`` (llmring's ``LLMRing``)
+    serves the request instead of the built-in adapters.
     """
+    if backend is not None:
+        raise NotImplementedError("custom backends: see issue 3")
     candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
     for index, ref in enumerate(candidates):
         last = index == len(candidates) - 1
