@@ -13,7 +13,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 
-from . import lockfile, registry
+from . import external, lockfile, registry
 from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
 
@@ -50,7 +50,11 @@ async def chat_stream(request: Request, *, lockfile_path: str | os.PathLike[str]
     serves the request instead of the built-in adapters.
     """
     if backend is not None:
-        raise NotImplementedError("custom backends: see issue 3")
+        ref = ModelRef(external.name_of(backend), request.model)  # names it in a timeout
+        async with contextlib.aclosing(_bounded(external.stream(backend, request), idle_timeout, ref)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+        return
     candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
     for index, ref in enumerate(candidates):
         last = index == len(candidates) - 1

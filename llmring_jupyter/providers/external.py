@@ -1,0 +1,127 @@
+"""A user-supplied backend: any object with a compatible ``chat_stream(request)``.
+
+llmring's ``LLMRing`` is the model: ``chat_stream`` takes its pydantic
+``LLMRequest`` and yields chunks with ``delta``, ``model``, ``finish_reason``,
+``usage`` (a dict) and ``tool_calls`` (OpenAI-shaped dicts). Other objects get
+our :class:`~.types.Request` as is. Either way the chunks are normalised to our
+contract (exactly one final chunk, last) so the footer and ``_llm`` read the
+same whichever backend answered. :mod:`.routing` adds the idle timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .errors import LLMError, ProviderError
+from .types import Message, Request, StreamChunk, ToolCall, Usage
+
+# Provider words for how an answer ended → ours (llmring passes some through unmapped).
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
+           "tool_use": "tool_calls", "function_call": "tool_calls", "safety": "content_filter"}
+
+
+def name_of(backend: object) -> str:
+    """How errors and timeouts name the backend: its class."""
+    return type(backend).__name__
+
+
+def _llmring_message(m: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["tool_calls"] = [{"id": c.id, "type": "function",
+                              "function": {"name": c.name, "arguments": c.arguments}}
+                             for c in m.tool_calls]
+    if m.tool_call_id:
+        out["tool_call_id"] = m.tool_call_id
+    return out
+
+
+def convert(backend: object, request: Request) -> Any:
+    """llmring's ``LLMRequest`` for llmring's own objects, else our ``request`` unchanged.
+
+    llmring is imported only when the backend is one of its objects (so it is
+    already loaded): importing it costs seconds.
+    """
+    if type(backend).__module__.partition(".")[0] != "llmring":
+        return request
+    try:
+        from llmring.schemas import LLMRequest
+    except ImportError:
+        return request
+    fields: dict[str, Any] = {"model": request.model,
+                              "messages": [_llmring_message(m) for m in request.messages],
+                              "temperature": request.temperature, "max_tokens": request.max_tokens}
+    if request.tools:
+        fields["tools"] = list(request.tools)
+    if request.options:
+        fields["extra_params"] = dict(request.options)
+    return LLMRequest(**fields)
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _usage(value: Any) -> Usage | None:
+    if value is None or isinstance(value, Usage | dict):
+        return Usage.coerce(value)
+    fields = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
+              "cache_creation_tokens")
+    return Usage.coerce({f: getattr(value, f, None) for f in fields})
+
+
+def _tool_calls(value: Any) -> tuple[ToolCall, ...]:
+    """ToolCalls from OpenAI-shaped dicts, flat dicts or objects."""
+    calls = []
+    for n, call in enumerate(value or ()):
+        if isinstance(call, ToolCall):
+            calls.append(call)
+            continue
+        fn = _get(call, "function") or call
+        arguments = _get(fn, "arguments")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments or {})
+        calls.append(ToolCall(_get(call, "id") or f"call_{n}", _get(fn, "name") or "", arguments))
+    return tuple(calls)
+
+
+def _finish(value: Any) -> str:
+    word = str(getattr(value, "value", value)).lower().rpartition(".")[2]  # finishreason.stop
+    return _FINISH.get(word, word)
+
+
+async def stream(backend: Any, request: Request) -> AsyncIterator[StreamChunk]:
+    """The backend's answer as our chunks: deltas as they come, one final chunk at the end."""
+    name = name_of(backend)
+    try:
+        chunks = backend.chat_stream(convert(backend, request))
+        if inspect.isawaitable(chunks):  # an async def returning an iterator
+            chunks = await chunks
+        chunks = aiter(chunks)
+    except (AttributeError, TypeError) as exc:
+        raise ProviderError(f"The backend {name} has no usable chat_stream(request): {exc}",
+                            provider=name) from None
+    model, finish, usage, calls = None, None, None, ()
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if hasattr(chunks, "aclose"):  # stop means stop: close the backend's request now
+                stack.push_async_callback(chunks.aclose)
+            async for chunk in chunks:
+                if delta := _get(chunk, "delta"):
+                    yield StreamChunk(delta=str(delta))
+                model = _get(chunk, "model") or model
+                usage = _usage(_get(chunk, "usage")) or usage
+                calls = _tool_calls(_get(chunk, "tool_calls")) or calls
+                if (reason := _get(chunk, "finish_reason")) is not None:
+                    finish = _finish(reason)
+    except LLMError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any backend failure: one line, text kept
+        raise ProviderError(f"The backend {name} failed: {type(exc).__name__}: {exc}",
+                            provider=name) from exc
+    yield StreamChunk(model=model or request.model, finish_reason=finish or "incomplete",
+                      usage=usage, tool_calls=calls or None)

@@ -1,0 +1,105 @@
+"""Fallback across an alias's models, through the real SDKs and real wire formats.
+
+The alias binds ``openai:gpt-4o-mini`` then ``anthropic:claude-haiku-4-5``; each
+provider has its own wire server, so which one answered is plain to see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from wire_server import CUT, WireServer
+
+from llmring_jupyter.providers import (
+    AuthenticationError,
+    LLMError,
+    Message,
+    ProviderError,
+    ProviderUnavailableError,
+    Request,
+    StreamChunk,
+    chat_stream,
+)
+from providers.dialects import Dialect, load
+
+OPENAI, ANTHROPIC = load("openai"), load("anthropic")
+PARTS = ["Hello", " from", " the", " model"]
+
+
+@pytest.fixture
+def second() -> Iterator[WireServer]:
+    server = WireServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def lock(tmp_path: Path, wire: WireServer, second: WireServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``chatbot`` → OpenAI at ``wire``, then Anthropic at ``second``."""
+    for d, server in ((OPENAI, wire), (ANTHROPIC, second)):
+        for k, v in {**d.key_env, **d.base_url_env(server.url)}.items():
+            monkeypatch.setenv(k, v)
+    path = tmp_path / "llmring.lock"
+    path.write_text(
+        'version = "1.0"\ndefault_profile = "default"\n[[profiles.default.bindings]]\n'
+        f'alias = "chatbot"\nmodels = ["openai:{OPENAI.model}", "anthropic:{ANTHROPIC.model}"]\n')
+    return path
+
+
+async def _ask(lock: Path) -> tuple[list[StreamChunk], LLMError | None]:
+    chunks: list[StreamChunk] = []
+    try:
+        async for chunk in chat_stream(Request("chatbot", (Message("user", "Hi"),)), lockfile_path=lock):
+            chunks.append(chunk)
+    except LLMError as exc:
+        return chunks, exc
+    return chunks, None
+
+
+def _text(chunks: list[StreamChunk]) -> str:
+    return "".join(c.delta for c in chunks)
+
+
+@pytest.mark.parametrize("failure", ["http 500", "unreachable"])
+async def test_failure_before_the_first_chunk_falls_back(
+        lock: Path, wire: WireServer, second: WireServer, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    if failure == "unreachable":
+        monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens on port 9
+    else:
+        wire.queue(OPENAI.http_error(500, "internal error"))
+    second.queue(ANTHROPIC.answer(PARTS, usage=(9, 4)))
+    chunks, error = await _ask(lock)
+    assert error is None
+    assert _text(chunks) == "".join(PARTS)
+    assert chunks[-1].model == f"anthropic:{ANTHROPIC.model}", "the footer must name the model that served"
+    assert len(second.seen) == 1
+
+
+async def test_authentication_error_never_falls_back(lock: Path, wire: WireServer, second: WireServer) -> None:
+    wire.queue(OPENAI.http_error(401, "Incorrect API key provided"))
+    chunks, error = await _ask(lock)
+    assert chunks == [] and isinstance(error, AuthenticationError)
+    assert "OPENAI_API_KEY" in str(error)
+    assert second.seen == [], "another provider must not be billed after a key was rejected"
+
+
+async def test_failure_after_the_first_chunk_keeps_the_text_and_does_not_fall_back(
+        lock: Path, wire: WireServer, second: WireServer) -> None:
+    reply = OPENAI.answer(PARTS)
+    reply.parts = reply.parts[:3] + [CUT]
+    wire.queue(reply)
+    chunks, error = await _ask(lock)
+    assert _text(chunks) and "".join(PARTS).startswith(_text(chunks))
+    assert isinstance(error, ProviderUnavailableError) and "mid-answer" in str(error)
+    assert second.seen == [], "a second model must not splice its answer onto the first"
+
+
+async def test_when_every_model_fails_the_last_error_is_raised(lock: Path, wire: WireServer, second: WireServer) -> None:
+    wire.queue(OPENAI.http_error(500, "internal error"))
+    second.queue(ANTHROPIC.http_error(500, "overloaded"))
+    chunks, error = await _ask(lock)
+    assert chunks == [] and isinstance(error, ProviderError)
+    assert error.provider == "anthropic" and "overloaded" in str(error)
+    assert len(wire.seen) == len(second.seen) == 1
