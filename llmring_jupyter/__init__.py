@@ -1,8 +1,9 @@
 """llmring_jupyter: stream LLM answers into notebook cells.
 
 ``%load_ext llmring_jupyter`` registers ``%%llm`` (ask a model; the cell is
-the prompt) and ``%llm`` (commands: help, models, key). Loading imports no
-provider SDK: each is imported when a cell first names its provider.
+the prompt) and ``%llm`` (commands: help, models, key, chats, history...).
+From code, ``await chat("...")`` asks through the same session. Loading
+imports no provider SDK: each is imported when a cell first names its provider.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from ._transform import awaitable_cell
+from .api import chat, chat_sync
 from .magics import LLMMagics
-from .result import Result, Timings
+from .result import Interrupted, Result, Timings
 
 __version__ = "0.1.0"
-__all__ = ["LLMMagics", "Result", "Timings", "load_ipython_extension", "unload_ipython_extension",
-           "use_backend"]
+__all__ = ["Interrupted", "LLMMagics", "Result", "Timings", "chat", "chat_sync",
+           "load_ipython_extension", "unload_ipython_extension", "use_backend"]
 
 
 def load_ipython_extension(ip: Any) -> None:
-    in_kernel = getattr(ip, "kernel", None) is not None
-    ip.register_magics(LLMMagics(ip, in_kernel=in_kernel))
-    if in_kernel and awaitable_cell not in ip.input_transformers_cleanup:
+    unload_ipython_extension(ip)  # loading twice must not track cells twice
+    magics = LLMMagics(ip, in_kernel=getattr(ip, "kernel", None) is not None)
+    ip.register_magics(magics)
+    ip.events.register("pre_run_cell", magics.session.pre_run_cell)
+    if magics.in_kernel:
         ip.input_transformers_cleanup.append(awaitable_cell)
 
 
@@ -43,5 +47,11 @@ def use_backend(backend: object | None) -> None:
 def unload_ipython_extension(ip: Any) -> None:
     if awaitable_cell in ip.input_transformers_cleanup:
         ip.input_transformers_cleanup.remove(awaitable_cell)
+    magics = ip.magics_manager.registry.get("LLMMagics")
+    if magics is not None:
+        try:
+            ip.events.unregister("pre_run_cell", magics.session.pre_run_cell)
+        except ValueError:
+            pass
     ip.magics_manager.magics["line"].pop("llm", None)
     ip.magics_manager.magics["cell"].pop("llm", None)

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from .providers.errors import scrub
+from .providers.types import Request
 from .result import Result
 
 CODE_STYLE = "overflow-x:auto;padding:8px 10px;border-radius:4px;background:rgba(127,127,127,.08)"
@@ -60,6 +61,9 @@ def footer_parts(result: Result) -> list[str]:
         parts.append(f"{speed:.0f} tok/s")
     if result.cost is not None:
         parts.append(f"${result.cost:.4f}" if result.cost < 1 else f"${result.cost:.2f}")
+    if result.dropped_turns:
+        s = "s" if result.dropped_turns > 1 else ""
+        parts.append(f"{result.dropped_turns} earlier turn{s} left out (history limit)")
     if note := ending(result):
         parts.append(note)
     return parts
@@ -79,6 +83,22 @@ def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], di
         "text/plain": f"{result.text}\n\n— {footer_text(result)}",
     }
     return data, {"llmring": provenance(result)}
+
+
+def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
+    """What ``--dry-run`` shows: the exact messages that would be sent, and their size."""
+    from .providers.demo import estimate_tokens
+
+    tokens = sum(estimate_tokens(m.content) + 4 for m in request.messages)
+    head = f"Dry run: {len(request.messages)} messages to {request.model}, about {tokens:,} tokens; nothing sent."
+    if dropped:
+        head += f" {dropped} earlier turn{'s' if dropped > 1 else ''} left out (history limit)."
+    if params := request.parameters():
+        head += f" Parameters: {params}."
+    blocks = [f"<b>{html.escape(m.role)}</b><pre style=\"white-space:pre-wrap\">{html.escape(m.content)}</pre>"
+              for m in request.messages]
+    plain = "\n\n".join(f"[{m.role}]\n{m.content}" for m in request.messages)
+    return {"text/html": f"<p>{html.escape(head)}</p>{''.join(blocks)}", "text/plain": f"{head}\n\n{plain}"}
 
 
 def provenance(result: Result) -> dict[str, Any]:

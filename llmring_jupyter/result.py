@@ -50,6 +50,8 @@ class Result:
     error: str | None = None
     interrupted: bool = False  # cancelled by a kernel interrupt rather than the Stop button
     cost: float | None = None  # US dollars, when the price table knows the model
+    chat: str | None = None  # the conversation it belongs to; None with --no-history
+    dropped_turns: int = 0  # earlier turns the history limit left out of the request
     exception: LLMError | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -67,3 +69,15 @@ class Result:
 
     def _repr_markdown_(self) -> str:
         return self.text
+
+    def raise_for_error(self) -> None:
+        """Raise if the answer failed or the kernel was interrupted; the text is kept either way."""
+        if self.interrupted:
+            raise Interrupted(f"Interrupted after {len(self.text):,} characters; "
+                              "the partial answer is kept in _llm.")
+        if self.exception is not None:
+            raise self.exception
+
+
+class Interrupted(LLMError):
+    """The kernel was interrupted mid-answer; raised after the partial text is kept."""

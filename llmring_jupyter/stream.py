@@ -94,7 +94,8 @@ Pricer = Callable[[str | None, Usage | None], float | None]
 
 
 async def run(request: Request, chunks: AsyncIterator[StreamChunk], output: Output, *,
-              interval: float = DEFAULT_INTERVAL, price: Pricer | None = None) -> Result:
+              interval: float = DEFAULT_INTERVAL, price: Pricer | None = None,
+              chat: str | None = None, dropped_turns: int = 0) -> Result:
     """Stream ``chunks`` into ``output`` and return the :class:`Result`.
 
     The Stop button cancels only the consuming task: the cell goes on, records
@@ -156,10 +157,7 @@ async def run(request: Request, chunks: AsyncIterator[StreamChunk], output: Outp
         tool_calls=collected.tool_calls, error=error.message if error else None,
         exception=error, interrupted=interrupted,
         cost=price(collected.model, collected.usage) if price else None,
+        chat=chat, dropped_turns=dropped_turns,
     )
     output.finish(result)
     return result
-
-
-class Interrupted(LLMError):
-    """The kernel was interrupted mid-answer; raised after the partial text is kept."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,10 +74,13 @@ class Kernel:
         self.km, self.kc = start_new_kernel(kernel_name="python3", cwd=str(cwd or Path.cwd()),
                                             env=kernel_env)
 
-    def run(self, code: str, *, timeout: float = 60,
+    def run(self, code: str, *, timeout: float = 60, cell_id: str | None = None,
             during: Callable[[Msg, Kernel], None] | None = None) -> Execution:
-        """Execute a cell; ``during`` sees each IOPub message as it arrives (to click Stop, say)."""
-        msg_id = self.kc.execute(code)
+        """Execute a cell; ``during`` sees each IOPub message as it arrives (to click Stop, say).
+
+        ``cell_id`` is sent as JupyterLab sends it, in the request's metadata.
+        """
+        msg_id = self._execute(code, cell_id)
         self._ours = {msg_id}  # replies to comm messages we send are this cell's output too
         execution = Execution(reply={})
         deadline = time.monotonic() + timeout
@@ -99,12 +103,45 @@ class Kernel:
                 execution.reply = reply
                 return execution
 
+    def _execute(self, code: str, cell_id: str | None) -> str:
+        if cell_id is None:
+            return self.kc.execute(code)
+        content = {"code": code, "silent": False, "store_history": True,
+                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        msg = self.kc.session.msg("execute_request", content, metadata={"cellId": cell_id})
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
     def send_custom(self, comm_id: str, content: dict[str, Any]) -> None:
         """What the view's ``model.send(content)`` puts on the wire."""
         msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id,
                                                "data": {"method": "custom", "content": content}})
         self.kc.shell_channel.send(msg)
         self._ours.add(msg["header"]["msg_id"])
+
+    def run_answering(self, code: str, answer: Callable[[Msg], str],
+                      **kw: Any) -> tuple[Execution, list[Msg]]:
+        """Execute a cell that asks for input (``input()``, ``getpass``), answering each
+        ``input_request`` on the stdin channel as a frontend does; also returns the requests."""
+        requests: list[Msg] = []
+        done = threading.Event()
+
+        def serve() -> None:  # the cell blocks until answered: no IOPub to wait on meanwhile
+            while not done.is_set():
+                try:
+                    msg = self.kc.get_stdin_msg(timeout=0.1)
+                except queue.Empty:
+                    continue
+                requests.append(msg)
+                self.kc.input(answer(msg))
+
+        thread = threading.Thread(target=serve, name="stdin", daemon=True)
+        thread.start()
+        try:
+            return self.run(code, **kw), requests
+        finally:
+            done.set()
+            thread.join(5)
 
     def interrupt(self) -> None:
         self.km.interrupt_kernel()

@@ -63,7 +63,7 @@ def test_footer_reports_model_finish_tokens_and_timing(kernel: Kernel) -> None:
 
 
 def test_options_reach_the_provider(kernel: Kernel) -> None:
-    run = kernel.run("%%llm demo:echo --system 'Be terse' --temperature 0.3\nRepeat {this} exactly")
+    run = kernel.run("%%llm demo:echo --no-history --system 'Be terse' --temperature 0.3\nRepeat {this} exactly")
     assert run.ok, run.error
     assert _llm(kernel, "_llm.text") == "Repeat {this} exactly"
     assert _llm(kernel, "[(m.role, m.content) for m in _llm.messages]") == \

@@ -1,0 +1,140 @@
+"""The ``%llm`` line commands: help, models, key, and the conversation commands."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable
+from getpass import getpass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from IPython.display import display
+
+from . import options, transcript
+from .conversation import DEFAULT
+from .providers import lockfile, registry
+from .providers.errors import PROVIDER_KEYS, UsageError
+
+if TYPE_CHECKING:
+    from .magics import LLMMagics
+
+
+def run(magics: LLMMagics, line: str) -> None:
+    command, _, rest = line.strip().partition(" ")
+    handler = _COMMANDS.get(command.lower() or "help")
+    if handler is None:
+        raise UsageError(f"Unknown command %llm {command}; see %llm help. "
+                         "To ask a model, use the cell magic %%llm.")
+    if handler is _system:  # free text: an apostrophe must not be a quoting error
+        _system(magics, rest.strip())
+        return
+    try:
+        args = shlex.split(rest)
+    except ValueError as exc:
+        raise UsageError(f"Cannot read the %llm line ({exc}); check its quotes.") from None
+    handler(magics, args)
+
+
+def _help(magics: LLMMagics, args: list[str]) -> None:
+    print(options.USAGE)
+
+
+def _models(magics: LLMMagics, args: list[str]) -> None:
+    path = lockfile.find(explicit=magics.lockfile)
+    lines = []
+    if path is None:
+        lines.append("No llmring.lock here or in a parent folder; use provider:model names.")
+    else:
+        lock = lockfile.load(path)
+        lines.append(f"Aliases in {path} (profile {lock.profile_name(magics.profile)}):")
+        for alias, models in sorted(lock.aliases(magics.profile).items()):
+            lines.append(f"  {alias:<16} {' → '.join(models)}")
+    lines.append("Providers:")
+    for provider in registry.providers():
+        names = PROVIDER_KEYS.get(provider)
+        if names is None:
+            state = "no key needed"
+        else:
+            found = next((n for n in names if os.environ.get(n)), None)
+            state = f"key set ({found})" if found else f"no key: set {' or '.join(names)} or %llm key {provider}"
+        lines.append(f"  {provider:<10} {state}")
+    print("\n".join(lines))
+
+
+def _key(magics: LLMMagics, args: list[str]) -> None:
+    provider = registry.canonical(args[0].lower()) if len(args) == 1 else ""
+    if provider not in PROVIDER_KEYS:
+        raise UsageError(f"Usage: %llm key PROVIDER, with PROVIDER one of {', '.join(PROVIDER_KEYS)}.")
+    variable = PROVIDER_KEYS[provider][0]
+    key = getpass(f"{variable} (kept for this session only, never saved): ").strip()
+    if not key:
+        raise UsageError(f"No key entered; {variable} is unchanged.")
+    os.environ[variable] = key  # this kernel process only: gone when the kernel stops
+    print(f"{variable} set for this session.")
+
+
+def _chats(magics: LLMMagics, args: list[str]) -> None:
+    chats = list(magics.session.conversations)
+    if not chats:
+        print("No conversations yet: the first %%llm cell starts the default one.")
+        return
+    for chat in chats:
+        system = f", system: {chat.system[:40]!r}" if chat.system else ""
+        print(f"{chat.name:<16} {len(chat.turns)} turns, ~{chat.tokens():,} tokens{system}")
+
+
+def _existing(magics: LLMMagics, args: list[str]) -> str:
+    name = args[0] if args else DEFAULT
+    if name not in magics.session.conversations:
+        known = ", ".join(c.name for c in magics.session.conversations) or "none yet"
+        raise UsageError(f"No conversation {name!r} (conversations: {known}).")
+    return name
+
+
+def _history(magics: LLMMagics, args: list[str]) -> None:
+    chat = magics.session.conversations.get(_existing(magics, args[:1]))
+    display(transcript.history_bundle(chat), raw=True)
+
+
+def _reset(magics: LLMMagics, args: list[str]) -> None:
+    name = args[0] if args else DEFAULT
+    forgot = magics.session.conversations.reset(name)
+    print(f"Forgot the conversation {name!r}." if forgot else f"No conversation {name!r} to forget.")
+
+
+def _system(magics: LLMMagics, rest: str) -> None:  # type: ignore[override]
+    """``%llm system [NAME] TEXT``: NAME is taken as a chat's name only if that chat exists."""
+    chats = magics.session.conversations
+    first, _, after = rest.partition(" ")
+    name, text = (first, after.strip()) if first in chats or first == DEFAULT else (DEFAULT, rest)
+    chat = chats.get(name)
+    if not text:
+        print(f"System prompt of {name!r}: {chat.system!r}")
+        return
+    chat.system = text
+    print(f"System prompt of {name!r} set.")
+
+
+def _export(magics: LLMMagics, args: list[str]) -> None:
+    if len(args) not in (1, 2):
+        raise UsageError("Usage: %llm export [NAME] FILE.json|FILE.md")
+    name = _existing(magics, args[:-1])
+    path = Path(args[-1]).expanduser()
+    transcript.save(magics.session.conversations.get(name), path)
+    print(f"Saved the conversation {name!r} to {path}.")
+
+
+def _load(magics: LLMMagics, args: list[str]) -> None:
+    if len(args) not in (1, 2):
+        raise UsageError("Usage: %llm load FILE.json [NAME]")
+    chat = transcript.load(Path(args[0]).expanduser(), args[1] if len(args) > 1 else None)
+    magics.session.conversations.put(chat)
+    print(f"Loaded the conversation {chat.name!r}: {len(chat.turns)} turns.")
+
+
+_COMMANDS: dict[str, Callable[..., None]] = {
+    "help": _help, "-h": _help, "--help": _help, "models": _models, "aliases": _models,
+    "key": _key, "chats": _chats, "history": _history, "reset": _reset, "system": _system,
+    "export": _export, "load": _load,
+}

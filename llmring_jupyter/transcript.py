@@ -1,0 +1,96 @@
+"""A conversation as people and files see it: the history view, JSON and Markdown.
+
+JSON round-trips (``%llm export`` then ``%llm load``), so a chat can survive a
+kernel restart when the user wants it to; Markdown is for reading and sharing.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from . import render
+from .conversation import Conversation, Turn
+from .providers.errors import UsageError
+from .providers.types import Usage
+from .result import Result, Timings
+
+FORMAT = "llmring_jupyter.conversation"
+VERSION = 1
+
+
+def to_json(chat: Conversation) -> dict[str, Any]:
+    return {"format": FORMAT, "version": VERSION, "name": chat.name, "system": chat.system,
+            "turns": [_turn_json(t) for t in chat.turns]}
+
+
+def _turn_json(turn: Turn) -> dict[str, Any]:
+    r = turn.result
+    return {"key": turn.key, "prompt": turn.prompt, "answer": r.text, "requested": r.requested,
+            "model": r.model, "finish_reason": r.finish_reason,
+            "usage": r.usage.to_dict() if r.usage else None, "timings": r.timings.to_dict(),
+            "parameters": render.provenance(r)["parameters"], "cost_usd": r.cost, "error": r.error}
+
+
+def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
+    if data.get("format") != FORMAT:
+        raise UsageError("That file is not a conversation exported by %llm export (no format marker).")
+    chat = Conversation(name or data["name"], data.get("system"))
+    for t in data.get("turns", []):
+        timings = t.get("timings") or {}
+        result = Result(
+            text=t["answer"], requested=t.get("requested") or "", model=t.get("model"),
+            finish_reason=t.get("finish_reason") or "stop", usage=Usage.coerce(t.get("usage")),
+            timings=Timings(timings.get("started_at") or 0.0, timings.get("first_token_s"),
+                            timings.get("total_s") or 0.0),
+            messages=(), parameters=t.get("parameters") or {}, error=t.get("error"),
+            cost=t.get("cost_usd"), chat=chat.name)
+        chat.turns.append(Turn(t["key"], t["prompt"], result))
+    return chat
+
+
+def to_markdown(chat: Conversation) -> str:
+    lines = [f"# Conversation: {chat.name}", ""]
+    if chat.system:
+        lines += [f"**System:** {chat.system}", ""]
+    for number, turn in enumerate(chat.turns, 1):
+        lines += [f"## {number}. You", "", turn.prompt, "",
+                  f"## {number}. {turn.result.model or turn.result.requested}", "", turn.answer, "",
+                  f"_{render.footer_text(turn.result)}_", ""]
+    return "\n".join(lines)
+
+
+def save(chat: Conversation, path: Path) -> None:
+    if path.suffix.lower() == ".md":
+        path.write_text(to_markdown(chat), encoding="utf-8")
+    elif path.suffix.lower() == ".json":
+        path.write_text(json.dumps(to_json(chat), indent=1, ensure_ascii=False), encoding="utf-8")
+    else:
+        raise UsageError(f"Export to a .json file (to load it again) or a .md file, not {path.name!r}.")
+
+
+def load(path: Path, name: str | None = None) -> Conversation:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"Cannot load {path}: {exc}") from None
+    return from_json(data, name)
+
+
+def history_bundle(chat: Conversation) -> dict[str, str]:
+    """The transcript as safe HTML and plain text: who said what, which model, tokens."""
+    parts, total = [], 0
+    for number, turn in enumerate(chat.turns, 1):
+        r = turn.result
+        total += r.usage.total_tokens if r.usage else 0
+        parts.append(
+            f"<div><b>{number}. You</b><pre style=\"white-space:pre-wrap\">{html.escape(turn.prompt)}</pre>"
+            f"<b>{number}. {html.escape(r.model or r.requested)}</b>{render.answer_html(turn.answer)}"
+            f"<div style=\"{render.FOOTER_STYLE}\">{html.escape(render.footer_text(r))}</div></div><hr>")
+    head = f"Conversation {chat.name!r}: {len(chat.turns)} turns, {total:,} tokens used"
+    if chat.system:
+        head += f"; system prompt: {chat.system}"
+    return {"text/html": f"<p><b>{html.escape(head)}</b></p>" + "".join(parts),
+            "text/plain": head + "\n\n" + to_markdown(chat)}
