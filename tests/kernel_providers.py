@@ -1,0 +1,45 @@
+"""Pointing a test kernel's providers at a wire server, and reading values back.
+
+A kernel inherits the test process's environment, which may hold real keys:
+:func:`set_env` replaces every provider setting, so a test sees only what it set.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from kernel_session import Execution, Kernel
+
+from llmring_jupyter.providers.errors import KEY_VARIABLES
+
+PROVIDER_VARIABLES = (*KEY_VARIABLES, "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL",
+                      "OLLAMA_HOST", "LLMRING_LOCKFILE_PATH", "LLMRING_PROFILE")
+
+
+def set_env(kernel: Kernel, values: dict[str, str]) -> None:
+    """The kernel's provider settings become exactly ``values``."""
+    run = kernel.run(f"import os\nfor _v in {PROVIDER_VARIABLES!r}: os.environ.pop(_v, None)\n"
+                     f"os.environ.update({values!r})")
+    assert run.ok, run.error
+
+
+def value(kernel: Kernel, expr: str) -> Any:
+    """The value of a Python literal expression evaluated in the kernel."""
+    run = kernel.run(f"print(repr(({expr})))")
+    assert run.ok, run.error
+    return ast.literal_eval(run.stdout)
+
+
+def footer(run: Execution) -> str:
+    """The footer line of the static answer, as its plain-text copy shows it."""
+    return run.final["data"]["text/plain"].rsplit("\n\n— ", 1)[1]
+
+
+def one_line_error(run: Execution) -> str:
+    """What a failed cell shows, checked to be a single line with no traceback."""
+    assert not run.ok, "the cell must fail, so Run All stops"
+    content = run.reply["content"]
+    assert len(content["traceback"]) == 1, content["traceback"]
+    assert "\n" not in content["evalue"]
+    return f"{content['ename']}: {content['evalue']}"
