@@ -143,30 +143,6 @@ class Kernel:
             done.set()
             thread.join(5)
 
-    def run_answering(self, code: str, answer: Callable[[Msg], str],
-                      **kw: Any) -> tuple[Execution, list[Msg]]:
-        """Execute a cell that asks for input (``input()``, ``getpass``), answering each
-        ``input_request`` on the stdin channel as a frontend does; also returns the requests."""
-        requests: list[Msg] = []
-        done = threading.Event()
-
-        def serve() -> None:  # the cell blocks until answered: no IOPub to wait on meanwhile
-            while not done.is_set():
-                try:
-                    msg = self.kc.get_stdin_msg(timeout=0.1)
-                except queue.Empty:
-                    continue
-                requests.append(msg)
-                self.kc.input(answer(msg))
-
-        thread = threading.Thread(target=serve, name="stdin", daemon=True)
-        thread.start()
-        try:
-            return self.run(code, **kw), requests
-        finally:
-            done.set()
-            thread.join(5)
-
     def interrupt(self) -> None:
         self.km.interrupt_kernel()
 
