@@ -7,7 +7,8 @@ turns before it, and later cells see the new answer. A new cell appends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from .providers.demo import estimate_tokens
 from .providers.types import Message
@@ -110,8 +111,5 @@ class Conversations:
     def __contains__(self, name: object) -> bool:
         return name in self._chats
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Conversation]:
         return iter(self._chats.values())
-
-    def renamed(self, conversation: Conversation, name: str) -> Conversation:
-        return replace(conversation, name=name, turns=list(conversation.turns))
