@@ -11,10 +11,17 @@ from llmring_jupyter.providers import lockfile
 
 LOCK = """\
 version = "1.0"
+created_at = "2025-09-27T10:00:00+00:00"
 default_profile = "default"
+
+[metadata]
+description = "as llmring writes it: metadata and registry_versions are read past"
 
 [profiles.default]
 name = "default"
+
+[profiles.default.registry_versions]
+openai = 3
 
 [[profiles.default.bindings]]
 alias = "chatbot"
