@@ -1,0 +1,84 @@
+"""One JupyterLab server and one headless Chromium for the whole browser session.
+
+Chromium is the Debian binary (Playwright never downloads one here); without
+it the browser tests are skipped. The browser resolves no host but 127.0.0.1,
+so a test can never reach the network by accident.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from lab_session import LabServer, Notebook  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("browser tests need Debian's chromium (apt-get install chromium); it is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def lab(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    # Depends on `browser` so a missing chromium skips before a server is started for nothing.
+    server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """One context for the session: its HTTP cache makes each JupyterLab load after the first quick."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, lab: LabServer) -> Iterator[Page]:
+    """A fresh page per test; the test's kernels are shut down after it."""
+    page = context.new_page()
+    yield page
+    page.close()
+    lab.shutdown_kernels()
+
+
+@pytest.fixture
+def dialogs(page: Page) -> list[str]:
+    """Messages of every alert/confirm/prompt the page raises (each is dismissed)."""
+    seen: list[str] = []
+
+    def record(dialog: Dialog) -> None:
+        seen.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    return seen
+
+
+@pytest.fixture
+def notebook(lab: LabServer, page: Page, request: pytest.FixtureRequest) -> Callable[[list[str]], Notebook]:
+    """Make a notebook (named after the test) with these cells and open it, kernel idle."""
+    def make(cells: list[str]) -> Notebook:
+        return Notebook.create(lab, page, f"{request.node.name}.ipynb", cells)
+
+    return make

@@ -1,0 +1,174 @@
+"""``%%llm`` in real JupyterLab: the live view streams, stops, and leaves a safe static answer.
+
+Each test opens its own notebook (and kernel) on the session's server. Streams
+the test watches are slowed in the notebook's first cell; the others run at
+the server's quick default pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from lab_session import Notebook, screenshot
+from playwright.sync_api import Locator, Page, expect
+
+from llmring_jupyter.providers.demo import DemoProvider
+from llmring_jupyter.providers.types import Message, Request
+
+pytestmark = pytest.mark.browser
+
+NotebookMaker = Callable[[list[str]], Notebook]
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+HOSTILE = """\
+<script>window.__pwned=1</script>
+
+<img src=x onerror="window.__pwned=2">
+
+<svg onload="window.__pwned=3">
+
+<iframe src="javascript:window.top.__pwned=4"></iframe>
+
+[x](javascript:window.__pwned=5)
+
+```html
+<script>window.__pwned=6</script>
+```
+
+""" + " ".join(f"tail{i}" for i in range(100))  # keeps the stream going after the payloads
+
+
+def setup_cell(delay: float) -> str:
+    """A first cell that loads the extension with the demo model at ``delay`` s a token."""
+    return f"import os; os.environ['LLMRING_DEMO_DELAY'] = '{delay}'\n%load_ext llmring_jupyter"
+
+
+def demo_answer(prompt: str) -> str:
+    """The full answer the demo model gives to ``prompt`` (computed here, without a kernel).
+
+    Runs in a worker thread: Playwright's sync API keeps an event loop running in this one.
+    """
+    async def collect() -> str:
+        request = Request("demo", (Message("user", prompt),), options={"delay": 0})
+        return "".join([c.delta async for c in DemoProvider().stream("chat", request) if c.delta])
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, collect()).result()
+
+
+def wait_longer(page: Page, answer: Locator, than: int, timeout: float = 10_000) -> int:
+    """Wait until the answer's text is longer than ``than`` characters; return its length."""
+    return int(page.wait_for_function(
+        "([el, than]) => el.textContent.length > than && el.textContent.length",
+        arg=[answer.element_handle(), than], timeout=timeout,
+    ).json_value())
+
+
+def saved_static(index: int) -> Callable[[dict[str, Any]], bool]:
+    """Whether a saved notebook holds cell ``index``'s static answer and no widget output."""
+    def check(doc: dict[str, Any]) -> bool:
+        outputs = doc["cells"][index].get("outputs", [])
+        html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+        return "llmring-footer" in html and not any(WIDGET_MIME in o.get("data", {}) for o in outputs)
+
+    return check
+
+
+def assert_inert(page: Page, output: Locator, dialogs: list[str]) -> None:
+    """The hostile prompt shows as text: no script ran, no active element, no javascript: link."""
+    answer = output.locator(".llmring-answer")
+    expect(answer).to_contain_text("<script>window.__pwned=1</script>")
+    expect(answer).to_contain_text("[x](javascript:window.__pwned=5)")
+    expect(answer.locator("script, img, svg, iframe, object, embed")).to_have_count(0)
+    hrefs = output.evaluate("el => [...el.querySelectorAll('[href], [src]')]"
+                            ".map(e => e.getAttribute('href') || e.getAttribute('src'))")
+    assert not [h for h in hrefs if h.strip().lower().startswith("javascript")], hrefs
+    page.wait_for_timeout(300)  # grace for an onerror/onload handler, were one there, to fire
+    assert page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert dialogs == []
+
+
+def test_text_grows_live_then_becomes_static(notebook: NotebookMaker, page: Page) -> None:
+    nb = notebook([setup_cell(0.05), "%%llm demo\nWrite a haiku about streaming"])
+    nb.run_and_wait(0)
+    nb.run(1)
+    view = nb.output(1).locator(".llmring-view")
+    answer = view.locator(".llmring-answer")
+    expect(view).to_have_attribute("data-status", "streaming", timeout=15_000)
+
+    lengths = [wait_longer(page, answer, 0)]
+    for _ in range(4):
+        lengths.append(wait_longer(page, answer, lengths[-1]))
+        expect(view.locator(".llmring-status")).to_contain_text("streaming")
+        expect(view.locator("button.llmring-stop")).to_be_visible()
+    assert lengths == sorted(set(lengths)), lengths
+    wait_longer(page, answer, 300)
+    nb.focus(0)  # the README shots show cell 1 unselected
+    screenshot(page, nb.cell(1), "streaming.png", pad_below=40)
+
+    footer = nb.output(1).locator(".llmring-footer")
+    expect(footer).to_contain_text("demo:chat", timeout=30_000)
+    expect(footer).to_contain_text("stop")
+    expect(nb.output(1).locator(".llmring-view")).to_have_count(0)
+    expect(nb.output(1).locator(".llmring-answer h2")).to_have_text("Demo answer")
+    nb.wait_done(1)
+    screenshot(page, nb.cell(1), "final.png")
+
+
+def test_stop_keeps_the_partial_answer_and_the_kernel_healthy(notebook: NotebookMaker, page: Page) -> None:
+    prompt = "Explain how tokens stream"
+    nb = notebook([setup_cell(0.08), f"%%llm demo\n{prompt}", "1+1"])
+    nb.run_and_wait(0)
+    nb.run(1)
+    view = nb.output(1).locator(".llmring-view")
+    wait_longer(page, view.locator(".llmring-answer"), 60, timeout=15_000)
+    view.locator("button.llmring-stop").click()
+
+    footer = nb.output(1).locator(".llmring-footer")
+    expect(footer).to_contain_text("stopped", timeout=3_000)
+    nb.wait_done(1, timeout=3_000)
+    partial = nb.output(1).locator(".llmring-answer").inner_text()
+    assert 0 < len(partial) < len(demo_answer(prompt)) // 2, partial
+    assert "llmring.lock" not in partial  # the answer's last sentence never came
+
+    nb.run_and_wait(2, timeout=10_000)
+    expect(nb.output(2)).to_have_text("2")
+
+
+def test_final_rendering_survives_save_and_reload(notebook: NotebookMaker, page: Page) -> None:
+    nb = notebook([setup_cell(0.005), "%%llm demo\nWrite a haiku"])
+    nb.run_and_wait(0)
+    nb.run_and_wait(1)
+    expect(nb.output(1).locator(".llmring-footer")).to_contain_text("demo:chat")
+    nb.save(saved_static(1))
+
+    nb.reload()
+    output = nb.output(1)
+    expect(output.locator(".llmring-answer h2")).to_have_text("Demo answer")
+    expect(output.locator(".llmring-footer")).to_contain_text("demo:chat · stop")
+    expect(output.locator(".llmring-view")).to_have_count(0)
+
+
+def test_hostile_output_never_runs_script(notebook: NotebookMaker, page: Page, dialogs: list[str]) -> None:
+    nb = notebook([setup_cell(0.03), f"%%llm demo:echo\n{HOSTILE}"])
+    nb.run_and_wait(0)
+    nb.run(1)
+    view = nb.output(1).locator(".llmring-view")
+    expect(view.locator(".llmring-answer")).to_contain_text("tail5", timeout=15_000)
+    assert_inert(page, view, dialogs)
+    expect(view).to_have_attribute("data-status", "streaming")  # the checks above ran mid-stream
+
+    footer = nb.output(1).locator(".llmring-footer")
+    expect(footer).to_contain_text("demo:echo", timeout=30_000)
+    assert_inert(page, nb.output(1), dialogs)
+
+    nb.save(saved_static(1))
+    nb.reload()
+    expect(nb.output(1).locator(".llmring-footer")).to_contain_text("demo:echo")
+    assert_inert(page, nb.output(1), dialogs)
+    assert json.loads(nb.path.read_text())["cells"][1]["outputs"]  # the static answer was saved
