@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._transform import awaitable_cell
-from .api import chat, chat_sync
+from .api import chat, chat_sync, use_backend
 from .magics import LLMMagics
 from .result import Interrupted, Result, Timings
 
@@ -27,21 +27,6 @@ def load_ipython_extension(ip: Any) -> None:
     ip.events.register("pre_run_cell", magics.session.pre_run_cell)
     if magics.in_kernel:
         ip.input_transformers_cleanup.append(awaitable_cell)
-
-
-def use_backend(backend: object | None) -> None:
-    """Serve ``%%llm`` cells with ``backend`` (any object with a compatible
-    ``chat_stream(request)``, such as llmring's ``LLMRing``); None restores the
-    built-in providers. Same as setting ``LLMMagics.backend``."""
-    from IPython import get_ipython
-
-    from .providers.errors import UsageError
-
-    shell = get_ipython()
-    magics = shell.magics_manager.registry.get("LLMMagics") if shell is not None else None
-    if magics is None:
-        raise UsageError("Load the extension first: %load_ext llmring_jupyter")
-    magics.backend = backend
 
 
 def unload_ipython_extension(ip: Any) -> None:

@@ -44,6 +44,13 @@ async def chat(prompt: str, model: str | None = None, *, chat: str = "default", 
     return result
 
 
+def use_backend(backend: object | None) -> None:
+    """Serve questions with ``backend`` (any object with a compatible ``chat_stream(request)``,
+    such as llmring's ``LLMRing``); None restores the built-in providers.
+    Same as ``%config LLMMagics.backend``."""
+    _magics().backend = backend
+
+
 def chat_sync(prompt: str, model: str | None = None, **kwargs: Any) -> Result:
     """:func:`chat` for code that is not async (a script, terminal IPython)."""
     try:

@@ -53,7 +53,7 @@ class LLMMagics(Magics):
         None, allow_none=True,
         help="An object with a compatible chat_stream(request), e.g. llmring's LLMRing, used "
              "instead of the built-in providers.",
-    )
+    ).tag(config=True)
 
     def __init__(self, shell: Any, *, in_kernel: bool) -> None:
         super().__init__(shell)

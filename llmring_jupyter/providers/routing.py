@@ -18,6 +18,8 @@ from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownMo
 from .types import ModelRef, Request, StreamChunk
 
 DEFAULT_IDLE_TIMEOUT = 60.0
+_EXAMPLES = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash",
+             "ollama": "llama3.2"}
 
 
 def resolve(name: str, *, lockfile_path: str | os.PathLike[str] | None = None,
@@ -25,7 +27,12 @@ def resolve(name: str, *, lockfile_path: str | os.PathLike[str] | None = None,
     """The ordered ``provider:model`` candidates a name stands for."""
     name = name.strip()
     if ":" in name or registry.canonical(name.lower()) in registry.providers():
-        return (ModelRef.parse(name),)
+        ref = ModelRef.parse(name)
+        if not ref.model and ref.provider != "demo":  # demo alone means demo:chat
+            example = _EXAMPLES.get(registry.canonical(ref.provider), "MODEL")
+            raise UnknownModelError(f"{name!r} names a provider but no model: "
+                                    f"write {ref.provider}:MODEL, e.g. {ref.provider}:{example}.")
+        return (ref,)
     path = lockfile.find(explicit=lockfile_path)
     aliases = lockfile.load(path).aliases(profile) if path else {}
     if name not in aliases:

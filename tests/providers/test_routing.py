@@ -16,11 +16,14 @@ from llmring_jupyter.providers import (
     AuthenticationError,
     LLMError,
     Message,
+    ModelRef,
     ProviderError,
     ProviderUnavailableError,
     Request,
     StreamChunk,
+    UnknownModelError,
     chat_stream,
+    resolve,
 )
 from providers.dialects import Dialect, load
 
@@ -103,3 +106,9 @@ async def test_when_every_model_fails_the_last_error_is_raised(lock: Path, wire:
     assert chunks == [] and isinstance(error, ProviderError)
     assert error.provider == "anthropic" and "overloaded" in str(error)
     assert len(wire.seen) == len(second.seen) == 1
+
+
+def test_a_provider_without_a_model_is_a_clear_error() -> None:
+    with pytest.raises(UnknownModelError, match=r"'openai' names a provider but no model: write openai:MODEL"):
+        resolve("openai")
+    assert resolve("demo") == (ModelRef("demo", ""),)
