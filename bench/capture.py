@@ -51,8 +51,12 @@ class BenchKernel:
         _weigh(self.kernel)
         self._view = view
 
-    def setup(self, load_ext: bool = True) -> Execution:
-        return self.must(probe.setup_code(str(BENCH), load_ext))
+    def setup(self, load_ext: bool = True, install: bool = True) -> Execution:
+        return self.must(probe.setup_code(str(BENCH), load_ext, install))
+
+    def rss(self) -> int:
+        """The kernel's resident set size now, in bytes."""
+        return int(self.must("print(probe.rss())").stdout)
 
     def run(self, code: str, timeout: float = 600) -> tuple[Execution, float]:
         """Run a cell as a frontend would; also return the time the request left the client."""

@@ -135,10 +135,11 @@ def driver(kind: str, tokens: int, delay: float) -> str:
     return f"import probe\nawait probe.{'whole_answer' if kind == 'whole' else 'bare'}({tokens}, {delay})"
 
 
-def setup_code(bench_dir: str, load_ext: bool = True) -> str:
-    """The cell that loads the extension (unless already timed apart) and this probe."""
+def setup_code(bench_dir: str, load_ext: bool = True, install: bool = True) -> str:
+    """The cell that loads the extension (unless already timed apart) and this probe
+    (not installed where its own records would count, as in the memory figures)."""
     ext = "%load_ext llmring_jupyter\n" if load_ext else ""
-    return f"import sys; sys.path.insert(0, {bench_dir!r})\n{ext}import probe; probe.install()"
+    return f"import sys; sys.path.insert(0, {bench_dir!r})\n{ext}import probe{'; probe.install()' if install else ''}"
 
 
 LOAD_EXT_TIMED = ("import time as _t; _s = _t.perf_counter()\n"

@@ -57,12 +57,12 @@ def memory(cells: int) -> dict[str, Any]:
     out: dict[str, Any] = {"cells": cells}
     for name, code in (("llm", probe.llm_cell(20, 0, history=True)), ("plain", plain)):
         with BenchKernel() as k:
-            k.setup()
+            k.setup(install=False)  # the probe's own records would grow too
             k.must(code)  # warm-up: first-use imports are not growth
-            before = k.report()["rss"]
+            before = k.rss()
             for _ in range(cells):
                 k.must(code)
-            after = k.report()["rss"]
+            after = k.rss()
         out[name] = {"rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20,
                      "growth_kb_per_cell": (after - before) / 1024 / cells}
     out["extra_growth_kb_per_cell"] = out["llm"]["growth_kb_per_cell"] - out["plain"]["growth_kb_per_cell"]
