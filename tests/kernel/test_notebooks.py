@@ -1,0 +1,63 @@
+"""Every notebook under notebooks/ runs top to bottom in a real kernel, on the demo model, with no key.
+
+Each runs in a scratch copy of notebooks/ (files it writes, such as its
+llmring.lock or exported chats, stay out of the repository), with every
+provider key removed and Ollama pointed at a closed port on 127.0.0.1, so a
+cell that needs a real provider must fall back to demo or skip itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from llmring_jupyter.providers.errors import KEY_VARIABLES
+
+pytestmark = pytest.mark.kernel
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_there_are_notebooks() -> None:
+    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "providers.ipynb",
+                                            "conversations.ipynb", "data.ipynb"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom_on_demo(path: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (*KEY_VARIABLES, "LLMRING_LOCKFILE_PATH", "LLMRING_PROFILE", "OPENAI_BASE_URL",
+                "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LLMRING_DEMO_DELAY", "0")
+    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{_closed_port()}")
+    folder = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", folder)
+    nb = nbformat.read(folder / path.name, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()  # raises on any error
+
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    answers = [o for o in outputs if "llmring" in o.get("metadata", {})]
+    assert answers, "the notebook asked nothing"
+    for answer in answers:
+        assert "application/vnd.jupyter.widget-view+json" not in answer.data, "a live view remained"
+        served = answer.metadata["llmring"].get("model") or "demo"  # a --dry-run served nothing
+        assert served.startswith("demo"), f"without keys every answer comes from demo, not {served}"
