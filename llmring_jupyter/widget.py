@@ -55,6 +55,11 @@ class StreamView(anywidget.AnyWidget):
             self._snapshot_at = time.monotonic()
             self.text = self.answer
 
+    def close(self) -> None:
+        """Close the view and its ``layout`` child, which ipywidgets would leave open (one comm per cell)."""
+        self.layout.close()
+        super().close()
+
     def _handle(self, _widget: Any, content: dict[str, Any], _buffers: list[bytes]) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
         if kind == "ready":

@@ -51,6 +51,9 @@ def test_deltas_concatenate_to_the_answer_and_the_view_becomes_static(kernel: Ke
     assert record["timings"]["first_token_s"] is not None
     opened, closed = run.widget_comms
     assert opened and opened <= closed, "the live widget must be closed once the answer is static"
+    every = {m["content"]["comm_id"] for m in run.of("comm_open")}
+    assert every <= closed, "no comm may outlive its answer (the view's layout child included)"
+    assert _llm(kernel, "len(__import__('ipywidgets').Widget.widgets)") == 0
 
 
 def test_footer_reports_model_finish_tokens_and_timing(kernel: Kernel) -> None:
