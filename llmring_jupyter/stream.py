@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .providers.errors import LLMError
+from .providers.errors import LLMError, ProviderError
 from .providers.types import Request, StreamChunk, ToolCall, Usage
 from .result import Result, Timings
 
@@ -149,6 +149,10 @@ async def run(request: Request, chunks: AsyncIterator[StreamChunk], output: Outp
         finish = "error"
     else:
         finish = collected.finish_reason or "incomplete"
+        if finish == "incomplete":  # maybe cut short: fail the cell so Run All does not build on it
+            error = ProviderError(
+                f"{collected.model or request.model} ended the answer without its end marker, so it may "
+                "be cut short; the partial answer is kept in _llm. Run the cell again for a full one.")
     result = Result(
         text="".join(collected.parts), requested=request.model, model=collected.model,
         finish_reason=finish, usage=collected.usage,
