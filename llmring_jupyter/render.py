@@ -133,9 +133,18 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight}).enable("table")
+    md.validateLink = _safe_link  # markdown-it's own check lets data:image/... links through
     md.add_render_rule("image", _image_as_link)
     md.add_render_rule("link_open", _link_open)
     return md
+
+
+_BAD_SCHEME = re.compile(r"^(javascript|vbscript|file|data):")
+
+
+def _safe_link(url: str) -> bool:
+    """Links and images keep only URLs that cannot run or embed content: no data: at all."""
+    return not _BAD_SCHEME.match(url.strip().lower())
 
 
 def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
