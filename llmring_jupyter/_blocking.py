@@ -19,6 +19,7 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop = asyncio.new_event_loop()
     box: dict[str, Any] = {}
     ready = threading.Event()
+    done = threading.Event()  # not Thread.join: a Ctrl-C inside join() can make a later join() return early
 
     def work() -> None:
         asyncio.set_event_loop(loop)
@@ -31,17 +32,18 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         finally:
             ready.set()
             loop.close()
+            done.set()
 
     worker = threading.Thread(target=work, name="llmring-stream", daemon=True)
     worker.start()
     ready.wait()
     try:
-        while worker.is_alive():
-            worker.join(0.05)
+        while not done.wait(0.05):
+            pass
     except KeyboardInterrupt:
         if "task" in box:
             loop.call_soon_threadsafe(box["task"].cancel)
-        worker.join()
+        done.wait()
     if "error" in box:
         raise box["error"]
     return box["value"]
