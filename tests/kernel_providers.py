@@ -13,8 +13,25 @@ from kernel_session import Execution, Kernel
 
 from llmring_jupyter.providers.errors import KEY_VARIABLES
 
+#: Keys no real provider issued: any of them appearing in an output is a leak.
+SENTINELS = {
+    "OPENAI_API_KEY": "sk-SENTINEL-openai-5f1c0a9e7d3b",
+    "ANTHROPIC_API_KEY": "sk-ant-SENTINEL-anthropic-8c2d4e6f",
+    "GEMINI_API_KEY": "SENTINEL-gemini-key-7b3e9d1a",  # not key-shaped: only the env scrub can catch it
+}
+
 PROVIDER_VARIABLES = (*KEY_VARIABLES, "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL",
                       "OLLAMA_HOST", "LLMRING_LOCKFILE_PATH", "LLMRING_PROFILE")
+
+
+def provider_env(url: str) -> dict[str, str]:
+    """Every provider's base URL at the wire server at ``url``, with the sentinel keys."""
+    from providers.dialects import NAMES, load
+
+    env = dict(SENTINELS)
+    for name in NAMES:
+        env.update(load(name).base_url_env(url))
+    return env
 
 
 def set_env(kernel: Kernel, values: dict[str, str]) -> None:

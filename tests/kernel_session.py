@@ -68,15 +68,22 @@ class Execution:
 
 
 class Kernel:
-    def __init__(self, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, cwd: Path | None = None, env: dict[str, str] | None = None,
+                 log: Path | None = None) -> None:
+        """``log``: a file that receives everything the kernel process writes to its own
+        stdout and stderr (its log lines, warnings, crashes), not the cells' output."""
         kernel_env = {**os.environ, **(env or {})}
         self._ours: set[str] = set()
+        self._log = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed in close()
+        redirect = {"stdout": self._log, "stderr": self._log} if self._log else {}
         self.km, self.kc = start_new_kernel(kernel_name="python3", cwd=str(cwd or Path.cwd()),
-                                            env=kernel_env)
+                                            env=kernel_env, **redirect)
 
     def run(self, code: str, *, timeout: float = 60, cell_id: str | None = None,
-            during: Callable[[Msg, Kernel], None] | None = None) -> Execution:
-        """Execute a cell; ``during`` sees each IOPub message as it arrives (to click Stop, say).
+            during: Callable[[Msg, Kernel], None] | None = None,
+            tick: Callable[[Kernel], None] | None = None) -> Execution:
+        """Execute a cell; ``during`` sees each IOPub message as it arrives (to click Stop, say),
+        and ``tick`` is called whenever 20 ms pass without one (to act at a chosen moment).
 
         ``cell_id`` is sent as JupyterLab sends it, in the request's metadata.
         """
@@ -85,9 +92,13 @@ class Kernel:
         execution = Execution(reply={})
         deadline = time.monotonic() + timeout
         while True:
+            remaining = deadline - time.monotonic()
             try:
-                msg = self.kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+                msg = self.kc.get_iopub_msg(timeout=max(0.01, min(remaining, 0.02) if tick else remaining))
             except queue.Empty:
+                if tick is not None and time.monotonic() < deadline:
+                    tick(self)
+                    continue
                 raise TimeoutError(f"cell did not finish within {timeout} s: {code[:80]!r}") from None
             if msg["parent_header"].get("msg_id") not in self._ours:
                 continue
@@ -149,3 +160,5 @@ class Kernel:
     def close(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
+        if self._log is not None:
+            self._log.close()

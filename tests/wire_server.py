@@ -121,10 +121,16 @@ class WireServer:
         reply = self._replies.popleft() if self._replies else Reply.json(
             {"error": {"message": "wire server: no reply queued"}}, 599)
         watcher = asyncio.ensure_future(reader.read(1))  # b"" when the client hangs up
+        completed = reset = False
         try:
             completed = await self._send(reply, writer, watcher)
+        except ConnectionError:
+            reset = True
+            raise
         finally:
-            if watcher.done() and watcher.result() == b"":
+            # a client that closes with unread data in its buffer resets the connection (RST)
+            # rather than ending it: that is a hang-up too, not a reason to skip `finished`
+            if reset or watcher.done() and (watcher.exception() is not None or watcher.result() == b""):
                 seen.client_closed_early = not completed
                 seen.closed_at = seen.closed_at or time.monotonic()
             watcher.cancel()

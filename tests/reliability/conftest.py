@@ -1,0 +1,46 @@
+"""Shared by the reliability suite: one wire server and one kernel per module, every
+provider pointed at the server with sentinel keys, and the figures the suite measures.
+
+Set ``LLMRING_FIGURES=path.json`` to have the run write what it counted (faults
+injected and survived, stops, payloads, fuzz examples, memory growth) to that file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kernel_providers import provider_env, set_env
+from kernel_session import Kernel
+from wire_server import WireServer
+
+_figures: dict[str, Any] = defaultdict(dict)
+
+
+@pytest.fixture(scope="module")
+def wire() -> Iterator[WireServer]:
+    server = WireServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def kernel(wire: WireServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
+    k = Kernel(cwd=tmp_path_factory.mktemp("reliability"), env={"LLMRING_DEMO_DELAY": "0.002"})
+    assert k.run("%load_ext llmring_jupyter").ok
+    set_env(k, provider_env(wire.url))
+    yield k
+    k.close()
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[dict[str, Any]]:
+    yield _figures
+    target = os.environ.get("LLMRING_FIGURES")
+    if target:
+        Path(target).write_text(json.dumps(_figures, indent=1, sort_keys=True))
