@@ -64,11 +64,19 @@ def page(context: BrowserContext, lab: LabServer) -> Iterator[Page]:
 
 @pytest.fixture
 def dialogs(page: Page) -> list[str]:
-    """Messages of every alert/confirm/prompt the page raises (each is dismissed)."""
+    """Messages of every alert/confirm/prompt the page raises (each is dismissed).
+
+    JupyterLab's own "leave the page?" (beforeunload) is accepted, not
+    recorded: dismissing it would cancel a reload, and no answer can raise it
+    without running script, which the tests detect anyway.
+    """
     seen: list[str] = []
 
     def record(dialog: Dialog) -> None:
-        seen.append(dialog.message)
+        if dialog.type == "beforeunload":
+            dialog.accept()
+            return
+        seen.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
 
     page.on("dialog", record)

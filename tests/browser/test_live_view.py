@@ -8,7 +8,6 @@ the server's quick default pace.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -40,7 +39,7 @@ HOSTILE = """\
 <script>window.__pwned=6</script>
 ```
 
-""" + " ".join(f"tail{i}" for i in range(100))  # keeps the stream going after the payloads
+""" + " ".join(f"tail{i}" for i in range(150))  # keeps the stream going after the payloads
 
 
 def setup_cell(delay: float) -> str:
@@ -70,11 +69,13 @@ def wait_longer(page: Page, answer: Locator, than: int, timeout: float = 10_000)
 
 
 def saved_static(index: int) -> Callable[[dict[str, Any]], bool]:
-    """Whether a saved notebook holds cell ``index``'s static answer and no widget output."""
+    """Whether a saved notebook holds cell ``index`` finished, with its static answer and no widget."""
     def check(doc: dict[str, Any]) -> bool:
-        outputs = doc["cells"][index].get("outputs", [])
+        cell = doc["cells"][index]
+        outputs = cell.get("outputs", [])
         html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
-        return "llmring-footer" in html and not any(WIDGET_MIME in o.get("data", {}) for o in outputs)
+        return (cell.get("execution_count") is not None and "llmring-footer" in html
+                and not any(WIDGET_MIME in o.get("data", {}) for o in outputs))
 
     return check
 
@@ -130,8 +131,8 @@ def test_stop_keeps_the_partial_answer_and_the_kernel_healthy(notebook: Notebook
     view.locator("button.llmring-stop").click()
 
     footer = nb.output(1).locator(".llmring-footer")
-    expect(footer).to_contain_text("stopped", timeout=3_000)
-    nb.wait_done(1, timeout=3_000)
+    expect(footer).to_contain_text("stopped", timeout=5_000)  # promptly, with slack for a busy CI box
+    nb.wait_done(1, timeout=5_000)
     partial = nb.output(1).locator(".llmring-answer").inner_text()
     assert 0 < len(partial) < len(demo_answer(prompt)) // 2, partial
     assert "llmring.lock" not in partial  # the answer's last sentence never came
@@ -155,7 +156,7 @@ def test_final_rendering_survives_save_and_reload(notebook: NotebookMaker, page:
 
 
 def test_hostile_output_never_runs_script(notebook: NotebookMaker, page: Page, dialogs: list[str]) -> None:
-    nb = notebook([setup_cell(0.03), f"%%llm demo:echo\n{HOSTILE}"])
+    nb = notebook([setup_cell(0.04), f"%%llm demo:echo\n{HOSTILE}"])
     nb.run_and_wait(0)
     nb.run(1)
     view = nb.output(1).locator(".llmring-view")
@@ -167,8 +168,8 @@ def test_hostile_output_never_runs_script(notebook: NotebookMaker, page: Page, d
     expect(footer).to_contain_text("demo:echo", timeout=30_000)
     assert_inert(page, nb.output(1), dialogs)
 
+    nb.wait_done(1)  # save the finished cell: a late execution count would leave the notebook dirty
     nb.save(saved_static(1))
     nb.reload()
     expect(nb.output(1).locator(".llmring-footer")).to_contain_text("demo:echo")
     assert_inert(page, nb.output(1), dialogs)
-    assert json.loads(nb.path.read_text())["cells"][1]["outputs"]  # the static answer was saved
