@@ -125,7 +125,8 @@ def answer_html(text: str, fmt: str = "markdown") -> str:
         return f'<pre style="white-space:pre-wrap">{html.escape(text)}</pre>'
     if fmt == "code":
         return f'<pre style="{CODE_STYLE}"><code>{_highlight(code_of(text), "python")}</code></pre>'
-    return _markdown().render(text)
+    # fenced blocks get the same box as --format code: without it, code runs into the next paragraph
+    return _markdown().render(text).replace("<pre><code", f'<pre style="{CODE_STYLE}"><code')
 
 
 @cache

@@ -28,10 +28,10 @@ from ._common import (
     split_options,
     unreachable,
 )
-from .errors import MissingKeyError, ProviderError
+from .errors import PROVIDER_KEYS, MissingKeyError, ProviderError
 from .types import Message, Request, StreamChunk, Usage
 
-KEY_VARS = ("ANTHROPIC_API_KEY",)
+KEY_VARS = PROVIDER_KEYS["anthropic"]
 DEFAULT_MAX_TOKENS = 4096
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "pause_turn": "stop",
            "max_tokens": "length", "model_context_window_exceeded": "length",
@@ -82,7 +82,7 @@ class AnthropicProvider:
     name = "anthropic"
 
     async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
-        key = os.environ.get("ANTHROPIC_API_KEY")
+        key = os.environ.get(KEY_VARS[0])
         if not key:
             raise MissingKeyError(self.name, KEY_VARS)
         client = _clients.get(key, os.environ.get("ANTHROPIC_BASE_URL") or None)

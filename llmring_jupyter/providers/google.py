@@ -39,10 +39,10 @@ from ._common import (
     track_response,
     unreachable,
 )
-from .errors import AuthenticationError, MissingKeyError, ProviderError, UsageError
+from .errors import PROVIDER_KEYS, AuthenticationError, MissingKeyError, ProviderError, UsageError
 from .types import Message, Request, StreamChunk, Usage
 
-KEY_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+KEY_VARS = PROVIDER_KEYS["google"]
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length"}
 _FILTERED = ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED", "SPII", "MODEL_ARMOR")

@@ -25,10 +25,10 @@ from ._common import (
     split_options,
     unreachable,
 )
-from .errors import MissingKeyError, ProviderError
+from .errors import PROVIDER_KEYS, MissingKeyError, ProviderError
 from .types import Message, Request, StreamChunk, Usage
 
-KEY_VARS = ("OPENAI_API_KEY",)
+KEY_VARS = PROVIDER_KEYS["openai"]
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
            "function_call": "tool_calls", "content_filter": "content_filter"}
 
@@ -58,7 +58,7 @@ class OpenAIProvider:
     name = "openai"
 
     async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
-        key = os.environ.get("OPENAI_API_KEY")
+        key = os.environ.get(KEY_VARS[0])
         if not key:
             raise MissingKeyError(self.name, KEY_VARS)
         client = _clients.get(key, os.environ.get("OPENAI_BASE_URL") or None)
