@@ -132,7 +132,7 @@ def test_a_failed_answer_is_recorded_and_resent_only_if_configured(kernel: Kerne
     reply = OPENAI.answer(["Partial ", "answer ", "then cut"])
     reply.parts = reply.parts[:2] + [__import__("wire_server").CUT]
     wire.queue(reply)
-    run = kernel.run(f"%%llm\nWill fail", cell_id="f1")
+    run = kernel.run("%%llm\nWill fail", cell_id="f1")
     assert not run.ok and "ProviderUnavailableError" in run.error
     assert value(kernel, "_llm.finish_reason, _llm.text") == ("error", "Partial ")
     _, sent = ask(kernel, wire, "Next", "N", cell="f2")

@@ -22,10 +22,10 @@ from llmring_jupyter.providers import (
     Request,
     StreamChunk,
     UnknownModelError,
-    chat_stream,
     resolve,
 )
-from providers.dialects import Dialect, load
+from providers.dialects import load
+from providers.streams import collect, text
 
 OPENAI, ANTHROPIC = load("openai"), load("anthropic")
 PARTS = ["Hello", " from", " the", " model"]
@@ -52,17 +52,7 @@ def lock(tmp_path: Path, wire: WireServer, second: WireServer, monkeypatch: pyte
 
 
 async def _ask(lock: Path) -> tuple[list[StreamChunk], LLMError | None]:
-    chunks: list[StreamChunk] = []
-    try:
-        async for chunk in chat_stream(Request("chatbot", (Message("user", "Hi"),)), lockfile_path=lock):
-            chunks.append(chunk)
-    except LLMError as exc:
-        return chunks, exc
-    return chunks, None
-
-
-def _text(chunks: list[StreamChunk]) -> str:
-    return "".join(c.delta for c in chunks)
+    return await collect(Request("chatbot", (Message("user", "Hi"),)), lockfile_path=lock)
 
 
 @pytest.mark.parametrize("failure", ["http 500", "unreachable"])
@@ -75,7 +65,7 @@ async def test_failure_before_the_first_chunk_falls_back(
     second.queue(ANTHROPIC.answer(PARTS, usage=(9, 4)))
     chunks, error = await _ask(lock)
     assert error is None
-    assert _text(chunks) == "".join(PARTS)
+    assert text(chunks) == "".join(PARTS)
     assert chunks[-1].model == f"anthropic:{ANTHROPIC.model}", "the footer must name the model that served"
     assert len(second.seen) == 1
 
@@ -94,7 +84,7 @@ async def test_failure_after_the_first_chunk_keeps_the_text_and_does_not_fall_ba
     reply.parts = reply.parts[:3] + [CUT]
     wire.queue(reply)
     chunks, error = await _ask(lock)
-    assert _text(chunks) and "".join(PARTS).startswith(_text(chunks))
+    assert text(chunks) and "".join(PARTS).startswith(text(chunks))
     assert isinstance(error, ProviderUnavailableError) and "mid-answer" in str(error)
     assert second.seen == [], "a second model must not splice its answer onto the first"
 

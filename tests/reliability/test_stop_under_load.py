@@ -12,7 +12,6 @@ import random
 import time
 from typing import Any
 
-import pytest
 from kernel_providers import value
 from kernel_session import Kernel, Msg
 from wire_server import Reply, WireServer
