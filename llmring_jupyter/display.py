@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TextIO
 
 from . import render
@@ -16,6 +17,7 @@ from .providers.types import Request
 from .result import Result
 
 
+@cache  # the kernel's version does not change while it runs
 def stop_button_works() -> bool:
     """Whether the kernel handles widget messages while an awaiting cell runs.
 
