@@ -87,11 +87,11 @@ def traffic(kind: str, messages: list[Msg]) -> dict[str, Any]:
     for m in messages:
         c = custom(m)
         if c is not None:
-            part = "deltas"
+            part = "view_module" if c.get("kind") == "module" else "deltas"  # the module: once per page
         elif m["msg_type"] == "comm_msg" and "text" in m["content"]["data"].get("state", {}):
             part = "snapshots"
         elif m["msg_type"] == "comm_open":
-            part = "view_code"  # the widget's state, with its bundled ES module and CSS
+            part = "view_open"  # the widget's state, with the view's loader
         elif _markdown(m) is not None or m["msg_type"] == "update_display_data":
             part = "answer_displays" if kind == "whole" else "final_static"
         else:

@@ -14,7 +14,7 @@ import time
 
 import _paths  # noqa: F401  (tests/ on sys.path: the suite's wire server and OpenAI dialect)
 from providers.dialects.openai import DIALECT
-from wire_server import WireServer
+from wire_server import Reply, WireServer
 
 from llmring_jupyter.providers import Message, Request
 from llmring_jupyter.providers.demo import DemoProvider
@@ -47,15 +47,23 @@ async def _parse_once(url: str, parts: list[str]) -> float:
     return spent
 
 
-def sdk_cpu_per_chunk(chunks: int = 2000, repeats: int = 5) -> dict[str, float | int]:
-    """Median CPU seconds per chunk the openai SDK spends parsing an SSE stream (one warm-up run)."""
+def _paced(reply: Reply, delay: float) -> Reply:
+    """The same reply with ``delay`` seconds between its events, as a model generating them sends it."""
+    if delay:
+        reply.parts = [p for part in reply.parts for p in (delay, part)]
+    return reply
+
+
+def sdk_cpu_per_chunk(chunks: int = 2000, repeats: int = 5, delay: float = 0.0) -> dict[str, float | int]:
+    """Median CPU seconds per chunk the openai SDK spends parsing an SSE stream (one warm-up run),
+    its events sent ``delay`` seconds apart."""
     parts = asyncio.run(demo_tokens(chunks))
     server = WireServer()
     try:
         async def measure() -> list[float]:
             spent = []
             for _ in range(repeats + 1):
-                server.queue(DIALECT.answer(parts))
+                server.queue(_paced(DIALECT.answer(parts), delay))
                 spent.append(await _parse_once(server.url, parts))
             return spent[1:]
 
@@ -64,5 +72,5 @@ def sdk_cpu_per_chunk(chunks: int = 2000, repeats: int = 5) -> dict[str, float |
         server.close()
     import openai
 
-    return {"chunks": chunks, "repeats": repeats, "openai_version": openai.__version__,
+    return {"chunks": chunks, "repeats": repeats, "delay_s": delay, "openai_version": openai.__version__,
             "cpu_per_chunk_s": statistics.median(runs) / chunks}

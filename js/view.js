@@ -11,6 +11,7 @@
 // URLs; images become links so a model cannot make the browser fetch a URL.
 
 import MarkdownIt from "markdown-it";
+import viewCss from "./view.css";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
 import c from "highlight.js/lib/languages/c";
@@ -76,7 +77,18 @@ const STATUS = {
   error: "failed",
 };
 
+// The view's CSS travels inside this module (added to each document once), not
+// as anywidget's per-widget `_css`, so no answer pays for it again.
+function addStyle(doc) {
+  if (doc.getElementById("llmring-jupyter-view-css")) return;
+  const style = doc.createElement("style");
+  style.id = "llmring-jupyter-view-css";
+  style.textContent = viewCss;
+  doc.head.appendChild(style);
+}
+
 function render({ model, el }) {
+  addStyle(el.ownerDocument);
   el.classList.add("llmring-view");
   el.innerHTML = `
     <div class="llmring-answer" aria-live="polite"></div>

@@ -9,29 +9,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from functools import cache
 from typing import Any, TextIO
 
 from . import render
 from .providers.types import Request
 from .result import Result
-
-
-@cache  # the kernel's version does not change while it runs
-def stop_button_works() -> bool:
-    """Whether the kernel handles widget messages while an awaiting cell runs.
-
-    ipykernel 7.4 does. Older kernels (Colab's among them) handle them only
-    after the cell, or only through JupyterLab's comm subshells, so there the
-    view disables the button and points to the kernel interrupt, which always works.
-    """
-    try:
-        from importlib.metadata import version
-
-        major, minor, *_ = (int(p) for p in version("ipykernel").split(".")[:2])
-    except Exception:
-        return False
-    return (major, minor) >= (7, 4)
 
 
 class WidgetOutput:
@@ -45,8 +27,7 @@ class WidgetOutput:
 
         from .widget import StreamView
 
-        self._view = StreamView(on_stop=on_stop, model_label=request.model,
-                                stop_supported=stop_button_works())
+        self._view = StreamView(on_stop=on_stop, model_label=request.model)
         self._handle = display(self._view, display_id=True)
 
     def delta(self, text: str) -> None:

@@ -4,12 +4,19 @@ Only deltas travel to the browser (custom messages ``{kind: "delta", at,
 text}``), so an answer costs bytes in proportion to its length, not its
 square. The synced ``text`` trait is a catch-up snapshot for views that render
 late; it is refreshed only until the browser says it is ready.
+
+The view's module (``static/view.js``, ~240 KB) is not sent with every widget:
+each widget carries ``static/loader.js``, which asks for the module once per
+page (``{kind: "module"}``) and reuses it for every later answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
+from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +30,45 @@ _STATIC = Path(__file__).parent / "static"
 SNAPSHOT_INTERVAL = 1.0
 
 
+@cache  # the kernel's version does not change while it runs
+def messages_reach_running_cells() -> bool:
+    """Whether the kernel handles widget messages while an awaiting cell runs.
+
+    ipykernel 7.4 does. Older kernels (Colab's among them) handle them only
+    after the cell, or only through JupyterLab's comm subshells. There the
+    Stop button is disabled (the view points to the kernel interrupt, which
+    always works) and each widget carries the whole view module, since its
+    request for the module would be answered only after the answer ended.
+    """
+    try:
+        major, minor, *_ = (int(p) for p in version("ipykernel").split(".")[:2])
+    except Exception:
+        return False
+    return (major, minor) >= (7, 4)
+
+
+@cache
+def view_module() -> tuple[str, str]:
+    """The view's ES module and its hash, which names it in the browser's cache."""
+    code = (_STATIC / "view.js").read_text(encoding="utf-8")
+    return code, hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
 class StreamView(anywidget.AnyWidget):
-    _esm = _STATIC / "view.js"
-    _css = _STATIC / "view.css"
+    _esm = _STATIC / "loader.js"
 
     text = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("waiting").tag(sync=True)
     model_label = traitlets.Unicode("").tag(sync=True)
     stop_supported = traitlets.Bool(True).tag(sync=True)
+    view_id = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        code, view_id = view_module()
+        live = messages_reach_running_cells()
+        if not live:
+            kwargs["_esm"] = code
+        super().__init__(view_id=view_id, stop_supported=live, **kwargs)
         self._answer: list[str] = []
         self._length = 0
         self._on_stop = on_stop
@@ -67,5 +102,7 @@ class StreamView(anywidget.AnyWidget):
             at = int(content.get("length") or 0)
             if 0 <= at < self._length:
                 self.send({"kind": "delta", "at": at, "text": self.answer[at:]})
+        elif kind == "module":
+            self.send({"kind": "module", "code": view_module()[0]})
         elif kind == "stop" and self._on_stop is not None:
             self._on_stop()

@@ -1,7 +1,9 @@
-"""The committed view bundle is what js/view.js builds to."""
+"""The committed view bundles are what js/ builds to (the build command of js/package.json)."""
 
 from __future__ import annotations
 
+import json
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,14 +11,18 @@ from pathlib import Path
 import pytest
 
 JS = Path(__file__).parent.parent / "js"
-BUNDLE = JS.parent / "llmring_jupyter" / "static" / "view.js"
+STATIC = JS.parent / "llmring_jupyter" / "static"
 
 
 @pytest.mark.skipif(not (JS / "node_modules" / ".bin" / "esbuild").exists() or not shutil.which("node"),
                     reason="needs `cd js && npm ci` (scripts/test.sh runs it)")
-def test_committed_bundle_is_up_to_date(tmp_path: Path) -> None:
-    out = tmp_path / "view.js"
-    subprocess.run([str(JS / "node_modules" / ".bin" / "esbuild"), "view.js", "--bundle", "--format=esm",
-                    "--minify", "--legal-comments=eof", f"--outfile={out}"], cwd=JS, check=True,
-                   capture_output=True)
-    assert out.read_bytes() == BUNDLE.read_bytes(), "run `cd js && npm run build` and commit the bundle"
+def test_committed_bundles_are_up_to_date(tmp_path: Path) -> None:
+    command = shlex.split(json.loads((JS / "package.json").read_text())["scripts"]["build"])
+    assert command[0] == "esbuild" and command[-1].startswith("--outdir=")
+    command = [str(JS / "node_modules" / ".bin" / "esbuild"), *command[1:-1], f"--outdir={tmp_path}"]
+    subprocess.run(command, cwd=JS, check=True, capture_output=True)
+    built = sorted(p.name for p in tmp_path.iterdir())
+    assert built == ["loader.js", "view.js"]
+    for name in built:
+        assert (tmp_path / name).read_bytes() == (STATIC / name).read_bytes(), \
+            f"{name} is stale: run `cd js && npm run build` and commit llmring_jupyter/static/"

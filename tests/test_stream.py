@@ -15,8 +15,18 @@ async def test_first_delta_goes_at_once_and_a_burst_becomes_one_message() -> Non
     for piece in "bcdefgh":
         coalescer.add(piece)
     assert sent == ["a"]
-    await asyncio.sleep(0.08)
-    assert sent == ["a", "bcdefgh"], "a burst leaves as one message when its interval is up"
+    await asyncio.sleep(0.12)
+    assert sent == ["a", "bcdefgh"], "a burst followed by a pause leaves as one message (timer: 1.5 intervals)"
+
+
+async def test_while_chunks_flow_the_first_after_the_interval_sends_the_batch() -> None:
+    sent: list[str] = []
+    coalescer = Coalescer(sent.append, 0.05, asyncio.get_running_loop())
+    coalescer.add("a")
+    coalescer.add("b")
+    await asyncio.sleep(0.055)
+    coalescer.add("c")  # no timer wake-up needed: this chunk carries the batch out
+    assert sent == ["a", "bc"]
 
 
 async def test_flush_sends_the_rest_and_nothing_twice() -> None:

@@ -121,6 +121,23 @@ def test_text_grows_live_then_becomes_static(notebook: NotebookMaker, page: Page
     screenshot(page, nb.cell(1), "final.png")
 
 
+def test_the_view_module_loads_once_per_page(notebook: NotebookMaker, page: Page) -> None:
+    """The second answer's live view reuses the module the first one fetched, styles included."""
+    nb = notebook([setup_cell(0.03), "%%llm demo\nFirst answer", "%%llm demo\nSecond answer"])
+    nb.run_and_wait(0)
+    loaded = "[...(globalThis.__llmringJupyterViews || new Map()).values()]"
+    for index in (1, 2):
+        nb.run(index)
+        view = nb.output(index).locator(".llmring-view")
+        expect(view).to_have_attribute("data-status", "streaming", timeout=15_000)
+        assert view.locator(".llmring-dot").evaluate("e => getComputedStyle(e).borderRadius") == "50%"
+        if index == 1:
+            page.evaluate(f"globalThis.__firstView = {loaded}[0]")
+        nb.wait_done(index)
+        expect(nb.output(index).locator(".llmring-footer")).to_contain_text("demo:chat")
+    assert page.evaluate(f"{loaded}.length === 1 && {loaded}[0] === globalThis.__firstView")
+
+
 def test_stop_keeps_the_partial_answer_and_the_kernel_healthy(notebook: NotebookMaker, page: Page) -> None:
     prompt = "Explain how tokens stream"
     nb = notebook([setup_cell(0.08), f"%%llm demo\n{prompt}", "1+1"])

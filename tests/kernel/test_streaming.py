@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 from kernel_session import Kernel
+
+import llmring_jupyter
 
 HAIKU = "%%llm demo\nWrite a haiku about streaming"
 
@@ -126,6 +130,32 @@ def test_a_late_view_catches_up_to_the_exact_text(slow: Kernel) -> None:
     text = _llm(slow, "_llm.text")
     resent = [d for d in run.deltas if d["at"] == 0 and len(d["text"]) > asked[0]]
     assert resent and text.startswith(resent[0]["text"])
+
+
+def test_the_view_module_travels_once_on_request_not_with_every_answer(slow: Kernel) -> None:
+    """Each widget opens with a small loader; the ~240 KB module comes only when a page asks,
+    while the answer streams."""
+    module = (Path(llmring_jupyter.__file__).parent / "static" / "view.js").read_text()
+
+    def ask_for_module(msg: dict, k: Kernel) -> None:
+        state = msg["content"].get("data", {}).get("state", {}) if msg["msg_type"] == "comm_open" else {}
+        if state.get("_model_name") == "AnyModel":
+            k.send_custom(msg["content"]["comm_id"], {"kind": "module"})
+
+    run = slow.run(HAIKU, during=ask_for_module)
+    assert run.ok, run.error
+    state = next(m["content"]["data"]["state"] for m in run.of("comm_open")
+                 if m["content"]["data"]["state"].get("_model_name") == "AnyModel")
+    assert len(state["_esm"]) < 2_000 and "import(" in state["_esm"], "the widget must carry only the loader"
+    assert "_css" not in state, "the view's CSS travels inside its module"
+    assert state["view_id"] == hashlib.sha256(module.encode()).hexdigest()[:16]
+    replies = [(i, m["content"]["data"]["content"]) for i, m in enumerate(run.messages)
+               if m["msg_type"] == "comm_msg" and m["content"]["data"].get("content", {}).get("kind") == "module"]
+    assert len(replies) == 1 and replies[0][1]["code"] == module
+    final = next(i for i, m in enumerate(run.messages) if m["msg_type"] == "update_display_data")
+    assert replies[0][0] < final, "the module must arrive while the answer streams, not after"
+    plain = slow.run(HAIKU)
+    assert not [d for d in plain.deltas if d["kind"] != "delta"], "nothing but deltas when no page asks"
 
 
 def test_bad_options_give_one_usage_line_and_send_nothing(kernel: Kernel) -> None:

@@ -7,6 +7,7 @@ yields llmring-shaped chunks. Nothing of ours is replaced.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -118,6 +119,19 @@ async def test_silent_backend_times_out_and_is_closed() -> None:
     assert isinstance(error, StreamTimeoutError) and "ScriptedBackend:my-alias" in str(error)
     assert [c.delta for c in chunks] == ["Hi"]
     assert backend.closed.is_set(), "the backend's stream must be closed, not left running"
+
+
+async def test_the_idle_timeout_counts_silence_not_the_length_of_the_answer() -> None:
+    """Chunks 0.15 s apart for 1.2 s never trip a 0.4 s idle timeout, nor does a consumer that
+    takes longer than that over one chunk: only the wait for the provider counts."""
+    backend = ScriptedBackend(*[x for i in range(8) for x in (0.15, Chunk(f"{i} "))],
+                              Chunk(finish_reason="stop"))
+    got = []
+    async for chunk in chat_stream(REQUEST, backend=backend, idle_timeout=0.4):
+        got.append(chunk.delta)
+        if len(got) == 3:
+            time.sleep(0.6)  # a slow consumer blocks the loop; the provider is not silent
+    assert "".join(got) == "0 1 2 3 4 5 6 7 "
 
 
 async def test_aclose_reaches_the_backend_at_once() -> None:
