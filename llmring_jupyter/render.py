@@ -5,7 +5,8 @@ nbconvert, a restarted kernel) and be safe although the text is untrusted:
 markdown-it-py runs with raw HTML off (tags show as text), its link check
 drops ``javascript:``/``vbscript:``/``data:`` URLs, images become links (no
 request leaves the browser unasked), and code is highlighted by Pygments with
-inline styles, since sanitisers strip ``<style>`` blocks.
+inline styles, since sanitisers strip ``<style>`` blocks. The one script is
+:data:`COPY_SCRIPT`, a constant: model text only ever reaches the page escaped.
 """
 
 from __future__ import annotations
@@ -32,6 +33,48 @@ _ENDINGS = {
 }
 _SECRET_WORDS = ("key", "secret", "password", "authorization", "credential")
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+
+#: The Copy button of ``--format code``, for frontends that ignore ``set_next_input`` (VS Code,
+#: Colab). A constant, never built from model text. It runs only where trusted outputs run
+#: scripts (JupyterLab, Notebook 7, VS Code, Colab); elsewhere (GitHub, nbviewer, an untrusted
+#: notebook) it is dropped or inert, and as the button exists only once it has run, no dead
+#: button is ever shown. It finds its code block from its own element, not a page-wide selector:
+#: JupyterLab runs it in place, inside the block's wrapper; VS Code runs a copy appended to the
+#: element that holds just this output. It copies the code's text (never HTML) with the Clipboard
+#: API, or, where that is missing or refused (plain http off localhost), by selecting the code.
+COPY_JS = """(() => {
+  const code = document.currentScript?.parentElement?.querySelector(".llmring-code > pre > code");
+  if (!code) return;
+  const button = document.createElement("button");
+  const show = (text, name) => { button.textContent = text; button.setAttribute("aria-label", name); };
+  let timer;
+  const say = (text) => {
+    show(text, text);
+    clearTimeout(timer);
+    timer = setTimeout(() => show("Copy", "Copy the code"), 2000);
+  };
+  const bySelection = () => {
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    let copied = false;
+    try { copied = document.execCommand("copy"); } catch {}
+    say(copied ? "Copied" : "Copy failed — select the code");
+  };
+  button.type = "button";
+  button.setAttribute("aria-live", "polite");
+  button.style.cssText = "display:block;margin:0 0 4px auto;padding:2px 10px;font:12px system-ui,sans-serif;"
+    + "color:inherit;background:rgba(127,127,127,.12);border:1px solid rgba(127,127,127,.45);"
+    + "border-radius:4px;cursor:pointer";
+  show("Copy", "Copy the code");
+  button.addEventListener("click", () => {
+    if (!navigator.clipboard) return bySelection();
+    navigator.clipboard.writeText(code.textContent).then(() => say("Copied"), bySelection);
+  });
+  code.parentElement.before(button);
+})();"""
+COPY_SCRIPT = f"<script>{COPY_JS}</script>"
 
 
 def code_of(text: str) -> str:
@@ -124,7 +167,10 @@ def answer_html(text: str, fmt: str = "markdown") -> str:
     if fmt == "text":
         return f'<pre style="white-space:pre-wrap">{html.escape(text)}</pre>'
     if fmt == "code":
-        return f'<pre style="{CODE_STYLE}"><code>{_highlight(code_of(text), "python")}</code></pre>'
+        # exact: the code element's text is the code itself, which the Copy button copies;
+        # the formatter ends even the last line with a newline the code does not have
+        spans = _highlight(code_of(text), "python", stripnl=False, ensurenl=False).removesuffix("\n")
+        return f'<div class="llmring-code"><pre style="{CODE_STYLE}"><code>{spans}</code></pre>{COPY_SCRIPT}</div>'
     # fenced blocks get the same box as --format code: without it, code runs into the next paragraph
     return _markdown().render(text).replace("<pre><code", f'<pre style="{CODE_STYLE}"><code')
 
@@ -161,15 +207,15 @@ def _link_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
     return self.renderToken(tokens, idx, options, env)
 
 
-def _highlight(code: str, lang: str, _attrs: str = "") -> str:
+def _highlight(code: str, lang: str, _attrs: str = "", **lexer_options: bool) -> str:
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        lexer = get_lexer_by_name(lang or "text")
+        lexer = get_lexer_by_name(lang or "text", **lexer_options)
     except ClassNotFound:
-        lexer = get_lexer_by_name("text")
+        lexer = get_lexer_by_name("text", **lexer_options)
     # nowrap: markdown-it wraps the spans in <pre><code> itself
     return highlight(code, lexer, HtmlFormatter(noclasses=True, nowrap=True, style="default"))

@@ -440,7 +440,7 @@ fails the cell with a message that says so.
 
 With `--format code`, the answer's code blocks are shown as code and, in JupyterLab and
 Notebook 7, put into a **new cell below** for you to review and run. (VS Code cannot insert a cell
-from a kernel; there the code is shown in the output to copy.)
+from a kernel; there the output's **Copy** button copies the code.)
 
 `--out NAME` also keeps the result in a variable of your choice (it is always in `_llm` too),
 so the next answer does not overwrite it.

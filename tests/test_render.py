@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from llmring_jupyter.providers.types import Message, Usage
-from llmring_jupyter.render import answer_html, bundle, code_of, footer_text
+from llmring_jupyter.render import COPY_JS, answer_html, bundle, code_of, footer_text
 from llmring_jupyter.result import Result, Timings
 
 HOSTILE = """<script>alert(1)</script>
@@ -20,6 +20,14 @@ HOSTILE = """<script>alert(1)</script>
 <script>alert(6)</script>
 ```
 """
+#: A code answer that would run script were it pasted into the page as HTML.
+HOSTILE_CODE = """Here:
+```python
+x = "</script><script>alert(1)</script>"
+y = '<img src=x onerror=alert(2)>'  # `z` &amp; <!-- -->
+```
+</script><script>alert(3)</script>
+"""
 
 
 def _result(text: str = "hi", **kw) -> Result:
@@ -30,18 +38,39 @@ def _result(text: str = "hi", **kw) -> Result:
 
 
 class _Elements(HTMLParser):
+    """Each element's tag and attributes; the text of each <script> and of each <code>."""
+
     def __init__(self) -> None:
         super().__init__()
         self.found: list[tuple[str, dict[str, str | None]]] = []
+        self.text: dict[str, list[str]] = {"script": [], "code": []}
+        self._open: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.found.append((tag, dict(attrs)))
+        if tag in self.text:
+            self.text[tag].append("")
+            self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for tag in set(self._open):
+            self.text[tag][-1] += data
+
+
+def _parse(html: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(html)
+    parser.close()
+    return parser
 
 
 def test_hostile_markdown_is_inert() -> None:
     html = answer_html(HOSTILE)
-    parser = _Elements()
-    parser.feed(html)
+    parser = _parse(html)
     tags = {tag for tag, _ in parser.found}
     assert tags <= {"p", "a", "pre", "code", "span"}, tags
     for tag, attrs in parser.found:
@@ -53,9 +82,25 @@ def test_hostile_markdown_is_inert() -> None:
     assert "[image: pixel]" in html
 
 
-@pytest.mark.parametrize("fmt", ["text", "code"])
-def test_other_formats_escape_too(fmt: str) -> None:
-    assert "<script" not in answer_html("```\n<script>x</script>\n```", fmt)
+@pytest.mark.parametrize("answer", ["```\n<script>x</script>\n```", HOSTILE, HOSTILE_CODE])
+@pytest.mark.parametrize("fmt", ["markdown", "text", "code"])
+def test_the_only_script_is_the_constant_copy_button_of_code(fmt: str, answer: str) -> None:
+    html = answer_html(answer, fmt)
+    ours = 1 if fmt == "code" else 0
+    assert _parse(html).text["script"] == [COPY_JS] * ours
+    assert html.lower().count("<script") == html.lower().count("</script") == ours
+
+
+def test_code_bundle_shows_exactly_the_code_as_text_next_to_the_copy_script() -> None:
+    data, metadata = bundle(_result(HOSTILE_CODE), fmt="code")
+    parser = _parse(data["text/html"])
+    assert parser.text["code"] == [code_of(HOSTILE_CODE)], "the button copies this text: it must be the code"
+    assert parser.text["script"] == [COPY_JS]
+    assert {tag for tag, _ in parser.found} == {"div", "pre", "code", "span", "script"}
+    assert not any(name.startswith("on") or name == "src" for _, attrs in parser.found for name in attrs)
+    assert "<" not in COPY_JS, "the script holds no markup: it cannot end early or open a comment"
+    assert data["text/plain"] == f"{HOSTILE_CODE}\n\n— {footer_text(_result(HOSTILE_CODE))}", "no script of ours"
+    assert metadata == bundle(_result(HOSTILE_CODE))[1], "provenance does not depend on the format"
 
 
 def test_footer_names_model_tokens_timing_and_ending() -> None:

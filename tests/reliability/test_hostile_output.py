@@ -4,8 +4,8 @@ The model's text (here streamed back verbatim by ``demo:echo``) carries scripts,
 handlers, frames, SVG, ``javascript:``/``data:``/``vbscript:`` links and raw HTML in
 markdown and in code blocks. The static bundle that replaces the live view, in the live
 session and in the notebook saved by nbclient, is parsed: only an allowlist of tags,
-no ``on*`` attribute, no ``src``, no dangerous link. (The real-browser check lives in
-tests/browser/.)
+no ``on*`` attribute, no ``src``, no dangerous link; the one script allowed is
+``--format code``'s constant Copy button. (The real-browser checks live in tests/browser/.)
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from kernel_session import Kernel
+
+from llmring_jupyter.render import COPY_SCRIPT
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -101,7 +103,12 @@ def test_hostile_answer_renders_inert_in_the_live_session(kernel: Kernel, fmt: s
     run = kernel.run(f"%%llm demo:echo --no-history --format {fmt}\n{HOSTILE}")
     assert run.ok, run.error
     data = run.final["data"]
-    assert live_elements(data["text/html"]) == []
+    html = data["text/html"]
+    if fmt == "code":  # its one script is the Copy button's constant; the answer adds none
+        assert html.lower().count("<script") == html.count(COPY_SCRIPT) == 1
+        assert live_elements(html) == ["<script>"]
+        html = html.replace(COPY_SCRIPT, "")
+    assert live_elements(html) == []
     assert data["text/plain"].startswith(HOSTILE.strip()), "the text itself is kept, as text"
     if fmt != "code":  # (code is highlighted: its tags are split into spans)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in data["text/html"], "tags show as text"
