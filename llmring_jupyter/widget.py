@@ -13,6 +13,7 @@ page (``{kind: "module"}``) and reuses it for every later answer.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from functools import cache
@@ -22,6 +23,7 @@ from typing import Any
 
 import anywidget
 import traitlets
+from IPython import get_ipython
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -52,6 +54,21 @@ def view_module() -> tuple[str, str]:
     """The view's ES module and its hash, which names it in the browser's cache."""
     code = (_STATIC / "view.js").read_text(encoding="utf-8")
     return code, hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
+def _let_iopub_send(timeout: float = 0.005) -> None:
+    """Wait (at most ``timeout``) until the kernel's IOPub thread has sent what it was handed.
+
+    Messages leave through that thread, which needs the GIL at each step. When
+    chunks arrive in a burst our thread keeps the GIL busy, and the first token
+    would wait up to the interpreter's 5 ms switch interval at every step.
+    """
+    thread = getattr(getattr(get_ipython(), "kernel", None), "iopub_thread", None)
+    if thread is None or not hasattr(thread, "schedule"):
+        return
+    sent = threading.Event()
+    thread.schedule(sent.set)  # runs after the sends queued before it
+    sent.wait(timeout)
 
 
 class StreamView(anywidget.AnyWidget):
@@ -86,6 +103,8 @@ class StreamView(anywidget.AnyWidget):
         self._answer.append(delta)
         self._length += len(delta)
         self.send({"kind": "delta", "at": at, "text": delta})
+        if at == 0:
+            _let_iopub_send()
         if not self._ready and time.monotonic() - self._snapshot_at >= SNAPSHOT_INTERVAL:
             self._snapshot_at = time.monotonic()
             self.text = self.answer
