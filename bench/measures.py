@@ -84,10 +84,12 @@ def summary(values: list[float]) -> dict[str, float | None]:
 def traffic(kind: str, messages: list[Msg]) -> dict[str, Any]:
     """Messages and bytes of a cell, split by what they carried."""
     parts: dict[str, list[int]] = {}
+    delta_text = 0
     for m in messages:
         c = custom(m)
         if c is not None:
             part = "view_module" if c.get("kind") == "module" else "deltas"  # the module: once per page
+            delta_text += len(c.get("text", "").encode())
         elif m["msg_type"] == "comm_msg" and "text" in m["content"]["data"].get("state", {}):
             part = "snapshots"
         elif m["msg_type"] == "comm_open":
@@ -101,4 +103,5 @@ def traffic(kind: str, messages: list[Msg]) -> dict[str, Any]:
         "messages": len(messages), "bytes": sum(sum(v) for v in parts.values()),
         "text_messages": len(carried(kind, messages)),
         "by_part": {k: {"messages": len(v), "bytes": sum(v)} for k, v in sorted(parts.items())},
+        "delta_text_bytes": delta_text,
     }
