@@ -2,22 +2,26 @@
 
 Chromium is the Debian binary (Playwright never downloads one here); without
 it the browser tests are skipped. The browser resolves no host but 127.0.0.1,
-so a test can never reach the network by accident.
+so a test can never reach the network by accident; the kernels' providers all
+point at one local wire server, with sentinel keys in place of any real ones.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kernel_providers import PROVIDER_VARIABLES, provider_env
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from lab_session import LabServer, Notebook  # noqa: E402
+from wire_server import WireServer  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -38,9 +42,23 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def lab(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+def lab_wire() -> Iterator[WireServer]:
+    """The wire server every provider SDK in the session's kernels talks to.
+
+    Shared, because kernels inherit their environment from the one server:
+    a test queues exactly the replies its cells consume.
+    """
+    server = WireServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def lab(browser: Browser, lab_wire: WireServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     # Depends on `browser` so a missing chromium skips before a server is started for nothing.
-    server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
+    # A developer's real keys and endpoints never reach the kernels: only the wire server's.
+    env = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARIABLES} | provider_env(lab_wire.url)
+    server = LabServer(tmp_path_factory.mktemp("jupyterlab"), env)
     yield server
     server.close()
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,13 @@ def _free_port() -> int:
 
 
 class LabServer:
-    """``jupyter lab`` on 127.0.0.1 with a token, started once per test session."""
+    """``jupyter lab`` on 127.0.0.1 with a token, started once per test session.
 
-    def __init__(self, home: Path) -> None:
+    ``env`` is the environment the server starts from (default: this process's);
+    its kernels inherit it, so it is how a test session points their providers.
+    """
+
+    def __init__(self, home: Path, env: Mapping[str, str] | None = None) -> None:
         self.root = home / "notebooks"
         self.token = secrets.token_hex(16)
         self.port = _free_port()
@@ -72,7 +76,7 @@ class LabServer:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
         self.root.mkdir()
-        env = os.environ | {
+        server_env = dict(os.environ if env is None else env) | {
             "JUPYTER_CONFIG_DIR": str(home / "config"),
             "JUPYTER_DATA_DIR": str(home / "data"),  # sys.prefix/share/jupyter stays on the path
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -90,7 +94,7 @@ class LabServer:
             args.append("--allow-root")
         self.log_path = home / "server.log"
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(args, cwd=self.root, env=env, stdout=self._log,
+        self.process = subprocess.Popen(args, cwd=self.root, env=server_env, stdout=self._log,
                                         stderr=subprocess.STDOUT)
         try:
             wait_until(self._ready, 60, "JupyterLab to answer on /api/status")
