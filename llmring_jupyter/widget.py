@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import ipywidgets
 import traitlets
 from IPython import get_ipython
 
@@ -71,6 +72,20 @@ def _let_iopub_send(timeout: float = 0.005) -> None:
     sent.wait(timeout)
 
 
+@cache  # one per kernel, open until the kernel ends
+def _comm_anchor() -> ipywidgets.Widget:
+    """A widget model with no view that stays open, so answers do not churn kernel subshells.
+
+    JupyterLab (4.4+, with ipykernel 7) handles widget messages on a kernel
+    subshell per comm target: created when the target's first comm opens,
+    deleted when its last one closes. Without a comm that outlives the answers,
+    every cell would create and delete a subshell (a kernel thread), and a view
+    message arriving while it is deleted is dropped with an asyncio warning
+    printed under the running cell.
+    """
+    return ipywidgets.Widget()
+
+
 class StreamView(anywidget.AnyWidget):
     _esm = _STATIC / "loader.js"
 
@@ -81,6 +96,7 @@ class StreamView(anywidget.AnyWidget):
     view_id = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
+        _comm_anchor()
         code, view_id = view_module()
         live = messages_reach_running_cells()
         if not live:

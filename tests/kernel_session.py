@@ -18,6 +18,7 @@ from typing import Any
 from jupyter_client.manager import start_new_kernel
 
 Msg = dict[str, Any]
+ANCHOR_MODEL = "WidgetModel"  # the model of the one comm per kernel that stays open
 
 
 @dataclass
@@ -63,6 +64,15 @@ class Execution:
     def widget_comms(self) -> tuple[set[str], set[str]]:
         opened = {m["content"]["comm_id"] for m in self.of("comm_open")
                   if m["content"]["data"].get("state", {}).get("_model_name") == "AnyModel"}
+        closed = {m["content"]["comm_id"] for m in self.of("comm_close")}
+        return opened, closed
+
+    @property
+    def answer_comms(self) -> tuple[set[str], set[str]]:
+        """Every comm the cell opened (the view and its children) and closed, except the one
+        comm per kernel that stays open on purpose (llmring_jupyter.widget._comm_anchor)."""
+        opened = {m["content"]["comm_id"] for m in self.of("comm_open")
+                  if m["content"]["data"].get("state", {}).get("_model_name") != ANCHOR_MODEL}
         closed = {m["content"]["comm_id"] for m in self.of("comm_close")}
         return opened, closed
 

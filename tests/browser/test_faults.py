@@ -14,7 +14,6 @@ run one at a time, since a failing cell stops Run All.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable
 
 import pytest
@@ -37,22 +36,14 @@ ONE_ERROR_LINE = re.compile(r"^[A-Z]\w*Error: \S[^\n]*$")
 #: A traceback, or a frame of our package or an SDK, as rendered text would show it.
 TRACEBACK = re.compile(r'Traceback|File "|site-packages|\.py", line|\.py:\d+|Cell In\[|llmring_jupyter/|-{20,}')
 HOW_IT_ENDED = re.compile(r"✗ failed|⚠ incomplete")
-#: Not ours, tolerated only verbatim (and warned about): JupyterLab gives widget comms a
-#: kernel subshell and deletes it when the widget closes; ipykernel then closes the
-#: subshell's loop even if a view message was just queued there, and the dropped task's
-#: warning lands on stderr under whichever cell runs. Seen about once in ten notebooks.
-SUBSHELL_RACE = re.compile(r"^Task was destroyed but it is pending!\ntask: <Task pending name='Task-\d+' "
-                           r"coro=<_async_in_context\.<locals>\.run_in_context\(\) running at \S+/ipykernel/")
-
-
 def shown(nb: Notebook, index: int) -> list[Output]:
-    """Cell ``index``'s outputs in order, read in one go, without ipykernel's subshell-race warning."""
-    outputs: list[Output] = [(mime, text) for mime, text in nb.output(index).evaluate_all(
+    """Cell ``index``'s outputs in order, read in one go.
+
+    Nothing else may appear: not even the asyncio warning ipykernel prints when JupyterLab
+    deletes a comm subshell with a view message in it, which the kernel's comm anchor
+    (llmring_jupyter.widget._comm_anchor) prevents."""
+    return [(mime, text) for mime, text in nb.output(index).evaluate_all(
         "els => els.map(e => [e.dataset.mimeType || '', e.innerText])")]
-    kept = [o for o in outputs if not (o[0] == STDERR_MIME and SUBSHELL_RACE.match(o[1]))]
-    if len(kept) < len(outputs):
-        warnings.warn(f"cell {index}: ipykernel's subshell race printed its warning; ignored", stacklevel=2)
-    return kept
 
 
 def run_cell(nb: Notebook, wire: WireServer, index: int, reply: Reply) -> None:

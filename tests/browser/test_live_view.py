@@ -8,6 +8,7 @@ the server's quick default pace.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -121,12 +122,15 @@ def test_text_grows_live_then_becomes_static(notebook: NotebookMaker, page: Page
     screenshot(page, nb.cell(1), "final.png")
 
 
-def test_the_view_module_loads_once_per_page(notebook: NotebookMaker, page: Page) -> None:
-    """The second answer's live view reuses the module the first one fetched, styles included."""
-    nb = notebook([setup_cell(0.03), "%%llm demo\nFirst answer", "%%llm demo\nSecond answer"])
+def test_answers_reuse_the_view_module_and_the_comm_subshell(notebook: NotebookMaker, page: Page) -> None:
+    """The second answer's live view reuses the module the first one fetched, styles included,
+    and the kernel subshell JupyterLab runs widget messages on outlives each answer's widget."""
+    nb = notebook([setup_cell(0.03), "%%llm demo\nFirst answer", "%subshell",
+                   "%%llm demo\nSecond answer", "%subshell"])
     nb.run_and_wait(0)
     loaded = "[...(globalThis.__llmringJupyterViews || new Map()).values()]"
-    for index in (1, 2):
+    subshells = []
+    for index in (1, 3):
         nb.run(index)
         view = nb.output(index).locator(".llmring-view")
         expect(view).to_have_attribute("data-status", "streaming", timeout=15_000)
@@ -135,7 +139,10 @@ def test_the_view_module_loads_once_per_page(notebook: NotebookMaker, page: Page
             page.evaluate(f"globalThis.__firstView = {loaded}[0]")
         nb.wait_done(index)
         expect(nb.output(index).locator(".llmring-footer")).to_contain_text("demo:chat")
+        nb.run_and_wait(index + 1)
+        subshells.append(re.search(r"subshell list: (\[.*\])", nb.output(index + 1).inner_text()).group(1))
     assert page.evaluate(f"{loaded}.length === 1 && {loaded}[0] === globalThis.__firstView")
+    assert subshells[0] == subshells[1] != "[]", subshells
 
 
 def test_stop_keeps_the_partial_answer_and_the_kernel_healthy(notebook: NotebookMaker, page: Page) -> None:

@@ -55,9 +55,25 @@ def test_deltas_concatenate_to_the_answer_and_the_view_becomes_static(kernel: Ke
     assert record["timings"]["first_token_s"] is not None
     opened, closed = run.widget_comms
     assert opened and opened <= closed, "the live widget must be closed once the answer is static"
-    every = {m["content"]["comm_id"] for m in run.of("comm_open")}
+    every, closed = run.answer_comms
     assert every <= closed, "no comm may outlive its answer (the view's layout child included)"
-    assert _llm(kernel, "len(__import__('ipywidgets').Widget.widgets)") == 0
+    assert _llm(kernel, "len(__import__('ipywidgets').Widget.widgets)") == 1, "only the kernel's comm anchor"
+
+
+def test_one_comm_per_kernel_stays_open_so_answers_do_not_churn_subshells(kernel: Kernel) -> None:
+    """JupyterLab deletes a comm target's subshell when its last comm closes; one comm that
+    stays open keeps it, whatever the number of answers."""
+    assert kernel.run(HAIKU).ok  # opens the anchor, if no answer has run in this kernel yet
+    widgets = "list(__import__('ipywidgets').Widget.widgets)"
+    anchor = _llm(kernel, widgets)
+    assert len(anchor) == 1
+    for _ in range(2):
+        run = kernel.run(HAIKU)
+        assert run.ok, run.error
+        opened, closed = run.answer_comms
+        assert opened and opened <= closed and anchor[0] not in closed
+        assert len(run.of("comm_open")) == len(opened), "the anchor opens once per kernel"
+    assert _llm(kernel, widgets) == anchor
 
 
 def test_footer_reports_model_finish_tokens_and_timing(kernel: Kernel) -> None:

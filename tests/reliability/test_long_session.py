@@ -35,8 +35,8 @@ def test_three_hundred_cells_keep_memory_flat_and_turns_bounded(kernel: Kernel, 
         run = kernel.run(f"%%llm demo {history}-o delay=0\nQuestion {n % CELL_IDS}",
                          cell_id=f"cell-{n % CELL_IDS}")
         assert run.ok, run.error
-        opened |= {m["content"]["comm_id"] for m in run.of("comm_open")}  # the view and any child
-        closed |= {m["content"]["comm_id"] for m in run.of("comm_close")}
+        opened |= run.answer_comms[0]  # the view and any child
+        closed |= run.answer_comms[1]
         if n in (50, CELLS):
             rss[n] = _rss(kernel)
     growth_mb = (rss[CELLS] - rss[50]) / 2**20

@@ -94,8 +94,8 @@ def test_fifty_stops_end_fast_and_leave_nothing_running(kernel: Kernel, wire: Wi
 
         run = kernel.run(_cell(source, n), during=during, tick=act, timeout=30)
         ended = time.monotonic()
-        opened |= {m["content"]["comm_id"] for m in run.of("comm_open")}  # the view and any child
-        closed |= {m["content"]["comm_id"] for m in run.of("comm_close")}
+        opened |= run.answer_comms[0]  # the view and any child
+        closed |= run.answer_comms[1]
         assert "acted" in state, f"cell {n} ({source}) ended before its {how} at {after:.2f} s"
         latencies.append(ended - state["acted"])
         assert latencies[-1] < 1.0, f"cell {n} ({source}, {how}) took {latencies[-1]:.2f} s to end"
