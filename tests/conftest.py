@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers: wire_server, kernel
 
-from wire_server import WireServer  # noqa: E402
+from wire_server import WireServer, serving  # noqa: E402
 
 # Tests talk only to 127.0.0.1: no test may reach a real provider by accident.
 for _var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "OLLAMA_HOST"):
@@ -26,6 +26,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def wire() -> Iterator[WireServer]:
-    server = WireServer()
-    yield server
-    server.close()
+    yield from serving()

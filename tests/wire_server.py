@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,3 +180,13 @@ def sse(*events: Any, event_names: bool = False) -> list[str]:
         else:
             out.append(f"data: {json.dumps(item)}\n\n")
     return out
+
+
+def serving() -> Iterator[WireServer]:
+    """A running server, closed when the generator is: the body of every wire fixture
+    (``yield from serving()``), whatever its scope."""
+    server = WireServer()
+    try:
+        yield server
+    finally:
+        server.close()

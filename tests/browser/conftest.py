@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_play
 sys.path.insert(0, str(Path(__file__).parent))
 
 from lab_session import LabServer, Notebook  # noqa: E402
-from wire_server import WireServer  # noqa: E402
+from wire_server import WireServer, serving  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -48,9 +48,7 @@ def lab_wire() -> Iterator[WireServer]:
     Shared, because kernels inherit their environment from the one server:
     a test queues exactly the replies its cells consume.
     """
-    server = WireServer()
-    yield server
-    server.close()
+    yield from serving()
 
 
 @pytest.fixture(scope="session")

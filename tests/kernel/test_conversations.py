@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from kernel_session import Execution, Kernel
-from wire_server import WireServer
+from wire_server import WireServer, serving
 
 from providers.dialects import load
 
@@ -24,9 +24,7 @@ MODEL = f"openai:{OPENAI.model}"
 
 @pytest.fixture(scope="module")
 def wire() -> Iterator[WireServer]:
-    server = WireServer()
-    yield server
-    server.close()
+    yield from serving()
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,14 @@ from typing import Any
 import pytest
 from kernel_providers import provider_env, set_env
 from kernel_session import Kernel
-from wire_server import WireServer
+from wire_server import WireServer, serving
 
 _figures: dict[str, Any] = defaultdict(dict)
 
 
 @pytest.fixture(scope="module")
 def wire() -> Iterator[WireServer]:
-    server = WireServer()
-    yield server
-    server.close()
+    yield from serving()
 
 
 @pytest.fixture(scope="module")
