@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import zmq
-
 import probe  # only its cell-text helpers run client-side
+import zmq
 from _paths import BENCH
 from kernel_session import Execution, Kernel, Msg
 

@@ -26,9 +26,14 @@ def measure(k: BenchKernel, kind: str, chunks: int, delay: float) -> dict[str, A
         raise RuntimeError(f"{kind} {chunks} chunks failed:\n{run.error}")
     rep = k.report()
     produced = rep["produced"]
-    figures: dict[str, Any] = {"kind": kind, "chunks": len(produced), "delay_s": delay,
-                               "cpu_s": rep["cell"]["cpu"], "wall_s": rep["cell"]["wall"],
-                               "stream_cpu_s": sum(rep["stream_cpu"])}
+    figures: dict[str, Any] = {
+        "kind": kind,
+        "chunks": len(produced),
+        "delay_s": delay,
+        "cpu_s": rep["cell"]["cpu"],
+        "wall_s": rep["cell"]["wall"],
+        "stream_cpu_s": sum(rep["stream_cpu"]),
+    }
     if kind == "bare":
         return figures
     text = measures.answer_text(kind, run.messages)
@@ -37,10 +42,12 @@ def measure(k: BenchKernel, kind: str, chunks: int, delay: float) -> dict[str, A
     handed = measures.carried(kind, run.messages, stamps=rep["sent"])  # when the kernel sent them
     lat_kernel = measures.latencies(produced, handed)
     figures |= {
-        "answer_chars": len(text), "answer_bytes": len(text.encode()),
+        "answer_chars": len(text),
+        "answer_bytes": len(text.encode()),
         "complete": len(text) == sum(n for _, n in produced) and len(lat) == len(produced),
         **measures.traffic(kind, run.messages),
-        "latency": measures.summary(lat), "first_chunk_ms": lat[0] * 1e3 if lat else None,
+        "latency": measures.summary(lat),
+        "first_chunk_ms": lat[0] * 1e3 if lat else None,
         "latency_in_kernel": measures.summary(lat_kernel),
         "first_chunk_in_kernel_ms": lat_kernel[0] * 1e3 if lat_kernel else None,
     }
@@ -61,7 +68,7 @@ def _fit(messages: list[measures.Msg]) -> tuple[float, float, int]:
             xs.append(len(md))
             ys.append(m["wire"]["bytes"])
     n, sx, sy = len(xs), sum(xs), sum(ys)
-    sxx, sxy = sum(x * x for x in xs), sum(x * y for x, y in zip(xs, ys))
+    sxx, sxy = sum(x * x for x in xs), sum(x * y for x, y in zip(xs, ys, strict=False))
     slope = (n * sxy - sx * sy) / max(1, n * sxx - sx * sx)
     return (sy - slope * sx) / n, slope, other
 
@@ -73,14 +80,25 @@ def extrapolate_whole(capped: dict[str, Any], chunks: int) -> dict[str, Any]:
     answer_chars = lengths[-1]
     answer_bytes = round(capped["answer_bytes"] / capped["answer_chars"] * answer_chars)
     total = other + sum(envelope + per_char * n for n in lengths)
-    return {**capped, "chunks": chunks, "measured_chunks": capped["chunks"], "extrapolated": True,
-            "answer_chars": answer_chars, "answer_bytes": answer_bytes, "bytes": round(total),
-            "messages": capped["messages"] - capped["text_messages"] + chunks, "text_messages": chunks,
-            "bytes_per_answer_byte": total / answer_bytes, "cpu_s": None, "wall_s": None}
+    return {
+        **capped,
+        "chunks": chunks,
+        "measured_chunks": capped["chunks"],
+        "extrapolated": True,
+        "answer_chars": answer_chars,
+        "answer_bytes": answer_bytes,
+        "bytes": round(total),
+        "messages": capped["messages"] - capped["text_messages"] + chunks,
+        "text_messages": chunks,
+        "bytes_per_answer_byte": total / answer_bytes,
+        "cpu_s": None,
+        "wall_s": None,
+    }
 
 
-def run_matrix(k: BenchKernel, sizes: list[int], delays: dict[str, float], cap: int,
-               log: Any = print) -> list[dict[str, Any]]:
+def run_matrix(
+    k: BenchKernel, sizes: list[int], delays: dict[str, float], cap: int, log: Any = print
+) -> list[dict[str, Any]]:
     """Every (pace, size) answer as ours, whole and bare, in the one kernel ``k``."""
     for kind in ("ours", "whole", "bare"):  # warm-up: first-use imports are not per-chunk costs
         measure(k, kind, 50, 0)

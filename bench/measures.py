@@ -65,7 +65,7 @@ def latencies(produced: list[tuple[float, int]], arrivals: list[tuple[float, int
             reach.append(end)
             times.append(t)
     out = []
-    for (made, _), end in zip(produced, itertools.accumulate(n for _, n in produced)):
+    for (made, _), end in zip(produced, itertools.accumulate(n for _, n in produced), strict=False):
         j = bisect.bisect_left(reach, end)
         if j < len(reach):
             out.append(times[j] - made)
@@ -100,7 +100,8 @@ def traffic(kind: str, messages: list[Msg]) -> dict[str, Any]:
             part = "other"
         parts.setdefault(part, []).append(m["wire"]["bytes"])
     return {
-        "messages": len(messages), "bytes": sum(sum(v) for v in parts.values()),
+        "messages": len(messages),
+        "bytes": sum(sum(v) for v in parts.values()),
         "text_messages": len(carried(kind, messages)),
         "by_part": {k: {"messages": len(v), "bytes": sum(v)} for k, v in sorted(parts.items())},
         "delta_text_bytes": delta_text,

@@ -90,8 +90,17 @@ def rss() -> int:
 def report(path: str) -> None:
     """Write what the previous cell produced and cost to ``path``, then start afresh."""
     with open(path, "w") as f:
-        json.dump({"produced": produced, "called": called, "stream_cpu": stream_cpu, "sent": sent,
-                   "cell": dict(last_cell), "rss": rss()}, f)
+        json.dump(
+            {
+                "produced": produced,
+                "called": called,
+                "stream_cpu": stream_cpu,
+                "sent": sent,
+                "cell": dict(last_cell),
+                "rss": rss(),
+            },
+            f,
+        )
     for record in (produced, called, stream_cpu, sent):
         record.clear()
 
@@ -142,6 +151,8 @@ def setup_code(bench_dir: str, load_ext: bool = True, install: bool = True) -> s
     return f"import sys; sys.path.insert(0, {bench_dir!r})\n{ext}import probe{'; probe.install()' if install else ''}"
 
 
-LOAD_EXT_TIMED = ("import time as _t; _s = _t.perf_counter()\n"
-                  "get_ipython().run_line_magic('load_ext', 'llmring_jupyter')\n"
-                  "print(_t.perf_counter() - _s)")
+LOAD_EXT_TIMED = (
+    "import time as _t; _s = _t.perf_counter()\n"
+    "get_ipython().run_line_magic('load_ext', 'llmring_jupyter')\n"
+    "print(_t.perf_counter() - _s)"
+)

@@ -24,14 +24,17 @@ def cpu(rows: list[Row], sdk_per_chunk: dict[str, float]) -> list[Row]:
         n = ours["chunks"]
         streaming = ours["stream_cpu_s"] - bare["stream_cpu_s"]
         cell = ours["cpu_s"] - bare["cpu_s"]
-        out.append({
-            "pace": ours["pace"], "chunks": n,
-            "streaming_us_per_chunk": streaming / n * 1e6,
-            "cell_us_per_chunk": cell / n * 1e6,
-            "us_per_message": streaming / max(1, ours["text_messages"]) * 1e6,
-            "finish_ms": (cell - streaming) * 1e3,  # widget creation + the static render at the end
-            "share_of_sdk": streaming / n / sdk_per_chunk[ours["pace"]],
-        })
+        out.append(
+            {
+                "pace": ours["pace"],
+                "chunks": n,
+                "streaming_us_per_chunk": streaming / n * 1e6,
+                "cell_us_per_chunk": cell / n * 1e6,
+                "us_per_message": streaming / max(1, ours["text_messages"]) * 1e6,
+                "finish_ms": (cell - streaming) * 1e3,  # widget creation + the static render at the end
+                "share_of_sdk": streaming / n / sdk_per_chunk[ours["pace"]],
+            }
+        )
     return out
 
 
@@ -48,21 +51,32 @@ def targets(res: dict[str, Any]) -> list[Row]:
         row = _find(rows, "ours", pace, mid)
         deltas = row["by_part"]["deltas"]
         envelope = (deltas["bytes"] - row["delta_text_bytes"]) / deltas["messages"]
-        check(f"bytes on the wire ≤ 10× the answer at {mid:,} chunks ({pace}, all IOPub of the cell)",
-              row["bytes_per_answer_byte"], row["bytes_per_answer_byte"] <= 10,
-              f"{row['bytes_per_answer_byte']:.1f}× (Jupyter's envelope alone: {deltas['messages']} deltas × "
-              f"{envelope:.0f} B = {deltas['messages'] * envelope / row['answer_bytes']:.1f}×)")
+        check(
+            f"bytes on the wire ≤ 10× the answer at {mid:,} chunks ({pace}, all IOPub of the cell)",
+            row["bytes_per_answer_byte"],
+            row["bytes_per_answer_byte"] <= 10,
+            f"{row['bytes_per_answer_byte']:.1f}× (Jupyter's envelope alone: {deltas['messages']} deltas × "
+            f"{envelope:.0f} B = {deltas['messages'] * envelope / row['answer_bytes']:.1f}×)",
+        )
     ours = _find(rows, "ours", "paced", mid)
     stream_only = _stream_bytes(ours) / ours["answer_bytes"]
-    check("…the same without the view's code and the final static answer (deltas + snapshots)",
-          stream_only, stream_only <= 10, f"{stream_only:.1f}×")
+    check(
+        "…the same without the view's code and the final static answer (deltas + snapshots)",
+        stream_only,
+        stream_only <= 10,
+        f"{stream_only:.1f}×",
+    )
     for pace in ("paced", "unpaced"):
-        ratios = [_stream_bytes(_find(rows, "ours", pace, s)) / _find(rows, "ours", pace, s)["answer_bytes"]
-                  for s in sizes]
-        check(f"streamed bytes grow linearly with the answer ({pace}: bytes/answer at "
-              f"{' / '.join(f'{s:,}' for s in sizes)} chunks, last ≤ 1.5× the middle)",
-              ratios[-1] / ratios[len(ratios) // 2], ratios[-1] <= 1.5 * ratios[len(ratios) // 2],
-              " / ".join(f"{r:.1f}×" for r in ratios))
+        ratios = [
+            _stream_bytes(_find(rows, "ours", pace, s)) / _find(rows, "ours", pace, s)["answer_bytes"] for s in sizes
+        ]
+        check(
+            f"streamed bytes grow linearly with the answer ({pace}: bytes/answer at "
+            f"{' / '.join(f'{s:,}' for s in sizes)} chunks, last ≤ 1.5× the middle)",
+            ratios[-1] / ratios[len(ratios) // 2],
+            ratios[-1] <= 1.5 * ratios[len(ratios) // 2],
+            " / ".join(f"{r:.1f}×" for r in ratios),
+        )
     whole = _find(rows, "whole", "paced", mid)
     w = whole["bytes_per_answer_byte"]
     check(f"whole-answer baseline ~1,000× at {mid:,} chunks (within 300–3,000×)", w, 300 <= w <= 3000, f"{w:,.0f}×")
@@ -71,14 +85,21 @@ def targets(res: dict[str, Any]) -> list[Row]:
     for where, key in (("reaches the client", "first_chunk_ms"), ("leaves the kernel", "first_chunk_in_kernel_ms")):
         firsts = [r[key] for r in rows if r["kind"] == "ours"]
         worst = max(firsts)
-        check(f"first chunk {where} within 5 ms (worst of all our answers)", worst, worst <= 5,
-              f"{worst:.1f} ms (all: {', '.join(f'{f:.1f}' for f in firsts)})")
+        check(
+            f"first chunk {where} within 5 ms (worst of all our answers)",
+            worst,
+            worst <= 5,
+            f"{worst:.1f} ms (all: {', '.join(f'{f:.1f}' for f in firsts)})",
+        )
     for pace in ("unpaced", "paced"):
         c = next(c for c in res["cpu"] if c["pace"] == pace and c["chunks"] == mid)
         sdk = res["sdk"][pace]["cpu_per_chunk_s"]
-        check(f"our CPU per chunk < 10% of the openai SDK's at the same pace ({pace}, {mid:,} chunks, while streaming)",
-              c["share_of_sdk"], c["share_of_sdk"] < 0.10,
-              f"{c['streaming_us_per_chunk']:.1f} µs = {c['share_of_sdk'] * 100:.1f}% of {sdk * 1e6:.0f} µs")
+        check(
+            f"our CPU per chunk < 10% of the openai SDK's at the same pace ({pace}, {mid:,} chunks, while streaming)",
+            c["share_of_sdk"],
+            c["share_of_sdk"] < 0.10,
+            f"{c['streaming_us_per_chunk']:.1f} µs = {c['share_of_sdk'] * 100:.1f}% of {sdk * 1e6:.0f} µs",
+        )
     load = res["startup"]["load_ext_ms"]["median"]
     check("%load_ext < 150 ms (median of fresh kernels)", load, load < 150, f"{load:.0f} ms")
     return out
@@ -91,9 +112,11 @@ def _stream_bytes(row: Row) -> int:
 
 def table(res: dict[str, Any]) -> str:
     """The figures as a markdown table, ready for the README."""
-    head = ("| pace | chunks | answer | ours: msgs | ours: bytes (× answer) | streamed only | "
-            "whole: msgs | whole: bytes (× answer) | latency ours med / p95 / max | "
-            "latency whole med / p95 / max | first chunk | CPU/chunk |")
+    head = (
+        "| pace | chunks | answer | ours: msgs | ours: bytes (× answer) | streamed only | "
+        "whole: msgs | whole: bytes (× answer) | latency ours med / p95 / max | "
+        "latency whole med / p95 / max | first chunk | CPU/chunk |"
+    )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     cpus = {(c["pace"], c["chunks"]): c for c in res["cpu"]}
     for pace in res["config"]["delays"]:
@@ -107,7 +130,8 @@ def table(res: dict[str, Any]) -> str:
                 f"{_kb(_stream_bytes(o))} ({_stream_bytes(o) / o['answer_bytes']:.1f}×) | "
                 f"{w['messages']:,}{note} | {_kb(w['bytes'])} ({w['bytes_per_answer_byte']:,.0f}×){note} | "
                 f"{_lat(o)} | {_lat(w)}{note} | {o['first_chunk_ms']:.1f} ms | "
-                f"{c['streaming_us_per_chunk']:.1f} µs |")
+                f"{c['streaming_us_per_chunk']:.1f} µs |"
+            )
     return "\n".join(lines)
 
 
@@ -116,5 +140,5 @@ def _kb(n: float) -> str:
 
 
 def _lat(row: Row) -> str:
-    l = row["latency"]
-    return f"{l['median_ms']:.1f} / {l['p95_ms']:.1f} / {l['max_ms']:.0f} ms"
+    lat = row["latency"]
+    return f"{lat['median_ms']:.1f} / {lat['p95_ms']:.1f} / {lat['max_ms']:.0f} ms"

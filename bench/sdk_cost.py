@@ -22,8 +22,7 @@ from llmring_jupyter.providers.demo import DemoProvider
 
 async def demo_tokens(count: int) -> list[str]:
     """The exact text chunks the demo model streams for a ``count``-token answer."""
-    request = Request("demo", (Message("user", "Benchmark the streaming path"),),
-                      options={"tokens": count, "delay": 0})
+    request = Request("demo", (Message("user", "Benchmark the streaming path"),), options={"tokens": count, "delay": 0})
     return [c.delta async for c in DemoProvider().stream("chat", request) if c.delta]
 
 
@@ -33,8 +32,11 @@ async def _parse_once(url: str, parts: list[str]) -> float:
 
     client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="sk-bench")
     stream = await client.chat.completions.create(
-        model=DIALECT.model, messages=[{"role": "user", "content": "hi"}], stream=True,
-        stream_options={"include_usage": True})
+        model=DIALECT.model,
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     start = time.thread_time()
     received = 0
     async for chunk in stream:
@@ -60,6 +62,7 @@ def sdk_cpu_per_chunk(chunks: int = 2000, repeats: int = 5, delay: float = 0.0) 
     parts = asyncio.run(demo_tokens(chunks))
     server = WireServer()
     try:
+
         async def measure() -> list[float]:
             spent = []
             for _ in range(repeats + 1):
@@ -72,5 +75,10 @@ def sdk_cpu_per_chunk(chunks: int = 2000, repeats: int = 5, delay: float = 0.0) 
         server.close()
     import openai
 
-    return {"chunks": chunks, "repeats": repeats, "delay_s": delay, "openai_version": openai.__version__,
-            "cpu_per_chunk_s": statistics.median(runs) / chunks}
+    return {
+        "chunks": chunks,
+        "repeats": repeats,
+        "delay_s": delay,
+        "openai_version": openai.__version__,
+        "cpu_per_chunk_s": statistics.median(runs) / chunks,
+    }

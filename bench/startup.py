@@ -23,12 +23,14 @@ def _first_delta_overhead(k: BenchKernel, delay: float) -> dict[str, float]:
     if not run.ok:
         raise RuntimeError(run.error)
     rep = k.report()
-    first = next(m["wire"]["t"] for m in run.messages
-                 if (c := measures.custom(m)) and c.get("kind") == "delta")
+    first = next(m["wire"]["t"] for m in run.messages if (c := measures.custom(m)) and c.get("kind") == "delta")
     provider_ttft = rep["produced"][0][0] - rep["called"][0]
     seen = first - sent
-    return {"to_first_delta_ms": seen * 1e3, "provider_ttft_ms": provider_ttft * 1e3,
-            "overhead_ms": (seen - provider_ttft) * 1e3}
+    return {
+        "to_first_delta_ms": seen * 1e3,
+        "provider_ttft_ms": provider_ttft * 1e3,
+        "overhead_ms": (seen - provider_ttft) * 1e3,
+    }
 
 
 def load_and_first_cell(runs: int, delay: float = 0.02) -> dict[str, Any]:
@@ -45,7 +47,8 @@ def load_and_first_cell(runs: int, delay: float = 0.02) -> dict[str, Any]:
         return statistics.median(r[key] for r in rows)
 
     return {
-        "runs": runs, "load_ext_ms": {"median": statistics.median(loads), "all": loads},
+        "runs": runs,
+        "load_ext_ms": {"median": statistics.median(loads), "all": loads},
         "first_cell": {key: med(first, key) for key in first[0]},
         "second_cell": {key: med(second, key) for key in second[0]},
     }
@@ -63,7 +66,10 @@ def memory(cells: int) -> dict[str, Any]:
             for _ in range(cells):
                 k.must(code)
             after = k.rss()
-        out[name] = {"rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20,
-                     "growth_kb_per_cell": (after - before) / 1024 / cells}
+        out[name] = {
+            "rss_before_mb": before / 2**20,
+            "rss_after_mb": after / 2**20,
+            "growth_kb_per_cell": (after - before) / 1024 / cells,
+        }
     out["extra_growth_kb_per_cell"] = out["llm"]["growth_kb_per_cell"] - out["plain"]["growth_kb_per_cell"]
     return out

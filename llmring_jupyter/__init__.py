@@ -16,8 +16,17 @@ from .magics import LLMMagics
 from .result import Interrupted, Result, Timings
 
 __version__ = "0.1.0"
-__all__ = ["Interrupted", "LLMMagics", "Result", "Timings", "chat", "chat_sync",
-           "load_ipython_extension", "unload_ipython_extension", "use_backend"]
+__all__ = [
+    "Interrupted",
+    "LLMMagics",
+    "Result",
+    "Timings",
+    "chat",
+    "chat_sync",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+    "use_backend",
+]
 
 
 def load_ipython_extension(ip: Any) -> None:

@@ -27,7 +27,7 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
             box["task"] = loop.create_task(make())
             ready.set()
             box["value"] = loop.run_until_complete(box["task"])
-        except BaseException as exc:  # handed to the caller's thread below
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
             box["error"] = exc
         finally:
             ready.set()

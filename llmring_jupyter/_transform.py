@@ -17,7 +17,7 @@ def awaitable_cell(lines: list[str]) -> list[str]:
     """An ``input_transformers_cleanup`` hook: ``%%llm line\\nbody`` → one awaited call."""
     if not lines or not lines[0].startswith(MAGIC):
         return lines
-    rest = lines[0][len(MAGIC):]
+    rest = lines[0][len(MAGIC) :]
     if rest and not rest[0].isspace():
         return lines  # another magic whose name starts with "llm"
     body = "".join(lines[1:])

@@ -27,17 +27,26 @@ def _magics() -> Any:
     return magics
 
 
-async def chat(prompt: str, model: str | None = None, *, chat: str = "default", new: bool = False,
-               history: bool = True, system: str | None = None, temperature: float | None = None,
-               max_tokens: int | None = None, format: str = "markdown", **options: Any) -> Result:
+async def chat(
+    prompt: str,
+    model: str | None = None,
+    *,
+    chat: str = "default",
+    new: bool = False,
+    history: bool = True,
+    system: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    format: str = "markdown",
+    **options: Any,
+) -> Result:
     """Stream the answer to ``prompt`` into the current output and return its :class:`Result`.
 
     Raises like ``%%llm`` does when the answer fails or the kernel is interrupted
     (the partial text is kept in the conversation either way).
     """
     magics = _magics()
-    question = Question(prompt, model, chat, new, history, system, temperature, max_tokens,
-                        tuple(options.items()))
+    question = Question(prompt, model, chat, new, history, system, temperature, max_tokens, tuple(options.items()))
     output = WidgetOutput(format) if magics.in_kernel else TerminalOutput()
     result = await magics.session.ask(question, output)
     result.raise_for_error()

@@ -24,8 +24,7 @@ def run(magics: LLMMagics, line: str) -> None:
     command, _, rest = line.strip().partition(" ")
     handler = _COMMANDS.get(command.lower() or "help")
     if handler is None:
-        raise UsageError(f"Unknown command %llm {command}; see %llm help. "
-                         "To ask a model, use the cell magic %%llm.")
+        raise UsageError(f"Unknown command %llm {command}; see %llm help. To ask a model, use the cell magic %%llm.")
     if handler is _system:  # free text: an apostrophe must not be a quoting error
         _system(magics, rest.strip())
         return
@@ -134,7 +133,16 @@ def _load(magics: LLMMagics, args: list[str]) -> None:
 
 
 _COMMANDS: dict[str, Callable[..., None]] = {
-    "help": _help, "-h": _help, "--help": _help, "models": _models, "aliases": _models,
-    "key": _key, "chats": _chats, "history": _history, "reset": _reset, "system": _system,
-    "export": _export, "load": _load,
+    "help": _help,
+    "-h": _help,
+    "--help": _help,
+    "models": _models,
+    "aliases": _models,
+    "key": _key,
+    "chats": _chats,
+    "history": _history,
+    "reset": _reset,
+    "system": _system,
+    "export": _export,
+    "load": _load,
 }

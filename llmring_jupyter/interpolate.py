@@ -32,8 +32,10 @@ def interpolate(prompt: str, namespace: Mapping[str, Any], max_chars: int = DEFA
 def _lookup(path: str, namespace: Mapping[str, Any]) -> Any:
     name, *attributes = path.split(".")
     if name not in namespace:
-        raise UsageError(f"{{{{{path}}}}} names no variable {name!r}: define it first, "
-                         f"or write \\{{{{{path}}}}} to send the braces as they are.")
+        raise UsageError(
+            f"{{{{{path}}}}} names no variable {name!r}: define it first, "
+            f"or write \\{{{{{path}}}}} to send the braces as they are."
+        )
     value = namespace[name]
     for i, attribute in enumerate(attributes):
         try:

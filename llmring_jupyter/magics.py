@@ -21,17 +21,18 @@ from .session import Question, Session
 class LLMMagics(Magics):
     """Talk to an LLM from a cell. Configure with ``%config LLMMagics.<name> = ...``."""
 
-    default_model = Unicode(
-        "demo", help="Model used when a %%llm line names none: an alias or provider:model."
-    ).tag(config=True)
-    idle_timeout = Float(
-        60.0, help="Seconds a stream may stay silent before it fails with a timeout error."
-    ).tag(config=True)
-    update_rate = Float(
-        30.0, help="How many times a second new text is sent to the browser (the first at once)."
-    ).tag(config=True)
+    default_model = Unicode("demo", help="Model used when a %%llm line names none: an alias or provider:model.").tag(
+        config=True
+    )
+    idle_timeout = Float(60.0, help="Seconds a stream may stay silent before it fails with a timeout error.").tag(
+        config=True
+    )
+    update_rate = Float(30.0, help="How many times a second new text is sent to the browser (the first at once).").tag(
+        config=True
+    )
     lockfile = Unicode(
-        None, allow_none=True,
+        None,
+        allow_none=True,
         help="Path of llmring.lock (default: LLMRING_LOCKFILE_PATH, else the nearest llmring.lock).",
     ).tag(config=True)
     profile = Unicode(
@@ -43,16 +44,17 @@ class LLMMagics(Magics):
     history_tokens = Int(
         12_000, help="At most about this many tokens of earlier turns are sent (oldest dropped first)."
     ).tag(config=True)
-    resend_incomplete = Bool(
-        True, help="Send stopped, truncated or failed answers as context in later questions."
-    ).tag(config=True)
-    max_value_chars = Int(
-        4_000, help="A {{variable}} in a prompt is cut to about this many characters."
-    ).tag(config=True)
+    resend_incomplete = Bool(True, help="Send stopped, truncated or failed answers as context in later questions.").tag(
+        config=True
+    )
+    max_value_chars = Int(4_000, help="A {{variable}} in a prompt is cut to about this many characters.").tag(
+        config=True
+    )
     backend = AnyTrait(
-        None, allow_none=True,
+        None,
+        allow_none=True,
         help="An object with a compatible chat_stream(request), e.g. llmring's LLMRing, used "
-             "instead of the built-in providers.",
+        "instead of the built-in providers.",
     ).tag(config=True)
 
     def __init__(self, shell: Any, *, in_kernel: bool) -> None:
@@ -96,5 +98,14 @@ class LLMMagics(Magics):
         prompt = interpolate(cell.strip(), self.shell.user_ns, self.max_value_chars)
         if not prompt:
             raise options.UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
-        return Question(prompt, opts.model, opts.chat, opts.new, opts.history, opts.system,
-                        opts.temperature, opts.max_tokens, opts.provider_options)
+        return Question(
+            prompt,
+            opts.model,
+            opts.chat,
+            opts.new,
+            opts.history,
+            opts.system,
+            opts.temperature,
+            opts.max_tokens,
+            opts.provider_options,
+        )

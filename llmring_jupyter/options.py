@@ -59,9 +59,11 @@ class CellOptions:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message}. Usage: %%llm [MODEL] [--system TEXT] [--temperature F] "
-                         "[--max-tokens N] [--format markdown|text|code] [-o NAME=VALUE] [--chat NAME] [--new] "
-                         "[--no-history] [--out NAME] [--dry-run]; see %llm help.")
+        raise UsageError(
+            f"{message}. Usage: %%llm [MODEL] [--system TEXT] [--temperature F] "
+            "[--max-tokens N] [--format markdown|text|code] [-o NAME=VALUE] [--chat NAME] [--new] "
+            "[--no-history] [--out NAME] [--dry-run]; see %llm help."
+        )
 
 
 def _temperature(text: str) -> float:
@@ -136,6 +138,16 @@ def parse(line: str) -> CellOptions | None:
         raise UsageError(f"Unknown option {args.model}; see %llm help.")
     if args.new and args.no_history:
         raise UsageError("--new and --no-history contradict each other: use one; see %llm help.")
-    return CellOptions(args.model, args.system, args.temperature, args.max_tokens, args.format,
-                       tuple(args.option), args.chat, args.new, not args.no_history, args.out,
-                       args.dry_run)
+    return CellOptions(
+        args.model,
+        args.system,
+        args.temperature,
+        args.max_tokens,
+        args.format,
+        tuple(args.option),
+        args.chat,
+        args.new,
+        not args.no_history,
+        args.out,
+        args.dry_run,
+    )

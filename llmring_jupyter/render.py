@@ -122,7 +122,7 @@ def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], di
     foot = html.escape(" · ".join(footer_parts(result)))
     data = {
         "text/html": f'<div class="llmring-answer">{body}</div>'
-                     f'<div class="llmring-footer" style="{FOOTER_STYLE}">{foot}</div>',
+        f'<div class="llmring-footer" style="{FOOTER_STYLE}">{foot}</div>',
         "text/plain": f"{result.text}\n\n— {footer_text(result)}",
     }
     return data, {"llmring": provenance(result)}
@@ -138,16 +138,17 @@ def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
         head += f" {dropped} earlier turn{'s' if dropped > 1 else ''} left out (history limit)."
     if params := request.parameters():
         head += f" Parameters: {params}."
-    blocks = [f"<b>{html.escape(m.role)}</b><pre style=\"white-space:pre-wrap\">{html.escape(m.content)}</pre>"
-              for m in request.messages]
+    blocks = [
+        f'<b>{html.escape(m.role)}</b><pre style="white-space:pre-wrap">{html.escape(m.content)}</pre>'
+        for m in request.messages
+    ]
     plain = "\n\n".join(f"[{m.role}]\n{m.content}" for m in request.messages)
     return {"text/html": f"<p>{html.escape(head)}</p>{''.join(blocks)}", "text/plain": f"{head}\n\n{plain}"}
 
 
 def provenance(result: Result) -> dict[str, Any]:
     """What produced this output, for the notebook's metadata. Never a key."""
-    params = {k: v for k, v in result.parameters.items()
-              if not any(word in k.lower() for word in _SECRET_WORDS)}
+    params = {k: v for k, v in result.parameters.items() if not any(word in k.lower() for word in _SECRET_WORDS)}
     record: dict[str, Any] = {
         "requested": result.requested,
         "model": result.model,

@@ -23,9 +23,11 @@ class Timings:
         return completion_tokens / span if span > 0 else None
 
     def to_dict(self) -> dict[str, float | None]:
-        return {"started_at": round(self.started_at, 3),
-                "first_token_s": None if self.first_token is None else round(self.first_token, 4),
-                "total_s": round(self.total, 4)}
+        return {
+            "started_at": round(self.started_at, 3),
+            "first_token_s": None if self.first_token is None else round(self.first_token, 4),
+            "total_s": round(self.total, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,10 @@ class Result:
     def __repr__(self) -> str:
         usage = f", tokens={self.usage.total_tokens}" if self.usage else ""
         preview = self.text if len(self.text) <= 60 else self.text[:57] + "..."
-        return (f"<Result {self.model or self.requested} finish_reason={self.finish_reason!r}"
-                f"{usage}, {self.timings.total:.2f}s: {preview!r}>")
+        return (
+            f"<Result {self.model or self.requested} finish_reason={self.finish_reason!r}"
+            f"{usage}, {self.timings.total:.2f}s: {preview!r}>"
+        )
 
     def _repr_markdown_(self) -> str:
         return self.text
@@ -73,8 +77,7 @@ class Result:
     def raise_for_error(self) -> None:
         """Raise if the answer failed or the kernel was interrupted; the text is kept either way."""
         if self.interrupted:
-            raise Interrupted(f"Interrupted after {len(self.text):,} characters; "
-                              "the partial answer is kept in _llm.")
+            raise Interrupted(f"Interrupted after {len(self.text):,} characters; the partial answer is kept in _llm.")
         if self.exception is not None:
             raise self.exception
 

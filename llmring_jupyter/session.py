@@ -79,9 +79,13 @@ class Session:
         system = question.system if question.system is not None else (chat.system if chat else None)
         messages = ([Message("system", system)] if system else []) + earlier
         messages.append(Message("user", question.prompt))
-        request = Request(question.model or s.default_model, tuple(messages),
-                          temperature=question.temperature, max_tokens=question.max_tokens,
-                          options=dict(question.options))
+        request = Request(
+            question.model or s.default_model,
+            tuple(messages),
+            temperature=question.temperature,
+            max_tokens=question.max_tokens,
+            options=dict(question.options),
+        )
         return request, dropped
 
     def _peek_key(self) -> str:
@@ -96,11 +100,13 @@ class Session:
         if question.history and question.new:
             self.conversations.new(question.chat)
         key = self._next_key()
-        chunks = chat_stream(request, lockfile_path=s.lockfile, profile=s.profile,
-                             idle_timeout=s.idle_timeout, backend=s.backend)
+        chunks = chat_stream(
+            request, lockfile_path=s.lockfile, profile=s.profile, idle_timeout=s.idle_timeout, backend=s.backend
+        )
         chat = question.chat if question.history else None
-        result = await stream.run(request, chunks, output, interval=1 / s.update_rate,
-                                  price=pricing.price, chat=chat, dropped_turns=dropped)
+        result = await stream.run(
+            request, chunks, output, interval=1 / s.update_rate, price=pricing.price, chat=chat, dropped_turns=dropped
+        )
         if chat is not None:
             self.conversations.get(chat).record(key, question.prompt, result)
         return result

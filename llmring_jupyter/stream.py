@@ -41,8 +41,7 @@ class Coalescer:
     one per message would be the pipeline's largest cost after the send itself.
     """
 
-    def __init__(self, emit: Callable[[str], None], interval: float,
-                 loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, emit: Callable[[str], None], interval: float, loop: asyncio.AbstractEventLoop) -> None:
         self._emit = emit
         self._interval = interval
         self._loop = loop
@@ -81,8 +80,9 @@ class _Collected:
     tool_calls: tuple[ToolCall, ...] = ()
 
 
-async def _consume(chunks: AsyncIterator[StreamChunk], into: _Collected, on_delta: Callable[[str], None],
-                   started: float) -> None:
+async def _consume(
+    chunks: AsyncIterator[StreamChunk], into: _Collected, on_delta: Callable[[str], None], started: float
+) -> None:
     async for chunk in chunks:
         if chunk.delta:
             if into.first_token is None:
@@ -99,9 +99,16 @@ async def _consume(chunks: AsyncIterator[StreamChunk], into: _Collected, on_delt
 Pricer = Callable[[str | None, Usage | None], float | None]
 
 
-async def run(request: Request, chunks: AsyncIterator[StreamChunk], output: Output, *,
-              interval: float = DEFAULT_INTERVAL, price: Pricer | None = None,
-              chat: str | None = None, dropped_turns: int = 0) -> Result:
+async def run(
+    request: Request,
+    chunks: AsyncIterator[StreamChunk],
+    output: Output,
+    *,
+    interval: float = DEFAULT_INTERVAL,
+    price: Pricer | None = None,
+    chat: str | None = None,
+    dropped_turns: int = 0,
+) -> Result:
     """Stream ``chunks`` into ``output`` and return the :class:`Result`.
 
     The Stop button cancels only the consuming task: the cell goes on, records
@@ -145,7 +152,7 @@ async def run(request: Request, chunks: AsyncIterator[StreamChunk], output: Outp
             asyncio.current_task().uncancel()
     except LLMError as exc:
         error = exc
-    except Exception as exc:  # an SDK bug must not lose the partial answer
+    except Exception as exc:  # noqa: BLE001 - an SDK bug must not lose the partial answer
         error = LLMError(f"{type(exc).__name__}: {exc}")
     coalescer.flush()
 
@@ -158,16 +165,24 @@ async def run(request: Request, chunks: AsyncIterator[StreamChunk], output: Outp
         if finish == "incomplete":  # maybe cut short: fail the cell so Run All does not build on it
             error = ProviderError(
                 f"{collected.model or request.model} ended the answer without its end marker, so it may "
-                "be cut short; the partial answer is kept in _llm. Run the cell again for a full one.")
+                "be cut short; the partial answer is kept in _llm. Run the cell again for a full one."
+            )
     result = Result(
-        text="".join(collected.parts), requested=request.model, model=collected.model,
-        finish_reason=finish, usage=collected.usage,
+        text="".join(collected.parts),
+        requested=request.model,
+        model=collected.model,
+        finish_reason=finish,
+        usage=collected.usage,
         timings=Timings(started_at, collected.first_token, time.perf_counter() - started),
-        messages=request.messages, parameters=request.parameters(),
-        tool_calls=collected.tool_calls, error=error.message if error else None,
-        exception=error, interrupted=interrupted,
+        messages=request.messages,
+        parameters=request.parameters(),
+        tool_calls=collected.tool_calls,
+        error=error.message if error else None,
+        exception=error,
+        interrupted=interrupted,
         cost=price(collected.model, collected.usage) if price else None,
-        chat=chat, dropped_turns=dropped_turns,
+        chat=chat,
+        dropped_turns=dropped_turns,
     )
     output.finish(result)
     return result

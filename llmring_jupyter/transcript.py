@@ -22,16 +22,30 @@ VERSION = 1
 
 
 def to_json(chat: Conversation) -> dict[str, Any]:
-    return {"format": FORMAT, "version": VERSION, "name": chat.name, "system": chat.system,
-            "turns": [_turn_json(t) for t in chat.turns]}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": chat.name,
+        "system": chat.system,
+        "turns": [_turn_json(t) for t in chat.turns],
+    }
 
 
 def _turn_json(turn: Turn) -> dict[str, Any]:
     r = turn.result
-    return {"key": turn.key, "prompt": turn.prompt, "answer": r.text, "requested": r.requested,
-            "model": r.model, "finish_reason": r.finish_reason,
-            "usage": r.usage.to_dict() if r.usage else None, "timings": r.timings.to_dict(),
-            "parameters": render.provenance(r)["parameters"], "cost_usd": r.cost, "error": r.error}
+    return {
+        "key": turn.key,
+        "prompt": turn.prompt,
+        "answer": r.text,
+        "requested": r.requested,
+        "model": r.model,
+        "finish_reason": r.finish_reason,
+        "usage": r.usage.to_dict() if r.usage else None,
+        "timings": r.timings.to_dict(),
+        "parameters": render.provenance(r)["parameters"],
+        "cost_usd": r.cost,
+        "error": r.error,
+    }
 
 
 def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
@@ -41,12 +55,20 @@ def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
     for t in data.get("turns", []):
         timings = t.get("timings") or {}
         result = Result(
-            text=t["answer"], requested=t.get("requested") or "", model=t.get("model"),
-            finish_reason=t.get("finish_reason") or "stop", usage=Usage.coerce(t.get("usage")),
-            timings=Timings(timings.get("started_at") or 0.0, timings.get("first_token_s"),
-                            timings.get("total_s") or 0.0),
-            messages=(), parameters=t.get("parameters") or {}, error=t.get("error"),
-            cost=t.get("cost_usd"), chat=chat.name)
+            text=t["answer"],
+            requested=t.get("requested") or "",
+            model=t.get("model"),
+            finish_reason=t.get("finish_reason") or "stop",
+            usage=Usage.coerce(t.get("usage")),
+            timings=Timings(
+                timings.get("started_at") or 0.0, timings.get("first_token_s"), timings.get("total_s") or 0.0
+            ),
+            messages=(),
+            parameters=t.get("parameters") or {},
+            error=t.get("error"),
+            cost=t.get("cost_usd"),
+            chat=chat.name,
+        )
         chat.turns.append(Turn(t["key"], t["prompt"], result))
     return chat
 
@@ -56,9 +78,18 @@ def to_markdown(chat: Conversation) -> str:
     if chat.system:
         lines += [f"**System:** {chat.system}", ""]
     for number, turn in enumerate(chat.turns, 1):
-        lines += [f"## {number}. You", "", turn.prompt, "",
-                  f"## {number}. {turn.result.model or turn.result.requested}", "", turn.answer, "",
-                  f"_{render.footer_text(turn.result)}_", ""]
+        lines += [
+            f"## {number}. You",
+            "",
+            turn.prompt,
+            "",
+            f"## {number}. {turn.result.model or turn.result.requested}",
+            "",
+            turn.answer,
+            "",
+            f"_{render.footer_text(turn.result)}_",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -86,11 +117,14 @@ def history_bundle(chat: Conversation) -> dict[str, str]:
         r = turn.result
         total += r.usage.total_tokens if r.usage else 0
         parts.append(
-            f"<div><b>{number}. You</b><pre style=\"white-space:pre-wrap\">{html.escape(turn.prompt)}</pre>"
+            f'<div><b>{number}. You</b><pre style="white-space:pre-wrap">{html.escape(turn.prompt)}</pre>'
             f"<b>{number}. {html.escape(r.model or r.requested)}</b>{render.answer_html(turn.answer)}"
-            f"<div style=\"{render.FOOTER_STYLE}\">{html.escape(render.footer_text(r))}</div></div><hr>")
+            f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(r))}</div></div><hr>'
+        )
     head = f"Conversation {chat.name!r}: {len(chat.turns)} turns, {total:,} tokens used"
     if chat.system:
         head += f"; system prompt: {chat.system}"
-    return {"text/html": f"<p><b>{html.escape(head)}</b></p>" + "".join(parts),
-            "text/plain": head + "\n\n" + to_markdown(chat)}
+    return {
+        "text/html": f"<p><b>{html.escape(head)}</b></p>" + "".join(parts),
+        "text/plain": head + "\n\n" + to_markdown(chat),
+    }

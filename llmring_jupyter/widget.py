@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import cache
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def messages_reach_running_cells() -> bool:
     """
     try:
         major, minor, *_ = (int(p) for p in version("ipykernel").split(".")[:2])
-    except Exception:
+    except (ValueError, PackageNotFoundError):  # no ipykernel, or a version we cannot read
         return False
     return (major, minor) >= (7, 4)
 

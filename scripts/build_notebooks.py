@@ -484,10 +484,12 @@ NOTEBOOK_CELLS = {
 
 
 def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    nb = new_notebook(metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    })
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        }
+    )
     for index, (kind, source) in enumerate(cells):
         cell = new_code_cell(source) if kind == "code" else new_markdown_cell(source)
         cell.id = hashlib.sha1(f"{name}:{index}".encode()).hexdigest()[:8]
@@ -500,8 +502,9 @@ def execute(nb: nbformat.NotebookNode) -> None:
     from nbclient import NotebookClient
 
     with tempfile.TemporaryDirectory() as folder:
-        NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=False,
-                       resources={"metadata": {"path": folder}}).execute()
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", store_widget_state=False, resources={"metadata": {"path": folder}}
+        ).execute()
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
 

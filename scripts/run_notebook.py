@@ -15,8 +15,9 @@ from nbclient import NotebookClient
 
 def main(path: str) -> int:
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(Path(path).parent)}}
+    ).execute()
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue

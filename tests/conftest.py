@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers: wire_server, kernel
 
-from wire_server import WireServer, serving  # noqa: E402
+from wire_server import WireServer, serving
 
 # Tests talk only to 127.0.0.1: no test may reach a real provider by accident.
 for _var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "OLLAMA_HOST"):

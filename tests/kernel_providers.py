@@ -20,8 +20,15 @@ SENTINELS = {
     "GEMINI_API_KEY": "SENTINEL-gemini-key-7b3e9d1a",  # not key-shaped: only the env scrub can catch it
 }
 
-PROVIDER_VARIABLES = (*KEY_VARIABLES, "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL",
-                      "OLLAMA_HOST", "LLMRING_LOCKFILE_PATH", "LLMRING_PROFILE")
+PROVIDER_VARIABLES = (
+    *KEY_VARIABLES,
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "GOOGLE_GEMINI_BASE_URL",
+    "OLLAMA_HOST",
+    "LLMRING_LOCKFILE_PATH",
+    "LLMRING_PROFILE",
+)
 
 
 def provider_env(url: str) -> dict[str, str]:
@@ -36,8 +43,9 @@ def provider_env(url: str) -> dict[str, str]:
 
 def set_env(kernel: Kernel, values: dict[str, str]) -> None:
     """The kernel's provider settings become exactly ``values``."""
-    run = kernel.run(f"import os\nfor _v in {PROVIDER_VARIABLES!r}: os.environ.pop(_v, None)\n"
-                     f"os.environ.update({values!r})")
+    run = kernel.run(
+        f"import os\nfor _v in {PROVIDER_VARIABLES!r}: os.environ.pop(_v, None)\nos.environ.update({values!r})"
+    )
     assert run.ok, run.error
 
 

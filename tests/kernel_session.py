@@ -62,8 +62,11 @@ class Execution:
 
     @property
     def widget_comms(self) -> tuple[set[str], set[str]]:
-        opened = {m["content"]["comm_id"] for m in self.of("comm_open")
-                  if m["content"]["data"].get("state", {}).get("_model_name") == "AnyModel"}
+        opened = {
+            m["content"]["comm_id"]
+            for m in self.of("comm_open")
+            if m["content"]["data"].get("state", {}).get("_model_name") == "AnyModel"
+        }
         closed = {m["content"]["comm_id"] for m in self.of("comm_close")}
         return opened, closed
 
@@ -71,27 +74,36 @@ class Execution:
     def answer_comms(self) -> tuple[set[str], set[str]]:
         """Every comm the cell opened (the view and its children) and closed, except the one
         comm per kernel that stays open on purpose (llmring_jupyter.widget._comm_anchor)."""
-        opened = {m["content"]["comm_id"] for m in self.of("comm_open")
-                  if m["content"]["data"].get("state", {}).get("_model_name") != ANCHOR_MODEL}
+        opened = {
+            m["content"]["comm_id"]
+            for m in self.of("comm_open")
+            if m["content"]["data"].get("state", {}).get("_model_name") != ANCHOR_MODEL
+        }
         closed = {m["content"]["comm_id"] for m in self.of("comm_close")}
         return opened, closed
 
 
 class Kernel:
-    def __init__(self, cwd: Path | None = None, env: dict[str, str] | None = None,
-                 log: Path | None = None) -> None:
+    def __init__(self, cwd: Path | None = None, env: dict[str, str] | None = None, log: Path | None = None) -> None:
         """``log``: a file that receives everything the kernel process writes to its own
         stdout and stderr (its log lines, warnings, crashes), not the cells' output."""
         kernel_env = {**os.environ, **(env or {})}
         self._ours: set[str] = set()
         self._log = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed in close()
         redirect = {"stdout": self._log, "stderr": self._log} if self._log else {}
-        self.km, self.kc = start_new_kernel(kernel_name="python3", cwd=str(cwd or Path.cwd()),
-                                            env=kernel_env, **redirect)
+        self.km, self.kc = start_new_kernel(
+            kernel_name="python3", cwd=str(cwd or Path.cwd()), env=kernel_env, **redirect
+        )
 
-    def run(self, code: str, *, timeout: float = 60, cell_id: str | None = None,
-            during: Callable[[Msg, Kernel], None] | None = None,
-            tick: Callable[[Kernel], None] | None = None) -> Execution:
+    def run(
+        self,
+        code: str,
+        *,
+        timeout: float = 60,
+        cell_id: str | None = None,
+        during: Callable[[Msg, Kernel], None] | None = None,
+        tick: Callable[[Kernel], None] | None = None,
+    ) -> Execution:
         """Execute a cell; ``during`` sees each IOPub message as it arrives (to click Stop, say),
         and ``tick`` is called whenever 20 ms pass without one (to act at a chosen moment).
 
@@ -115,8 +127,11 @@ class Kernel:
             execution.messages.append(msg)
             if during is not None:
                 during(msg, self)
-            if (msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
-                    and msg["parent_header"]["msg_id"] == msg_id):
+            if (
+                msg["msg_type"] == "status"
+                and msg["content"]["execution_state"] == "idle"
+                and msg["parent_header"]["msg_id"] == msg_id
+            ):
                 break
         while True:
             reply = self.kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
@@ -127,21 +142,25 @@ class Kernel:
     def _execute(self, code: str, cell_id: str | None) -> str:
         if cell_id is None:
             return self.kc.execute(code)
-        content = {"code": code, "silent": False, "store_history": True,
-                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
         msg = self.kc.session.msg("execute_request", content, metadata={"cellId": cell_id})
         self.kc.shell_channel.send(msg)
         return msg["header"]["msg_id"]
 
     def send_custom(self, comm_id: str, content: dict[str, Any]) -> None:
         """What the view's ``model.send(content)`` puts on the wire."""
-        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id,
-                                               "data": {"method": "custom", "content": content}})
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}})
         self.kc.shell_channel.send(msg)
         self._ours.add(msg["header"]["msg_id"])
 
-    def run_answering(self, code: str, answer: Callable[[Msg], str],
-                      **kw: Any) -> tuple[Execution, list[Msg]]:
+    def run_answering(self, code: str, answer: Callable[[Msg], str], **kw: Any) -> tuple[Execution, list[Msg]]:
         """Execute a cell that asks for input (``input()``, ``getpass``), answering each
         ``input_request`` on the stdin channel as a frontend does; also returns the requests."""
         requests: list[Msg] = []

@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.kernel
 def test_quick_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out)],
-                          capture_output=True, text=True, timeout=240, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "PASS" in done.stdout or "FAIL" in done.stdout
     res = json.loads(out.read_text())

@@ -14,8 +14,10 @@ JS = Path(__file__).parent.parent / "js"
 STATIC = JS.parent / "llmring_jupyter" / "static"
 
 
-@pytest.mark.skipif(not (JS / "node_modules" / ".bin" / "esbuild").exists() or not shutil.which("node"),
-                    reason="needs `cd js && npm ci` (scripts/test.sh runs it)")
+@pytest.mark.skipif(
+    not (JS / "node_modules" / ".bin" / "esbuild").exists() or not shutil.which("node"),
+    reason="needs `cd js && npm ci` (scripts/test.sh runs it)",
+)
 def test_committed_bundles_are_up_to_date(tmp_path: Path) -> None:
     command = shlex.split(json.loads((JS / "package.json").read_text())["scripts"]["build"])
     assert command[0] == "esbuild" and command[-1].startswith("--outdir=")
@@ -24,5 +26,6 @@ def test_committed_bundles_are_up_to_date(tmp_path: Path) -> None:
     built = sorted(p.name for p in tmp_path.iterdir())
     assert built == ["loader.js", "view.js"]
     for name in built:
-        assert (tmp_path / name).read_bytes() == (STATIC / name).read_bytes(), \
+        assert (tmp_path / name).read_bytes() == (STATIC / name).read_bytes(), (
             f"{name} is stale: run `cd js && npm run build` and commit llmring_jupyter/static/"
+        )

@@ -94,6 +94,7 @@ def test_every_relative_link_in_the_notebooks_resolves() -> None:
 
 # Binder ----------------------------------------------------------------------------------------
 
+
 def _binder_lines() -> list[str]:
     lines = []
     for raw in (BINDER / "requirements.txt").read_text().splitlines():
@@ -148,7 +149,8 @@ def test_binder_installs_this_repository_package_with_lab() -> None:
         name = canonicalize_name(req.name)
         assert name != canonicalize_name(PACKAGE), "install the repository's package, not a PyPI copy"
         assert name in allowed or name in _notebook_imports(), (
-            f"binder lists {req.name}, which neither the installed extras nor any notebook need")
+            f"binder lists {req.name}, which neither the installed extras nor any notebook need"
+        )
 
 
 def test_binder_runtime_satisfies_requires_python() -> None:
@@ -163,11 +165,29 @@ def test_binder_requirements_resolve_to_this_package() -> None:
     if importlib.util.find_spec("hatchling") is None:
         pytest.skip("hatchling is not installed here (needed to build the package offline)")
     run = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-index",
-         "--no-build-isolation", "--quiet", "--report", "-", "-r", "binder/requirements.txt"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--quiet",
+            "--report",
+            "-",
+            "-r",
+            "binder/requirements.txt",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert run.returncode == 0, run.stderr
     import json
+
     report = json.loads(run.stdout)
     names = {canonicalize_name(item["metadata"]["name"]) for item in report["install"]}
     assert canonicalize_name(PACKAGE) in names
@@ -190,11 +210,11 @@ def test_the_readme_badge_opens_the_quickstart_in_lab() -> None:
         assert urlpath.startswith("lab/tree/"), url
         target = ROOT / urlpath.removeprefix("lab/tree/")
         assert target.is_file(), f"the badge opens {target}, which does not exist"
-    assert any(u.endswith("notebooks%2Fquickstart.ipynb") or u.endswith("notebooks/quickstart.ipynb")
-               for u in badges)
+    assert any(u.endswith(("notebooks%2Fquickstart.ipynb", "notebooks/quickstart.ipynb")) for u in badges)
 
 
 # README content -------------------------------------------------------------------------------
+
 
 def test_readme_keeps_the_two_setup_commands() -> None:
     text = README.read_text()
@@ -214,8 +234,9 @@ def test_readme_documents_every_option_command_and_setting() -> None:
 
 def _tracked(folder: Path) -> set[str]:
     try:
-        out = subprocess.run(["git", "ls-files", "--", str(folder)], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
+        out = subprocess.run(
+            ["git", "ls-files", "--", str(folder)], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         out = []
     if not out:  # not a git checkout: the files on disk
@@ -240,6 +261,7 @@ def test_how_it_works_lists_the_package_layout(folder: str) -> None:
 
 # Notebooks ------------------------------------------------------------------------------------
 
+
 def _generator():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
@@ -255,7 +277,8 @@ def test_notebooks_match_their_generator() -> None:
         saved = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
         built = gen.build(name, cells)
         assert [(c.cell_type, c.source) for c in saved.cells] == [(c.cell_type, c.source) for c in built.cells], (
-            f"notebooks/{name}.ipynb differs from scripts/build_notebooks.py: edit the script and rerun it")
+            f"notebooks/{name}.ipynb differs from scripts/build_notebooks.py: edit the script and rerun it"
+        )
 
 
 def test_only_the_quickstart_keeps_outputs_and_they_are_static() -> None:

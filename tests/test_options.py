@@ -23,9 +23,23 @@ def test_defaults_and_help() -> None:
     assert parse("--help") is None and parse("demo -h") is None
 
 
-@pytest.mark.parametrize("line", ["--temperature 3", "--temperature x", "--max-tokens -1",
-                                  "--max-tokens 1.5", "--format pdf", "demo extra", "--bogus",
-                                  "--system", "'open", "--max", "-o novalue", "-o =3"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--temperature 3",
+        "--temperature x",
+        "--max-tokens -1",
+        "--max-tokens 1.5",
+        "--format pdf",
+        "demo extra",
+        "--bogus",
+        "--system",
+        "'open",
+        "--max",
+        "-o novalue",
+        "-o =3",
+    ],
+)
 def test_mistakes_are_one_line_usage_errors(line: str) -> None:
     with pytest.raises(UsageError) as info:
         parse(line)

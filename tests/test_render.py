@@ -31,9 +31,15 @@ y = '<img src=x onerror=alert(2)>'  # `z` &amp; <!-- -->
 
 
 def _result(text: str = "hi", **kw) -> Result:
-    fields = dict(text=text, requested="chatbot", model="openai:gpt-4o-mini", finish_reason="stop",
-                  usage=Usage.of(10, 20), timings=Timings(0.0, 0.5, 1.5),
-                  messages=(Message("user", "q"),))
+    fields = {
+        "text": text,
+        "requested": "chatbot",
+        "model": "openai:gpt-4o-mini",
+        "finish_reason": "stop",
+        "usage": Usage.of(10, 20),
+        "timings": Timings(0.0, 0.5, 1.5),
+        "messages": (Message("user", "q"),),
+    }
     return Result(**(fields | kw))
 
 
@@ -105,7 +111,8 @@ def test_code_bundle_shows_exactly_the_code_as_text_next_to_the_copy_script() ->
 
 def test_footer_names_model_tokens_timing_and_ending() -> None:
     assert footer_text(_result()) == (
-        "openai:gpt-4o-mini · stop · 10 in · 20 out · 30 tokens · first token 0.50 s · 1.50 s · 20 tok/s")
+        "openai:gpt-4o-mini · stop · 10 in · 20 out · 30 tokens · first token 0.50 s · 1.50 s · 20 tok/s"
+    )
     assert footer_text(_result(finish_reason="length")).endswith("⚠ truncated: max tokens reached")
     assert footer_text(_result(finish_reason="cancelled")).endswith("■ stopped")
     assert footer_text(_result(finish_reason="cancelled", interrupted=True)).endswith("■ interrupted")
@@ -113,8 +120,9 @@ def test_footer_names_model_tokens_timing_and_ending() -> None:
 
 
 def test_bundle_metadata_keeps_no_secrets() -> None:
-    data, metadata = bundle(_result(parameters={"temperature": 0.1, "api_key": "sk-live-123456789012",
-                                                "user": "sk-abcdefghijklmnop"}))
+    data, metadata = bundle(
+        _result(parameters={"temperature": 0.1, "api_key": "sk-live-123456789012", "user": "sk-abcdefghijklmnop"})
+    )
     record = metadata["llmring"]
     assert record["parameters"] == {"temperature": 0.1, "user": "<redacted key>"}
     assert record["model"] == "openai:gpt-4o-mini" and record["usage"]["total_tokens"] == 30

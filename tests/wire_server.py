@@ -95,9 +95,7 @@ class WireServer:
     # -- server -----------------------------------------------------------
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0)
-        )
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -116,12 +114,15 @@ class WireServer:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, path, _ = lines[0].split(" ", 2)
-        headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:] if l)}
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
         body = await reader.readexactly(int(headers.get("content-length", 0)))
         seen = Seen(method, path, headers, body)
         self.seen.append(seen)
-        reply = self._replies.popleft() if self._replies else Reply.json(
-            {"error": {"message": "wire server: no reply queued"}}, 599)
+        reply = (
+            self._replies.popleft()
+            if self._replies
+            else Reply.json({"error": {"message": "wire server: no reply queued"}}, 599)
+        )
         watcher = asyncio.ensure_future(reader.read(1))  # b"" when the client hangs up
         completed = reset = False
         try:
@@ -132,7 +133,7 @@ class WireServer:
         finally:
             # a client that closes with unread data in its buffer resets the connection (RST)
             # rather than ending it: that is a hang-up too, not a reason to skip `finished`
-            if reset or watcher.done() and (watcher.exception() is not None or watcher.result() == b""):
+            if reset or (watcher.done() and (watcher.exception() is not None or watcher.result() == b"")):
                 seen.client_closed_early = not completed
                 seen.closed_at = seen.closed_at or time.monotonic()
             watcher.cancel()
@@ -141,10 +142,19 @@ class WireServer:
 
     async def _send(self, reply: Reply, writer: asyncio.StreamWriter, watcher: asyncio.Future) -> bool:
         """Send the reply; False if it was cut, stalled or the client left first."""
-        reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
-                  500: "Internal Server Error"}.get(reply.status, "Status")
-        head = [f"HTTP/1.1 {reply.status} {reason}", f"Content-Type: {reply.content_type}",
-                "Transfer-Encoding: chunked", "Connection: close"]
+        reason = {
+            200: "OK",
+            401: "Unauthorized",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+        }.get(reply.status, "Status")
+        head = [
+            f"HTTP/1.1 {reply.status} {reason}",
+            f"Content-Type: {reply.content_type}",
+            "Transfer-Encoding: chunked",
+            "Connection: close",
+        ]
         head += [f"{k}: {v}" for k, v in reply.headers.items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
         await writer.drain()

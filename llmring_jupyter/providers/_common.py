@@ -92,8 +92,15 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-def http_error(provider: str, status: int, message: str, *, model: str, key_vars: tuple[str, ...],
-               headers: Mapping[str, str] | None = None) -> ProviderError:
+def http_error(
+    provider: str,
+    status: int,
+    message: str,
+    *,
+    model: str,
+    key_vars: tuple[str, ...],
+    headers: Mapping[str, str] | None = None,
+) -> ProviderError:
     """The typed error for an HTTP error status, saying what to do about it."""
     said = f": {message}" if message else ""
     if status in (401, 403):
@@ -101,16 +108,25 @@ def http_error(provider: str, status: int, message: str, *, model: str, key_vars
         verb = "rejected the API key" if status == 401 else "refused access with the API key"
         return AuthenticationError(
             f"{provider} {verb} in {keys} (HTTP {status}){said}. Check the key, "
-            f"or run `%llm key {provider}` to enter another.", provider=provider, status=status)
+            f"or run `%llm key {provider}` to enter another.",
+            provider=provider,
+            status=status,
+        )
     if status == 404:
         return ModelNotFoundError(
-            f"{provider} has no model {model!r}, or this key cannot use it (HTTP 404){said}. "
-            "Check the model name.", provider=provider, status=status)
+            f"{provider} has no model {model!r}, or this key cannot use it (HTTP 404){said}. Check the model name.",
+            provider=provider,
+            status=status,
+        )
     if status == 429:
         wait = retry_after(headers)
         when = f"retry after {wait:g} s" if wait is not None else "retry in a moment"
-        return RateLimitError(f"{provider} rate limit reached (HTTP 429){said}; {when}.",
-                              provider=provider, status=status, retry_after=wait)
+        return RateLimitError(
+            f"{provider} rate limit reached (HTTP 429){said}; {when}.",
+            provider=provider,
+            status=status,
+            retry_after=wait,
+        )
     return ProviderError(f"{provider} returned HTTP {status}{said}", provider=provider, status=status)
 
 
@@ -120,8 +136,7 @@ def is_transport_error(exc: BaseException) -> bool:
     return isinstance(exc, kinds)
 
 
-def unreachable(provider: str, address: object, exc: BaseException, *,
-                started: bool) -> ProviderUnavailableError:
+def unreachable(provider: str, address: object, exc: BaseException, *, started: bool) -> ProviderUnavailableError:
     """The error for a failed connection: refused, DNS, TLS, or cut mid-stream."""
     detail, seen = "", exc  # the innermost cause that says something, not "Connection error."
     for _ in range(8):
@@ -132,11 +147,12 @@ def unreachable(provider: str, address: object, exc: BaseException, *,
     address = str(address).rstrip("/")
     if started:
         return ProviderUnavailableError(
-            f"Lost the connection to {provider} at {address} mid-answer: {detail}",
-            provider=provider)
+            f"Lost the connection to {provider} at {address} mid-answer: {detail}", provider=provider
+        )
     return ProviderUnavailableError(
-        f"Cannot reach {provider} at {address}: {detail}. Check the network, "
-        "or the base URL setting.", provider=provider)
+        f"Cannot reach {provider} at {address}: {detail}. Check the network, or the base URL setting.",
+        provider=provider,
+    )
 
 
 def malformed(provider: str, exc: BaseException) -> ProviderError:
@@ -149,16 +165,16 @@ class ToolCallAssembler:
     def __init__(self) -> None:
         self._calls: dict[int, list[str]] = {}
 
-    def add(self, index: int, *, id: str | None = None, name: str | None = None,
-            arguments: str | None = None) -> None:
+    def add(self, index: int, *, id: str | None = None, name: str | None = None, arguments: str | None = None) -> None:
         call = self._calls.setdefault(index, ["", "", ""])
         call[0] = id or call[0]
         call[1] = name or call[1]
         call[2] += arguments or ""
 
     def calls(self) -> tuple[ToolCall, ...]:
-        return tuple(ToolCall(i or f"call_{n}", name, args or "{}")
-                     for n, (i, name, args) in sorted(self._calls.items()))
+        return tuple(
+            ToolCall(i or f"call_{n}", name, args or "{}") for n, (i, name, args) in sorted(self._calls.items())
+        )
 
 
 def split_options(method: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,15 +33,22 @@ from .types import Message, Request, StreamChunk, Usage
 
 KEY_VARS = PROVIDER_KEYS["anthropic"]
 DEFAULT_MAX_TOKENS = 4096
-_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "pause_turn": "stop",
-           "max_tokens": "length", "model_context_window_exceeded": "length",
-           "tool_use": "tool_calls", "refusal": "content_filter"}
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
 
 
 def _client(key: str | None, base_url: str | None) -> anthropic.AsyncAnthropic:
     # No retries: an error must reach the user now, not after a silent second attempt.
-    return anthropic.AsyncAnthropic(api_key=key, base_url=base_url, max_retries=0,
-                                    timeout=anthropic.Timeout(600.0, connect=10.0))
+    return anthropic.AsyncAnthropic(
+        api_key=key, base_url=base_url, max_retries=0, timeout=anthropic.Timeout(600.0, connect=10.0)
+    )
 
 
 _clients: ClientCache[anthropic.AsyncAnthropic] = ClientCache(_client)
@@ -70,8 +77,10 @@ def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]
                 out.append({"role": "user", "content": [block]})
         elif m.role == "assistant" and m.tool_calls:
             blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
-            blocks += [{"type": "tool_use", "id": c.id, "name": c.name,
-                        "input": json.loads(c.arguments or "{}")} for c in m.tool_calls]
+            blocks += [
+                {"type": "tool_use", "id": c.id, "name": c.name, "input": json.loads(c.arguments or "{}")}
+                for c in m.tool_calls
+            ]
             out.append({"role": "assistant", "content": blocks})
         elif m.role != "system":
             out.append({"role": m.role, "content": m.content})
@@ -129,17 +138,18 @@ class AnthropicProvider:
                         completion = u.output_tokens if u.output_tokens is not None else completion
                         prompt = u.input_tokens if u.input_tokens is not None else prompt
                         cache_read = u.cache_read_input_tokens if u.cache_read_input_tokens is not None else cache_read
-                        cache_write = (u.cache_creation_input_tokens
-                                       if u.cache_creation_input_tokens is not None else cache_write)
+                        cache_write = (
+                            u.cache_creation_input_tokens if u.cache_creation_input_tokens is not None else cache_write
+                        )
                     elif kind == "message_stop":
                         ended = True
         except anthropic.APIStatusError as exc:
             message = error_message(exc.body, exc.message)
             if exc.status_code < 400:  # an `event: error` inside a 200 stream
-                raise ProviderError(f"{self.name} failed mid-answer: {message}",
-                                    provider=self.name) from None
-            raise http_error(self.name, exc.status_code, message, model=model, key_vars=KEY_VARS,
-                             headers=exc.response.headers) from None
+                raise ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name) from None
+            raise http_error(
+                self.name, exc.status_code, message, model=model, key_vars=KEY_VARS, headers=exc.response.headers
+            ) from None
         except anthropic.APIConnectionError as exc:
             raise unreachable(self.name, client.base_url, exc, started=started) from exc
         except json.JSONDecodeError as exc:
@@ -152,7 +162,10 @@ class AnthropicProvider:
         if prompt is not None or completion is not None:
             # Anthropic's input_tokens excludes cached ones; our prompt_tokens counts them all.
             total_prompt = (prompt or 0) + (cache_read or 0) + (cache_write or 0)
-            usage = Usage.of(total_prompt, completion, cached_tokens=cache_read,
-                             cache_creation_tokens=cache_write)
-        yield StreamChunk(model=served, finish_reason=(finish or "stop") if ended else "incomplete",
-                          usage=usage, tool_calls=calls.calls() or None)
+            usage = Usage.of(total_prompt, completion, cached_tokens=cache_read, cache_creation_tokens=cache_write)
+        yield StreamChunk(
+            model=served,
+            finish_reason=(finish or "stop") if ended else "incomplete",
+            usage=usage,
+            tool_calls=calls.calls() or None,
+        )

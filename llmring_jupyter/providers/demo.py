@@ -49,9 +49,7 @@ class DemoProvider:
     async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
         model = model or "chat"
         if model not in self.models:
-            raise UnknownModelError(
-                f"The demo provider has no model {model!r}: use demo, demo:chat or demo:echo."
-            )
+            raise UnknownModelError(f"The demo provider has no model {model!r}: use demo, demo:chat or demo:echo.")
         answer = _echo(request.messages) if model == "echo" else _answer(request.messages)
         tokens = tokenize(answer)
         wanted = request.options.get("tokens")
@@ -69,9 +67,7 @@ class DemoProvider:
                 await asyncio.sleep(0)  # stay cancellable and let the loop breathe
             yield StreamChunk(delta=token)
         prompt = sum(estimate_tokens(m.content) + 4 for m in request.messages)
-        yield StreamChunk(
-            model=model, finish_reason=finish, usage=Usage.of(prompt, len(tokens))
-        )
+        yield StreamChunk(model=model, finish_reason=finish, usage=Usage.of(prompt, len(tokens)))
 
 
 def _last_user(messages: tuple[Message, ...]) -> str:
@@ -91,7 +87,8 @@ def _answer(messages: tuple[Message, ...]) -> str:
     words = sorted(set(_WORD.findall(prompt)), key=lambda w: (-len(w), w.lower()))[:4]
     memory = (
         f"This conversation had {earlier} earlier message{'s' if earlier != 1 else ''} before this one."
-        if earlier else "This is the first message of our conversation."
+        if earlier
+        else "This is the first message of our conversation."
     )
     bullets = "\n".join(f"- **{w}** ({len(w)} letters)" for w in words) or "- (no words to list)"
     persona = f"\n\nI was told to behave as: _{system.strip()[:80]}_" if system else ""
@@ -115,5 +112,4 @@ def _answer(messages: tuple[Message, ...]) -> str:
         ```
 
         Switch to a real model with `%%llm openai:gpt-4o-mini` or an alias from `llmring.lock`.
-        """).format(quoted=quoted, memory=memory, persona=persona, bullets=bullets,
-                    prompt=first[:60])
+        """).format(quoted=quoted, memory=memory, persona=persona, bullets=bullets, prompt=first[:60])

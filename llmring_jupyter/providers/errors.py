@@ -86,8 +86,9 @@ class ModelNotFoundError(ProviderError):
 
 
 class RateLimitError(ProviderError):
-    def __init__(self, message: str, *, provider: str = "", status: int | None = 429,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str = "", status: int | None = 429, retry_after: float | None = None
+    ) -> None:
         self.retry_after = retry_after
         super().__init__(message, provider=provider, status=status)
 

@@ -20,8 +20,14 @@ from .errors import LLMError, ProviderError
 from .types import Message, Request, StreamChunk, ToolCall, Usage
 
 # Provider words for how an answer ended → ours (llmring passes some through unmapped).
-_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
-           "tool_use": "tool_calls", "function_call": "tool_calls", "safety": "content_filter"}
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "function_call": "tool_calls",
+    "safety": "content_filter",
+}
 
 
 def name_of(backend: object) -> str:
@@ -32,9 +38,10 @@ def name_of(backend: object) -> str:
 def _llmring_message(m: Message) -> dict[str, Any]:
     out: dict[str, Any] = {"role": m.role, "content": m.content}
     if m.tool_calls:
-        out["tool_calls"] = [{"id": c.id, "type": "function",
-                              "function": {"name": c.name, "arguments": c.arguments}}
-                             for c in m.tool_calls]
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in m.tool_calls
+        ]
     if m.tool_call_id:
         out["tool_call_id"] = m.tool_call_id
     return out
@@ -52,9 +59,12 @@ def convert(backend: object, request: Request) -> Any:
         from llmring.schemas import LLMRequest
     except ImportError:
         return request
-    fields: dict[str, Any] = {"model": request.model,
-                              "messages": [_llmring_message(m) for m in request.messages],
-                              "temperature": request.temperature, "max_tokens": request.max_tokens}
+    fields: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_llmring_message(m) for m in request.messages],
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+    }
     if request.tools:
         fields["tools"] = list(request.tools)
     if request.options:
@@ -69,8 +79,7 @@ def _get(obj: Any, name: str) -> Any:
 def _usage(value: Any) -> Usage | None:
     if value is None or isinstance(value, Usage | dict):
         return Usage.coerce(value)
-    fields = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
-              "cache_creation_tokens")
+    fields = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "cache_creation_tokens")
     return Usage.coerce({f: getattr(value, f, None) for f in fields})
 
 
@@ -103,8 +112,7 @@ async def stream(backend: Any, request: Request) -> AsyncIterator[StreamChunk]:
             chunks = await chunks
         chunks = aiter(chunks)
     except (AttributeError, TypeError) as exc:
-        raise ProviderError(f"The backend {name} has no usable chat_stream(request): {exc}",
-                            provider=name) from None
+        raise ProviderError(f"The backend {name} has no usable chat_stream(request): {exc}", provider=name) from None
     model, finish, usage, calls = None, None, None, ()
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -120,8 +128,8 @@ async def stream(backend: Any, request: Request) -> AsyncIterator[StreamChunk]:
                     finish = _finish(reason)
     except LLMError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any backend failure: one line, text kept
-        raise ProviderError(f"The backend {name} failed: {type(exc).__name__}: {exc}",
-                            provider=name) from exc
-    yield StreamChunk(model=model or request.model, finish_reason=finish or "incomplete",
-                      usage=usage, tool_calls=calls or None)
+    except Exception as exc:
+        raise ProviderError(f"The backend {name} failed: {type(exc).__name__}: {exc}", provider=name) from exc
+    yield StreamChunk(
+        model=model or request.model, finish_reason=finish or "incomplete", usage=usage, tool_calls=calls or None
+    )

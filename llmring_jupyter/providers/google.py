@@ -55,7 +55,8 @@ def _new_client(key: str | None, base_url: str | None) -> genai.Client:
         # and its own hidden retry on connection errors. A transport keeps it on httpx2.
         http_args["transport"] = httpx2.AsyncHTTPTransport()
     options = types.HttpOptions(
-        base_url=base_url, async_client_args=http_args,
+        base_url=base_url,
+        async_client_args=http_args,
         retry_options=types.HttpRetryOptions(attempts=1),  # also disables the implicit retry
     )
     return genai.Client(api_key=key, vertexai=False, http_options=options)
@@ -91,12 +92,14 @@ def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str,
             system.append(m.content)
         elif m.role == "tool":
             name = names.get(m.tool_call_id or "", m.tool_call_id or "tool")
-            contents.append({"role": "user", "parts": [
-                {"function_response": {"name": name, "response": _as_object(m.content)}}]})
+            contents.append(
+                {"role": "user", "parts": [{"function_response": {"name": name, "response": _as_object(m.content)}}]}
+            )
         else:
             parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
-            parts += [{"function_call": {"name": c.name, "args": json.loads(c.arguments or "{}")}}
-                      for c in m.tool_calls]
+            parts += [
+                {"function_call": {"name": c.name, "args": json.loads(c.arguments or "{}")}} for c in m.tool_calls
+            ]
             contents.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
     return ("\n\n".join(system) or None), contents
 
@@ -113,16 +116,29 @@ def _config(request: Request, system: str | None) -> types.GenerateContentConfig
     if request.max_tokens is not None:
         config["max_output_tokens"] = request.max_tokens
     if request.tools:
-        config["tools"] = [{"function_declarations": [
-            {k: v for k, v in (("name", f.get("name")), ("description", f.get("description")),
-                               ("parameters_json_schema", f.get("parameters"))) if v is not None}
-            for f in (t.get("function", t) for t in request.tools)]}]
+        config["tools"] = [
+            {
+                "function_declarations": [
+                    {
+                        k: v
+                        for k, v in (
+                            ("name", f.get("name")),
+                            ("description", f.get("description")),
+                            ("parameters_json_schema", f.get("parameters")),
+                        )
+                        if v is not None
+                    }
+                    for f in (t.get("function", t) for t in request.tools)
+                ]
+            }
+        ]
     try:
         return types.GenerateContentConfig(**(config | request.options))
     except pydantic.ValidationError as exc:
         bad = ", ".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc"))
-        raise UsageError(f"Gemini does not accept the option(s) {bad}: "
-                         "see google.genai.types.GenerateContentConfig.") from None
+        raise UsageError(
+            f"Gemini does not accept the option(s) {bad}: see google.genai.types.GenerateContentConfig."
+        ) from None
 
 
 def _finish(reason: Any) -> str:
@@ -153,12 +169,16 @@ def _retry_delay(body: Any) -> str | None:
 def _api_error(exc: errors.APIError, model: str, key_var: str, *, mid_stream: bool) -> ProviderError:
     status, message = int(exc.code or 0), (exc.message or exc.status or "").strip()
     if mid_stream:
-        return ProviderError(f"google stopped the answer with an error ({status} {exc.status}): "
-                             f"{message}", provider="google")
+        return ProviderError(
+            f"google stopped the answer with an error ({status} {exc.status}): {message}", provider="google"
+        )
     if status == 400 and ("API_KEY_INVALID" in str(exc.details) or "API key not valid" in message):
         return AuthenticationError(
             f"google rejected the API key in {key_var} (HTTP 400): {message}. Check the key, "
-            "or run `%llm key google` to enter another.", provider="google", status=status)
+            "or run `%llm key google` to enter another.",
+            provider="google",
+            status=status,
+        )
     raw = getattr(exc.response, "headers", None) or {}
     headers = {str(k).lower(): str(v) for k, v in dict(raw).items()}
     if "retry-after" not in headers and (delay := _retry_delay(exc.details)):
@@ -179,8 +199,7 @@ class GoogleProvider:
         received, finish, usage, served = False, None, None, model
         calls, n_calls = ToolCallAssembler(), 0
         try:
-            sdk_stream = await client.aio.models.generate_content_stream(
-                model=model, contents=contents, config=config)
+            sdk_stream = await client.aio.models.generate_content_stream(model=model, contents=contents, config=config)
             async with contextlib.aclosing(sdk_stream):
                 while True:
                     try:
@@ -198,8 +217,7 @@ class GoogleProvider:
                     for part in (candidate.content.parts or []) if candidate.content else []:
                         if part.function_call:
                             call = part.function_call  # whole: Gemini does not stream args
-                            calls.add(n_calls, id=call.id, name=call.name,
-                                      arguments=json.dumps(call.args or {}))
+                            calls.add(n_calls, id=call.id, name=call.name, arguments=json.dumps(call.args or {}))
                             n_calls += 1
                         elif part.text and not part.thought:
                             yield StreamChunk(delta=part.text)
@@ -211,8 +229,7 @@ class GoogleProvider:
             raise malformed("google", exc) from None
         except Exception as exc:
             if is_transport_error(exc):
-                raise unreachable("google", base_url or DEFAULT_BASE_URL, exc,
-                                  started=received) from None
+                raise unreachable("google", base_url or DEFAULT_BASE_URL, exc, started=received) from None
             raise
         finally:
             await close_responses(opened)
@@ -221,5 +238,4 @@ class GoogleProvider:
             finish = "incomplete"
         elif tool_calls:
             finish = "tool_calls"
-        yield StreamChunk(model=served, finish_reason=finish, usage=usage,
-                          tool_calls=tool_calls or None)
+        yield StreamChunk(model=served, finish_reason=finish, usage=usage, tool_calls=tool_calls or None)

@@ -44,6 +44,7 @@ _FINISH = {"stop": "stop", "length": "length"}
 try:  # the SDK's own normalisation ("localhost" -> "http://localhost:11434"), for messages
     from ollama._client import _parse_host
 except ImportError:  # pragma: no cover - a future SDK without it
+
     def _parse_host(host: str | None) -> str:
         return host or DEFAULT_HOST
 
@@ -63,31 +64,34 @@ def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
         message: dict[str, Any] = {"role": m.role, "content": m.content}
         if m.tool_calls:
             message["tool_calls"] = [
-                {"function": {"name": c.name, "arguments": json.loads(c.arguments or "{}")}}
-                for c in m.tool_calls]
+                {"function": {"name": c.name, "arguments": json.loads(c.arguments or "{}")}} for c in m.tool_calls
+            ]
         if m.role == "tool" and m.tool_call_id:
             message["tool_name"] = names.get(m.tool_call_id, m.tool_call_id)
         out.append(message)
     return out
 
 
-def _response_error(exc: ollama.ResponseError, model: str, host: str, headers: Any,
-                    *, mid_stream: bool) -> ProviderError:
+def _response_error(
+    exc: ollama.ResponseError, model: str, host: str, headers: Any, *, mid_stream: bool
+) -> ProviderError:
     status, message = exc.status_code, str(exc.error).strip()
     if status < 0 or mid_stream:  # an {"error": ...} line inside a 200 stream
-        return ProviderError(f"ollama stopped the answer with an error: {message}",
-                             provider="ollama")
+        return ProviderError(f"ollama stopped the answer with an error: {message}", provider="ollama")
     if status in (401, 403):
         return AuthenticationError(
             f"Ollama at {host} refused the request (HTTP {status}): {message}. For cloud "
             "models run `ollama signin`, or set OLLAMA_API_KEY to a valid key.",
-            provider="ollama", status=status)
+            provider="ollama",
+            status=status,
+        )
     if status == 404:
         return ModelNotFoundError(
-            f"Ollama at {host} has no model {model!r} (HTTP 404): {message}. "
-            f"Run `ollama pull {model}`.", provider="ollama", status=status)
-    return http_error("ollama", status, message, model=model, key_vars=("OLLAMA_API_KEY",),
-                      headers=headers)
+            f"Ollama at {host} has no model {model!r} (HTTP 404): {message}. Run `ollama pull {model}`.",
+            provider="ollama",
+            status=status,
+        )
+    return http_error("ollama", status, message, model=model, key_vars=("OLLAMA_API_KEY",), headers=headers)
 
 
 class OllamaProvider:
@@ -107,8 +111,13 @@ class OllamaProvider:
         calls = ToolCallAssembler()
         try:
             sdk_stream = await client.chat(
-                model=model, messages=_messages(request.messages), stream=True,
-                tools=list(request.tools) or None, options=options or None, **extra)
+                model=model,
+                messages=_messages(request.messages),
+                stream=True,
+                tools=list(request.tools) or None,
+                options=options or None,
+                **extra,
+            )
             async with contextlib.aclosing(sdk_stream):
                 while last is None:
                     try:
@@ -119,8 +128,9 @@ class OllamaProvider:
                     if part.message.content:
                         yield StreamChunk(delta=part.message.content)
                     for call in part.message.tool_calls or ():  # whole: Ollama does not split them
-                        calls.add(n_calls, name=call.function.name,
-                                  arguments=json.dumps(dict(call.function.arguments or {})))
+                        calls.add(
+                            n_calls, name=call.function.name, arguments=json.dumps(dict(call.function.arguments or {}))
+                        )
                         n_calls += 1
                     if part.done:
                         last = part
@@ -136,7 +146,9 @@ class OllamaProvider:
                 raise unreachable("ollama", host, exc, started=received) from None
             raise ProviderUnavailableError(
                 f"Ollama is not reachable at {host}: start it with `ollama serve` "
-                f"or set OLLAMA_HOST ({exc or type(exc).__name__}).", provider="ollama") from None
+                f"or set OLLAMA_HOST ({exc or type(exc).__name__}).",
+                provider="ollama",
+            ) from None
         finally:
             await close_responses(opened)
         tool_calls = calls.calls()
@@ -144,6 +156,9 @@ class OllamaProvider:
             yield StreamChunk(model=model, finish_reason="incomplete", tool_calls=tool_calls or None)
             return
         finish = "tool_calls" if tool_calls else _FINISH.get(last.done_reason or "stop", "stop")
-        yield StreamChunk(model=last.model or model, finish_reason=finish,
-                          usage=Usage.of(last.prompt_eval_count, last.eval_count),
-                          tool_calls=tool_calls or None)
+        yield StreamChunk(
+            model=last.model or model,
+            finish_reason=finish,
+            usage=Usage.of(last.prompt_eval_count, last.eval_count),
+            tool_calls=tool_calls or None,
+        )

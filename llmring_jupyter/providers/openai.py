@@ -29,14 +29,20 @@ from .errors import PROVIDER_KEYS, MissingKeyError, ProviderError
 from .types import Message, Request, StreamChunk, Usage
 
 KEY_VARS = PROVIDER_KEYS["openai"]
-_FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
-           "function_call": "tool_calls", "content_filter": "content_filter"}
+_FINISH = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+}
 
 
 def _client(key: str | None, base_url: str | None) -> openai.AsyncOpenAI:
     # No retries: an error must reach the user now, not after a silent second attempt.
-    return openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0,
-                              timeout=openai.Timeout(600.0, connect=10.0))
+    return openai.AsyncOpenAI(
+        api_key=key, base_url=base_url, max_retries=0, timeout=openai.Timeout(600.0, connect=10.0)
+    )
 
 
 _clients: ClientCache[openai.AsyncOpenAI] = ClientCache(_client)
@@ -48,9 +54,10 @@ def _message(m: Message) -> dict[str, Any]:
     out: dict[str, Any] = {"role": m.role, "content": m.content}
     if m.tool_calls:
         out["content"] = m.content or None
-        out["tool_calls"] = [{"id": c.id, "type": "function",
-                              "function": {"name": c.name, "arguments": c.arguments}}
-                             for c in m.tool_calls]
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in m.tool_calls
+        ]
     return out
 
 
@@ -74,8 +81,13 @@ class OpenAIProvider:
         calls = ToolCallAssembler()
         started = False
         try:
-            stream = await create(model=model, messages=[_message(m) for m in request.messages],
-                                  stream=True, stream_options={"include_usage": True}, **kwargs)
+            stream = await create(
+                model=model,
+                messages=[_message(m) for m in request.messages],
+                stream=True,
+                stream_options={"include_usage": True},
+                **kwargs,
+            )
             started = True
             async with stream:  # closes the HTTP response on cancel, aclose or error
                 async for chunk in stream:
@@ -88,8 +100,7 @@ class OpenAIProvider:
                         delta = choice.delta
                         for piece in (delta.tool_calls or ()) if delta else ():
                             fn = piece.function
-                            calls.add(piece.index, id=piece.id, name=fn and fn.name,
-                                      arguments=fn and fn.arguments)
+                            calls.add(piece.index, id=piece.id, name=fn and fn.name, arguments=fn and fn.arguments)
                         text = delta and (delta.content or getattr(delta, "refusal", None))
                         if text:  # a refusal is the model's answer too: show it
                             yield StreamChunk(delta=text)
@@ -97,14 +108,14 @@ class OpenAIProvider:
                             finish = _FINISH.get(choice.finish_reason, "stop")
         except openai.APIStatusError as exc:
             message = error_message(exc.body, exc.message)
-            raise http_error(self.name, exc.status_code, message, model=model, key_vars=KEY_VARS,
-                             headers=exc.response.headers) from None
+            raise http_error(
+                self.name, exc.status_code, message, model=model, key_vars=KEY_VARS, headers=exc.response.headers
+            ) from None
         except openai.APIConnectionError as exc:
             raise unreachable(self.name, client.base_url, exc, started=started) from exc
         except openai.APIError as exc:  # an error event inside a 200 stream
             message = error_message(exc.body, exc.message)
-            raise ProviderError(f"{self.name} failed mid-answer: {message}",
-                                provider=self.name) from None
+            raise ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name) from None
         except json.JSONDecodeError as exc:
             raise malformed(self.name, exc) from exc
         except Exception as exc:
@@ -112,5 +123,6 @@ class OpenAIProvider:
                 raise unreachable(self.name, client.base_url, exc, started=started) from exc
             raise
         tool_calls = calls.calls()
-        yield StreamChunk(model=served, finish_reason=finish or "incomplete", usage=usage,
-                          tool_calls=tool_calls or None)
+        yield StreamChunk(
+            model=served, finish_reason=finish or "incomplete", usage=usage, tool_calls=tool_calls or None
+        )

@@ -26,9 +26,12 @@ def price(model: str | None, usage: Usage | None) -> float | None:
         from genai_prices import calc_price
     except ImportError:  # the [cost] extra is not installed
         return None
-    priced = PricedUsage(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens,
-                         cache_read_tokens=usage.cached_tokens,
-                         cache_write_tokens=usage.cache_creation_tokens)
+    priced = PricedUsage(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        cache_read_tokens=usage.cached_tokens,
+        cache_write_tokens=usage.cache_creation_tokens,
+    )
     try:
         return float(calc_price(priced, model_ref=name, provider_id=provider_id).total_price)
     except LookupError:

@@ -45,15 +45,12 @@ def get(provider: str) -> Adapter:
     if provider not in _instances:
         target = _ADAPTERS.get(provider)
         if target is None:
-            raise UnknownModelError(
-                f"No provider {provider!r}: use one of {', '.join(_ADAPTERS)} as provider:model."
-            )
+            raise UnknownModelError(f"No provider {provider!r}: use one of {', '.join(_ADAPTERS)} as provider:model.")
         module, _, cls = target.partition(":")
         try:
             _instances[provider] = getattr(importlib.import_module(module), cls)()
         except ModuleNotFoundError as exc:
             raise UnknownModelError(
-                f"The {provider} provider needs the {exc.name!r} package: "
-                f"pip install 'llmring-jupyter[{provider}]'."
+                f"The {provider} provider needs the {exc.name!r} package: pip install 'llmring-jupyter[{provider}]'."
             ) from None
     return _instances[provider]

@@ -19,20 +19,26 @@ from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownMo
 from .types import ModelRef, Request, StreamChunk
 
 DEFAULT_IDLE_TIMEOUT = 60.0
-_EXAMPLES = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash",
-             "ollama": "llama3.2"}
+_EXAMPLES = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-haiku-4-5",
+    "google": "gemini-2.5-flash",
+    "ollama": "llama3.2",
+}
 
 
-def resolve(name: str, *, lockfile_path: str | os.PathLike[str] | None = None,
-            profile: str | None = None) -> tuple[ModelRef, ...]:
+def resolve(
+    name: str, *, lockfile_path: str | os.PathLike[str] | None = None, profile: str | None = None
+) -> tuple[ModelRef, ...]:
     """The ordered ``provider:model`` candidates a name stands for."""
     name = name.strip()
     if ":" in name or registry.canonical(name.lower()) in registry.providers():
         ref = ModelRef.parse(name)
         if not ref.model and ref.provider != "demo":  # demo alone means demo:chat
             example = _EXAMPLES.get(registry.canonical(ref.provider), "MODEL")
-            raise UnknownModelError(f"{name!r} names a provider but no model: "
-                                    f"write {ref.provider}:MODEL, e.g. {ref.provider}:{example}.")
+            raise UnknownModelError(
+                f"{name!r} names a provider but no model: write {ref.provider}:MODEL, e.g. {ref.provider}:{example}."
+            )
         return (ref,)
     path = lockfile.find(explicit=lockfile_path)
     aliases = lockfile.load(path).aliases(profile) if path else {}
@@ -46,9 +52,14 @@ def resolve(name: str, *, lockfile_path: str | os.PathLike[str] | None = None,
     return tuple(ModelRef.parse(m) for m in aliases[name])
 
 
-async def chat_stream(request: Request, *, lockfile_path: str | os.PathLike[str] | None = None,
-                      profile: str | None = None, idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
-                      backend: object | None = None) -> AsyncIterator[StreamChunk]:
+async def chat_stream(
+    request: Request,
+    *,
+    lockfile_path: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    backend: object | None = None,
+) -> AsyncIterator[StreamChunk]:
     """Stream the answer to ``request`` as :class:`StreamChunk` objects.
 
     Text chunks carry ``delta``; exactly one final chunk carries
@@ -90,15 +101,17 @@ async def _served(adapter: registry.Adapter, ref: ModelRef, request: Request) ->
         async for chunk in stream:
             if chunk.finish_reason is not None:
                 served = chunk.model or ref.model
-                chunk = StreamChunk(chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason,
-                                    chunk.usage, chunk.tool_calls)
+                chunk = StreamChunk(
+                    chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason, chunk.usage, chunk.tool_calls
+                )
             yield chunk
     finally:
         await stream.aclose()  # close the HTTP stream now, not at garbage collection
 
 
-async def _bounded(stream: AsyncGenerator[StreamChunk, None], idle_timeout: float | None,
-                   ref: ModelRef) -> AsyncIterator[StreamChunk]:
+async def _bounded(
+    stream: AsyncGenerator[StreamChunk, None], idle_timeout: float | None, ref: ModelRef
+) -> AsyncIterator[StreamChunk]:
     """Fail with a clear error when the stream goes silent for too long.
 
     One ``asyncio.timeout`` spans the stream, and a watchdog expires it once
@@ -115,6 +128,7 @@ async def _bounded(stream: AsyncGenerator[StreamChunk, None], idle_timeout: floa
         # asyncio.timeout, not wait_for: the generator must keep running in the
         # consumer's task (the SDKs' anyio cancel scopes require it).
         async with asyncio.timeout(None) as deadline:
+
             def check() -> None:
                 nonlocal watchdog
                 if loop.time() >= asked + limit:
@@ -130,8 +144,9 @@ async def _bounded(stream: AsyncGenerator[StreamChunk, None], idle_timeout: floa
     except TimeoutError:
         raise StreamTimeoutError(
             f"{ref} sent nothing for {idle_timeout:g} s; the stream was closed. "
-            "Try again, or raise the idle timeout (%config LLMMagics.idle_timeout)."
-        , provider=ref.provider) from None
+            "Try again, or raise the idle timeout (%config LLMMagics.idle_timeout).",
+            provider=ref.provider,
+        ) from None
     finally:
         if watchdog is not None:
             watchdog.cancel()

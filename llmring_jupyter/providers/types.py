@@ -18,9 +18,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 PROVIDER_FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "incomplete")
 
 #: Finish reasons the consumer adds: the user stopped the stream, or it failed.
-FinishReason = Literal[
-    "stop", "length", "tool_calls", "content_filter", "incomplete", "cancelled", "error"
-]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "incomplete", "cancelled", "error"]
 
 
 @dataclass(frozen=True)
@@ -77,8 +75,13 @@ class Usage:
             return value
         p = int(value.get("prompt_tokens") or 0)
         c = int(value.get("completion_tokens") or 0)
-        return cls(p, c, int(value.get("total_tokens") or p + c),
-                   value.get("cached_tokens"), value.get("cache_creation_tokens"))
+        return cls(
+            p,
+            c,
+            int(value.get("total_tokens") or p + c),
+            value.get("cached_tokens"),
+            value.get("cache_creation_tokens"),
+        )
 
     def to_dict(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if v is not None}

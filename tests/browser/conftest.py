@@ -20,12 +20,18 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_play
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from lab_session import LabServer, Notebook  # noqa: E402
-from wire_server import WireServer, serving  # noqa: E402
+from lab_session import LabServer, Notebook
+from wire_server import WireServer, serving
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
@@ -102,6 +108,7 @@ def dialogs(page: Page) -> list[str]:
 @pytest.fixture
 def notebook(lab: LabServer, page: Page, request: pytest.FixtureRequest) -> Callable[[list[str]], Notebook]:
     """Make a notebook (named after the test) with these cells and open it, kernel idle."""
+
     def make(cells: list[str]) -> Notebook:
         return Notebook.create(lab, page, f"{request.node.name}.ipynb", cells)
 

@@ -84,18 +84,23 @@ class LabServer:
             "LLMRING_DEMO_DELAY": DEMO_DELAY,
         }
         args = [
-            sys.executable, "-m", "jupyterlab",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}", "--ServerApp.open_browser=False",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.open_browser=False",
             f"--ServerApp.root_dir={self.root}",
-            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--allow-root")
         self.log_path = home / "server.log"
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(args, cwd=self.root, env=server_env, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, cwd=self.root, env=server_env, stdout=self._log, stderr=subprocess.STDOUT)
         try:
             wait_until(self._ready, 60, "JupyterLab to answer on /api/status")
         except AssertionError:
@@ -103,8 +108,9 @@ class LabServer:
             raise AssertionError(f"JupyterLab did not start:\n{self.log_tail()}") from None
 
     def api(self, method: str, path: str) -> Any:
-        request = urllib.request.Request(f"{self.url}{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -152,8 +158,9 @@ class Notebook:
 
     @classmethod
     def create(cls, lab: LabServer, page: Page, name: str, cells: list[str]) -> Notebook:
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells],
-                                      metadata={"kernelspec": KERNELSPEC})
+        nb = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(c) for c in cells], metadata={"kernelspec": KERNELSPEC}
+        )
         path = lab.root / name
         nbformat.write(nb, path)
         notebook = cls(lab, page, path)
@@ -228,6 +235,7 @@ class Notebook:
 
     def save(self, saved: Callable[[dict[str, Any]], bool], attempts: int = 3) -> None:
         """Save with Ctrl+S until the file on disk satisfies ``saved`` (retrying dropped presses)."""
+
         def on_disk() -> bool:
             try:
                 return saved(json.loads(self.path.read_text()))

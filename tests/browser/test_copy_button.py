@@ -89,12 +89,16 @@ def click_and_read(page: Page, button: Locator, press: str | None = None) -> str
 
 def said_copied(page: Page, button: Locator) -> None:
     """Wait for the feedback, to eyes and screen readers at once (it lasts only 2 s)."""
-    page.wait_for_function("el => el.textContent === 'Copied' && el.getAttribute('aria-label') === 'Copied'",
-                           arg=button.element_handle(), timeout=5_000)
+    page.wait_for_function(
+        "el => el.textContent === 'Copied' && el.getAttribute('aria-label') === 'Copied'",
+        arg=button.element_handle(),
+        timeout=5_000,
+    )
 
 
-def test_copy_button_copies_exactly_the_code(notebook: NotebookMaker, page: Page, dialogs: list[str],
-                                            clipboard: None) -> None:
+def test_copy_button_copies_exactly_the_code(
+    notebook: NotebookMaker, page: Page, dialogs: list[str], clipboard: None
+) -> None:
     nb = answered(notebook)
     output = nb.output(1)
     assert_code_inert(page, output, dialogs)
@@ -112,12 +116,15 @@ def test_copy_button_copies_exactly_the_code(notebook: NotebookMaker, page: Page
     assert_code_inert(page, output, dialogs)
 
 
-def test_copy_button_falls_back_to_selecting_the_code(notebook: NotebookMaker, page: Page,
-                                                     dialogs: list[str], clipboard: None) -> None:
+def test_copy_button_falls_back_to_selecting_the_code(
+    notebook: NotebookMaker, page: Page, dialogs: list[str], clipboard: None
+) -> None:
     """Off localhost over plain http there is no Clipboard API: the button copies the selection."""
     nb = answered(notebook)
-    page.evaluate("window.__readClipboard = navigator.clipboard.readText.bind(navigator.clipboard);"
-                  "navigator.clipboard.writeText(''); delete Navigator.prototype.clipboard")
+    page.evaluate(
+        "window.__readClipboard = navigator.clipboard.readText.bind(navigator.clipboard);"
+        "navigator.clipboard.writeText(''); delete Navigator.prototype.clipboard"
+    )
     button = copy_button(nb.output(1))
     button.click()
     said_copied(page, button)
@@ -142,7 +149,8 @@ def test_each_output_gets_its_own_button_as_vs_code_runs_scripts(context: Browse
 
 
 def test_saved_answer_has_a_working_button_if_trusted_and_none_if_not(
-        notebook: NotebookMaker, page: Page, dialogs: list[str], clipboard: None) -> None:
+    notebook: NotebookMaker, page: Page, dialogs: list[str], clipboard: None
+) -> None:
     """Saving signs the notebook (all its outputs came from this session), so reopened it is
     trusted and the script runs again. Changed elsewhere, it is untrusted: JupyterLab's
     sanitiser drops the script, and the code shows without a button, not with a dead one."""

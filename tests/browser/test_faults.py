@@ -20,10 +20,9 @@ import pytest
 from kernel_providers import SENTINELS
 from lab_session import Notebook
 from playwright.sync_api import Page, expect
-from wire_server import Reply, WireServer
-
 from providers.dialects import NAMES, Dialect, load
 from reliability.test_faults import FAULTS, PARTS
+from wire_server import Reply, WireServer
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +35,18 @@ ONE_ERROR_LINE = re.compile(r"^[A-Z]\w*Error: \S[^\n]*$")
 #: A traceback, or a frame of our package or an SDK, as rendered text would show it.
 TRACEBACK = re.compile(r'Traceback|File "|site-packages|\.py", line|\.py:\d+|Cell In\[|llmring_jupyter/|-{20,}')
 HOW_IT_ENDED = re.compile(r"✗ failed|⚠ incomplete")
+
+
 def shown(nb: Notebook, index: int) -> list[Output]:
     """Cell ``index``'s outputs in order, read in one go.
 
     Nothing else may appear: not even the asyncio warning ipykernel prints when JupyterLab
     deletes a comm subshell with a view message in it, which the kernel's comm anchor
     (llmring_jupyter.widget._comm_anchor) prevents."""
-    return [(mime, text) for mime, text in nb.output(index).evaluate_all(
-        "els => els.map(e => [e.dataset.mimeType || '', e.innerText])")]
+    return [
+        (mime, text)
+        for mime, text in nb.output(index).evaluate_all("els => els.map(e => [e.dataset.mimeType || '', e.innerText])")
+    ]
 
 
 def run_cell(nb: Notebook, wire: WireServer, index: int, reply: Reply) -> None:
@@ -96,13 +99,15 @@ def check_recovered(nb: Notebook, index: int, fault: str, d: Dialect) -> None:
     cell = nb.cell(index)
     expect(cell.locator(".llmring-answer"), f"after {fault}: the next cell answers").to_have_text("Recovered.")
     expect(cell.locator(".llmring-footer"), f"after {fault}: it ended well").to_contain_text(
-        f"{d.provider}:{d.model} · stop")
+        f"{d.provider}:{d.model} · stop"
+    )
     assert [m for m, _ in shown(nb, index)] == ["text/html"], f"after {fault}: {shown(nb, index)}"
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_fault_shows_one_line_under_the_partial_answer(
-        notebook: NotebookMaker, page: Page, dialogs: list[str], lab_wire: WireServer, name: str) -> None:
+    notebook: NotebookMaker, page: Page, dialogs: list[str], lab_wire: WireServer, name: str
+) -> None:
     d = load(name)
     cells = [SETUP]
     for fault in FAULTS:

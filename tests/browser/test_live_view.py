@@ -53,6 +53,7 @@ def demo_answer(prompt: str) -> str:
 
     Runs in a worker thread: Playwright's sync API keeps an event loop running in this one.
     """
+
     async def collect() -> str:
         request = Request("demo", (Message("user", prompt),), options={"delay": 0})
         return "".join([c.delta async for c in DemoProvider().stream("chat", request) if c.delta])
@@ -63,20 +64,27 @@ def demo_answer(prompt: str) -> str:
 
 def wait_longer(page: Page, answer: Locator, than: int, timeout: float = 10_000) -> int:
     """Wait until the answer's text is longer than ``than`` characters; return its length."""
-    return int(page.wait_for_function(
-        "([el, than]) => el.textContent.length > than && el.textContent.length",
-        arg=[answer.element_handle(), than], timeout=timeout,
-    ).json_value())
+    return int(
+        page.wait_for_function(
+            "([el, than]) => el.textContent.length > than && el.textContent.length",
+            arg=[answer.element_handle(), than],
+            timeout=timeout,
+        ).json_value()
+    )
 
 
 def saved_static(index: int) -> Callable[[dict[str, Any]], bool]:
     """Whether a saved notebook holds cell ``index`` finished, with its static answer and no widget."""
+
     def check(doc: dict[str, Any]) -> bool:
         cell = doc["cells"][index]
         outputs = cell.get("outputs", [])
         html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
-        return (cell.get("execution_count") is not None and "llmring-footer" in html
-                and not any(WIDGET_MIME in o.get("data", {}) for o in outputs))
+        return (
+            cell.get("execution_count") is not None
+            and "llmring-footer" in html
+            and not any(WIDGET_MIME in o.get("data", {}) for o in outputs)
+        )
 
     return check
 
@@ -87,8 +95,9 @@ def assert_inert(page: Page, output: Locator, dialogs: list[str]) -> None:
     expect(answer).to_contain_text("<script>window.__pwned=1</script>")
     expect(answer).to_contain_text("[x](javascript:window.__pwned=5)")
     expect(answer.locator("script, img, svg, iframe, object, embed")).to_have_count(0)
-    hrefs = output.evaluate("el => [...el.querySelectorAll('[href], [src]')]"
-                            ".map(e => e.getAttribute('href') || e.getAttribute('src'))")
+    hrefs = output.evaluate(
+        "el => [...el.querySelectorAll('[href], [src]')].map(e => e.getAttribute('href') || e.getAttribute('src'))"
+    )
     assert not [h for h in hrefs if h.strip().lower().startswith("javascript")], hrefs
     page.wait_for_timeout(300)  # grace for an onerror/onload handler, were one there, to fire
     assert page.evaluate("() => typeof window.__pwned") == "undefined"
@@ -125,8 +134,7 @@ def test_text_grows_live_then_becomes_static(notebook: NotebookMaker, page: Page
 def test_answers_reuse_the_view_module_and_the_comm_subshell(notebook: NotebookMaker, page: Page) -> None:
     """The second answer's live view reuses the module the first one fetched, styles included,
     and the kernel subshell JupyterLab runs widget messages on outlives each answer's widget."""
-    nb = notebook([setup_cell(0.03), "%%llm demo\nFirst answer", "%subshell",
-                   "%%llm demo\nSecond answer", "%subshell"])
+    nb = notebook([setup_cell(0.03), "%%llm demo\nFirst answer", "%subshell", "%%llm demo\nSecond answer", "%subshell"])
     nb.run_and_wait(0)
     loaded = "[...(globalThis.__llmringJupyterViews || new Map()).values()]"
     subshells = []

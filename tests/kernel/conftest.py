@@ -21,5 +21,3 @@ def slow(kernel: Kernel) -> Iterator[Kernel]:
     kernel.run("import os; os.environ['LLMRING_DEMO_DELAY'] = '0.05'")
     yield kernel
     kernel.run("os.environ['LLMRING_DEMO_DELAY'] = '0.002'")
-
-

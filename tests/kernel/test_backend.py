@@ -42,16 +42,17 @@ def test_backend_answers_and_its_model_and_usage_show_in_the_footer(kernel: Kern
     assert footer(run).startswith("house:model-7 · stop · 12 in · 3 out · 15 tokens")
     record = run.final["metadata"]["llmring"]
     assert record["requested"] == "team-alias" and record["model"] == "house:model-7"
-    assert value(kernel, "house.requests[-1].model, house.requests[-1].messages[-1].content") == \
-        ("team-alias", "What is on the menu?")
+    assert value(kernel, "house.requests[-1].model, house.requests[-1].messages[-1].content") == (
+        "team-alias",
+        "What is on the menu?",
+    )
 
 
 def test_backend_failure_keeps_the_text_and_is_one_line(kernel: Kernel) -> None:
     assert kernel.run(BACKEND + "llmring_jupyter.use_backend(HouseBackend(fail=True))").ok
     run = kernel.run("%%llm team-alias\nAnd dessert?")
     error = one_line_error(run)
-    assert error == ("ProviderError: The backend HouseBackend failed: "
-                     "ConnectionResetError: house gateway went away")
+    assert error == ("ProviderError: The backend HouseBackend failed: ConnectionResetError: house gateway went away")
     assert value(kernel, "_llm.text, _llm.finish_reason") == ("Answer from the house", "error")
 
 

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 from kernel_session import Execution, Kernel
-from wire_server import WireServer, serving
-
 from providers.dialects import load
+from wire_server import WireServer, serving
 
 OPENAI = load("openai")
 MODEL = f"openai:{OPENAI.model}"
@@ -43,8 +42,9 @@ def fresh(kernel: Kernel) -> None:
     kernel.run("%config LLMMagics.history_turns = 50\n%config LLMMagics.resend_incomplete = True")
 
 
-def ask(kernel: Kernel, wire: WireServer, prompt: str, answer: str, *, cell: str,
-        line: str = "") -> tuple[Execution, list[tuple[str, str]]]:
+def ask(
+    kernel: Kernel, wire: WireServer, prompt: str, answer: str, *, cell: str, line: str = ""
+) -> tuple[Execution, list[tuple[str, str]]]:
     """Run ``%%llm {line}`` with ``prompt`` in cell ``cell``; return what the provider received."""
     wire.queue(OPENAI.answer([answer]))
     before = len(wire.seen)
@@ -72,10 +72,17 @@ def test_rerunning_a_middle_cell_replaces_exactly_its_turn(kernel: Kernel, wire:
     _, sent = ask(kernel, wire, "Q2 edited", "A2 new", cell="b")
     assert sent == [("user", "Q1"), ("assistant", "A1"), ("user", "Q2 edited")], "later turns are not context"
     _, sent = ask(kernel, wire, "Q3", "A3", cell="c")
-    assert sent == [("user", "Q1"), ("assistant", "A1"), ("user", "Q2 edited"), ("assistant", "A2 new"),
-                    ("user", "Q3")], "later cells see the updated answer"
-    assert value(kernel, "[t.prompt for t in get_ipython().magics_manager.registry['LLMMagics']"
-                         ".session.conversations.get().turns]") == ["Q1", "Q2 edited", "Q3"]
+    assert sent == [
+        ("user", "Q1"),
+        ("assistant", "A1"),
+        ("user", "Q2 edited"),
+        ("assistant", "A2 new"),
+        ("user", "Q3"),
+    ], "later cells see the updated answer"
+    assert value(
+        kernel,
+        "[t.prompt for t in get_ipython().magics_manager.registry['LLMMagics'].session.conversations.get().turns]",
+    ) == ["Q1", "Q2 edited", "Q3"]
 
 
 def test_without_cell_ids_an_unchanged_cell_still_replaces_its_turn(kernel: Kernel, wire: WireServer) -> None:
@@ -84,8 +91,7 @@ def test_without_cell_ids_an_unchanged_cell_still_replaces_its_turn(kernel: Kern
         assert kernel.run("%%llm\nSame text").ok  # no cell id: nbclient, older frontends
     assert OPENAI.sent_messages(wire.seen[-1]) == [("user", "Same text")]
     assert kernel.run("%%llm\nOther text").ok
-    assert OPENAI.sent_messages(wire.seen[-1]) == [("user", "Same text"), ("assistant", "two"),
-                                                    ("user", "Other text")]
+    assert OPENAI.sent_messages(wire.seen[-1]) == [("user", "Same text"), ("assistant", "two"), ("user", "Other text")]
 
 
 def test_named_chats_stay_separate_and_new_starts_afresh(kernel: Kernel, wire: WireServer) -> None:
@@ -143,7 +149,11 @@ def test_a_failed_answer_is_recorded_and_resent_only_if_configured(kernel: Kerne
 def test_result_in_llm_and_out(kernel: Kernel, wire: WireServer) -> None:
     ask(kernel, wire, "Q", "The answer", cell="o1", line="--out answer")
     assert value(kernel, "answer.text, _llm is answer, answer.finish_reason, answer.model") == (
-        "The answer", True, "stop", f"openai:{OPENAI.model}")
+        "The answer",
+        True,
+        "stop",
+        f"openai:{OPENAI.model}",
+    )
     assert value(kernel, "[m.role for m in answer.messages], answer.usage.total_tokens > 0") == (["user"], True)
     assert "The answer" in value(kernel, "repr(answer)")
 
@@ -155,11 +165,14 @@ def test_braces_in_code_are_sent_literally(kernel: Kernel, wire: WireServer) -> 
 
 
 def test_variables_and_dataframes_are_interpolated(kernel: Kernel, wire: WireServer) -> None:
-    kernel.run("import pandas as pd\ndf = pd.DataFrame({'city': ['Paris', 'Oslo'] * 50, 'temp': range(100)})\n"
-               "name = 'Ada'\nlong = 'x' * 10000")
-    _, sent = ask(kernel, wire, "Hi {{name}}, see {{df}} and {{ df.shape }} and {{long}}", "ok",
-                  cell="i2", line="--no-history")
-    (role, text), = sent
+    kernel.run(
+        "import pandas as pd\ndf = pd.DataFrame({'city': ['Paris', 'Oslo'] * 50, 'temp': range(100)})\n"
+        "name = 'Ada'\nlong = 'x' * 10000"
+    )
+    _, sent = ask(
+        kernel, wire, "Hi {{name}}, see {{df}} and {{ df.shape }} and {{long}}", "ok", cell="i2", line="--no-history"
+    )
+    ((_role, text),) = sent
     assert text.startswith("Hi Ada, see DataFrame with 100 rows × 2 columns\ncolumns: city: ")
     assert ", temp: int64\nfirst rows" in text
     assert "first rows (CSV):\n,city,temp\n0,Paris,0" in text and "… (95 more rows)" in text
@@ -182,8 +195,9 @@ def test_dry_run_shows_the_messages_and_sends_nothing(kernel: Kernel, wire: Wire
     shown = run.of("display_data")[0]["content"]["data"]["text/plain"]
     assert shown.startswith(f"Dry run: 4 messages to {MODEL}, about ")
     assert "[system]\nBe kind\n\n[user]\nEarlier\n\n[assistant]\nE\n\n[user]\nWhat now?" in shown
-    assert value(kernel, "len(get_ipython().magics_manager.registry['LLMMagics'].session"
-                         ".conversations.get().turns)") == 1
+    assert (
+        value(kernel, "len(get_ipython().magics_manager.registry['LLMMagics'].session.conversations.get().turns)") == 1
+    )
 
 
 def test_export_then_load_round_trips(kernel: Kernel, wire: WireServer, tmp_path: Path) -> None:
@@ -205,12 +219,20 @@ def test_python_api_in_a_loop_continues_the_same_chat(kernel: Kernel, wire: Wire
     ask(kernel, wire, "From a cell", "cell answer", cell="p1")
     for n in range(3):
         wire.queue(OPENAI.answer([f"loop {n}"]))
-    run = kernel.run("import llmring_jupyter\nout = []\nfor n in range(3):\n"
-                     "    r = await llmring_jupyter.chat(f'item {n}')\n    out.append(r.text)\nprint(out)",
-                     cell_id="p2")
+    run = kernel.run(
+        "import llmring_jupyter\nout = []\nfor n in range(3):\n"
+        "    r = await llmring_jupyter.chat(f'item {n}')\n    out.append(r.text)\nprint(out)",
+        cell_id="p2",
+    )
     assert run.ok, run.error
     assert run.stdout.strip() == "['loop 0', 'loop 1', 'loop 2']"
     assert OPENAI.sent_messages(wire.seen[-1]) == [
-        ("user", "From a cell"), ("assistant", "cell answer"), ("user", "item 0"), ("assistant", "loop 0"),
-        ("user", "item 1"), ("assistant", "loop 1"), ("user", "item 2")]
+        ("user", "From a cell"),
+        ("assistant", "cell answer"),
+        ("user", "item 0"),
+        ("assistant", "loop 0"),
+        ("user", "item 1"),
+        ("assistant", "loop 1"),
+        ("user", "item 2"),
+    ]
     assert len(run.of("update_display_data")) == 3, "each answer streams into its own view"

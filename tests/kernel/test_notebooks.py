@@ -31,15 +31,19 @@ def _closed_port() -> int:
 
 
 def test_there_are_notebooks() -> None:
-    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "providers.ipynb",
-                                            "conversations.ipynb", "data.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "providers.ipynb", "conversations.ipynb", "data.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom_on_demo(path: Path, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in (*KEY_VARIABLES, "LLMRING_LOCKFILE_PATH", "LLMRING_PROFILE", "OPENAI_BASE_URL",
-                "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL"):
+def test_notebook_runs_top_to_bottom_on_demo(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (
+        *KEY_VARIABLES,
+        "LLMRING_LOCKFILE_PATH",
+        "LLMRING_PROFILE",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_BASE_URL",
+        "GOOGLE_GEMINI_BASE_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LLMRING_DEMO_DELAY", "0")
     monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{_closed_port()}")
@@ -50,8 +54,9 @@ def test_notebook_runs_top_to_bottom_on_demo(path: Path, tmp_path: Path,
         if cell.cell_type == "code":
             cell.outputs = []
 
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(folder)}}).execute()  # raises on any error
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()  # raises on any error
 
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -47,7 +47,7 @@ def test_models_lists_aliases_profile_and_key_status(kernel: Kernel) -> None:
     assert "llmring.lock (profile default)" in out
     assert "chatbot" in out and "anthropic:claude-3-5-haiku-20241022 → openai:gpt-4o-mini" in out
     assert "local" not in out, "only the active profile's aliases"
-    lines = {line.split()[0]: line for line in out.splitlines()[out.splitlines().index("Providers:") + 1:]}
+    lines = {line.split()[0]: line for line in out.splitlines()[out.splitlines().index("Providers:") + 1 :]}
     assert "key set (OPENAI_API_KEY)" in lines["openai"]
     assert "no key" in lines["anthropic"] and "ANTHROPIC_API_KEY" in lines["anthropic"]
     assert "GEMINI_API_KEY" in lines["google"]

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from kernel_providers import footer, one_line_error, set_env, value
 from kernel_session import Execution, Kernel
+from providers.dialects import NAMES, Dialect, load
 from wire_server import CUT, WireServer
 
 from llmring_jupyter.providers import Usage
 from llmring_jupyter.providers.pricing import price
-from providers.dialects import NAMES, Dialect, load
 
 PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\nThe end."]
 TEXT = "".join(PARTS)
@@ -44,8 +44,9 @@ def _shown(run: Execution) -> list[dict[str, str]]:
     return list(last.values())
 
 
-def test_answer_footer_names_the_served_model_finish_and_tokens(kernel: Kernel, dialect: Dialect,
-                                                                 wire: WireServer) -> None:
+def test_answer_footer_names_the_served_model_finish_and_tokens(
+    kernel: Kernel, dialect: Dialect, wire: WireServer
+) -> None:
     served = f"{dialect.model}-0325"
     wire.queue(dialect.answer(PARTS, served=served, usage=(13, 8)))
     run = _ask(kernel, dialect)
@@ -70,7 +71,8 @@ def test_rate_limit_is_one_line_saying_when_to_retry(kernel: Kernel, dialect: Di
 
 
 def test_cut_mid_stream_keeps_the_partial_answer_and_the_next_cell_works(
-        kernel: Kernel, dialect: Dialect, wire: WireServer) -> None:
+    kernel: Kernel, dialect: Dialect, wire: WireServer
+) -> None:
     reply = dialect.answer(PARTS)
     reply.parts = reply.parts[:3] + [CUT]
     wire.queue(reply)
@@ -115,10 +117,20 @@ def test_openai_answer_shows_its_cost(kernel: Kernel, wire: WireServer) -> None:
 def test_fallback_footer_names_the_model_that_served(kernel: Kernel, wire: WireServer, tmp_path: Path) -> None:
     first, second = load("openai"), load("anthropic")
     lock = tmp_path / "llmring.lock"
-    lock.write_text(f'[[profiles.default.bindings]]\nalias = "chatbot"\n'
-                    f'models = ["openai:{first.model}", "anthropic:{second.model}"]\n')
-    set_env(kernel, {**first.key_env, **first.base_url_env(wire.url), **second.key_env,
-                     **second.base_url_env(wire.url), "LLMRING_LOCKFILE_PATH": str(lock)})
+    lock.write_text(
+        f'[[profiles.default.bindings]]\nalias = "chatbot"\n'
+        f'models = ["openai:{first.model}", "anthropic:{second.model}"]\n'
+    )
+    set_env(
+        kernel,
+        {
+            **first.key_env,
+            **first.base_url_env(wire.url),
+            **second.key_env,
+            **second.base_url_env(wire.url),
+            "LLMRING_LOCKFILE_PATH": str(lock),
+        },
+    )
     wire.queue(first.http_error(500, "internal error"), second.answer(PARTS))
     run = kernel.run("%%llm chatbot\nSay hello")
     assert run.ok, run.error
@@ -126,8 +138,7 @@ def test_fallback_footer_names_the_model_that_served(kernel: Kernel, wire: WireS
     assert run.final["metadata"]["llmring"]["requested"] == "chatbot"
 
 
-def test_nothing_but_the_provider_request_leaves_the_kernel(kernel: Kernel, dialect: Dialect,
-                                                             wire: WireServer) -> None:
+def test_nothing_but_the_provider_request_leaves_the_kernel(kernel: Kernel, dialect: Dialect, wire: WireServer) -> None:
     # An audit hook sees every socket connect and name lookup Python makes in the kernel
     # (ZMQ's own sockets are not Python's), from here until the answer is in.
     installed = kernel.run(
@@ -136,7 +147,8 @@ def test_nothing_but_the_provider_request_leaves_the_kernel(kernel: Kernel, dial
         "if not globals().get('_net_hooked'):\n"
         "    sys.addaudithook(lambda e, a: _net.append((e, str(a[1] if e == 'socket.connect' else a[0])))"
         " if e in ('socket.connect', 'socket.getaddrinfo') else None)\n"
-        "    _net_hooked = True\n")
+        "    _net_hooked = True\n"
+    )
     assert installed.ok, installed.error
     kernel.run("_net.clear()")
     wire.queue(dialect.answer(PARTS))

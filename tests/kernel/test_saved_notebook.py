@@ -14,15 +14,13 @@ SENTINEL = "sk-test-SENTINEL-0123456789abcdef"
 
 def _run(tmp_path: Path, *sources: str) -> dict:
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
     saved = json.loads(path.read_text())
     for cell in saved["cells"]:  # nbformat stores long strings as lists of lines
         for output in cell.get("outputs", []):
-            output["data"] = {k: "".join(v) if isinstance(v, list) else v
-                              for k, v in output.get("data", {}).items()}
+            output["data"] = {k: "".join(v) if isinstance(v, list) else v for k, v in output.get("data", {}).items()}
     return saved
 
 
@@ -47,10 +45,13 @@ def test_failing_cell_stops_the_run(tmp_path: Path) -> None:
     import pytest
     from nbclient.exceptions import CellExecutionError
 
-    nb = new_notebook(cells=[new_code_cell("%load_ext llmring_jupyter"),
-                             new_code_cell("%%llm no-such-alias\nhi"),
-                             new_code_cell("print('after')")])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("%load_ext llmring_jupyter"),
+            new_code_cell("%%llm no-such-alias\nhi"),
+            new_code_cell("print('after')"),
+        ]
+    )
     with pytest.raises(CellExecutionError, match="Unknown model alias 'no-such-alias'"):
-        NotebookClient(nb, timeout=60, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert nb.cells[2].get("outputs", []) == []

@@ -89,8 +89,10 @@ def test_options_reach_the_provider(kernel: Kernel) -> None:
     run = kernel.run("%%llm demo:echo --no-history --system 'Be terse' --temperature 0.3\nRepeat {this} exactly")
     assert run.ok, run.error
     assert _llm(kernel, "_llm.text") == "Repeat {this} exactly"
-    assert _llm(kernel, "[(m.role, m.content) for m in _llm.messages]") == \
-        [("system", "Be terse"), ("user", "Repeat {this} exactly")]
+    assert _llm(kernel, "[(m.role, m.content) for m in _llm.messages]") == [
+        ("system", "Be terse"),
+        ("user", "Repeat {this} exactly"),
+    ]
     assert run.final["metadata"]["llmring"]["parameters"] == {"temperature": 0.3}
 
 
@@ -160,13 +162,19 @@ def test_the_view_module_travels_once_on_request_not_with_every_answer(slow: Ker
 
     run = slow.run(HAIKU, during=ask_for_module)
     assert run.ok, run.error
-    state = next(m["content"]["data"]["state"] for m in run.of("comm_open")
-                 if m["content"]["data"]["state"].get("_model_name") == "AnyModel")
+    state = next(
+        m["content"]["data"]["state"]
+        for m in run.of("comm_open")
+        if m["content"]["data"]["state"].get("_model_name") == "AnyModel"
+    )
     assert len(state["_esm"]) < 2_000 and "import(" in state["_esm"], "the widget must carry only the loader"
     assert "_css" not in state, "the view's CSS travels inside its module"
     assert state["view_id"] == hashlib.sha256(module.encode()).hexdigest()[:16]
-    replies = [(i, m["content"]["data"]["content"]) for i, m in enumerate(run.messages)
-               if m["msg_type"] == "comm_msg" and m["content"]["data"].get("content", {}).get("kind") == "module"]
+    replies = [
+        (i, m["content"]["data"]["content"])
+        for i, m in enumerate(run.messages)
+        if m["msg_type"] == "comm_msg" and m["content"]["data"].get("content", {}).get("kind") == "module"
+    ]
     assert len(replies) == 1 and replies[0][1]["code"] == module
     final = next(i for i, m in enumerate(run.messages) if m["msg_type"] == "update_display_data")
     assert replies[0][0] < final, "the module must arrive while the answer streams, not after"
@@ -175,13 +183,15 @@ def test_the_view_module_travels_once_on_request_not_with_every_answer(slow: Ker
 
 
 def test_bad_options_give_one_usage_line_and_send_nothing(kernel: Kernel) -> None:
-    for cell, words in [("%%llm demo --bogus\nhi", "unrecognized arguments: --bogus"),
-                        ("%%llm demo --temperature hot\nhi", "temperature"),
-                        ("%%llm demo --max-tokens 0\nhi", "max-tokens"),
-                        ("%%llm demo --format pdf\nhi", "invalid choice"),
-                        ("%%llm demo 'unclosed\nhi", "quotes"),
-                        ("%%llm demo\n   \n", "prompt is empty"),
-                        ("%%llm nosuchalias\nhi", "Unknown model alias 'nosuchalias'")]:
+    for cell, words in [
+        ("%%llm demo --bogus\nhi", "unrecognized arguments: --bogus"),
+        ("%%llm demo --temperature hot\nhi", "temperature"),
+        ("%%llm demo --max-tokens 0\nhi", "max-tokens"),
+        ("%%llm demo --format pdf\nhi", "invalid choice"),
+        ("%%llm demo 'unclosed\nhi", "quotes"),
+        ("%%llm demo\n   \n", "prompt is empty"),
+        ("%%llm nosuchalias\nhi", "Unknown model alias 'nosuchalias'"),
+    ]:
         run = kernel.run(cell)
         assert not run.ok, cell
         assert words in run.error, run.error

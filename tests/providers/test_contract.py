@@ -10,6 +10,8 @@ import asyncio
 import time
 
 import pytest
+from providers.dialects import NAMES, Dialect, load
+from providers.streams import collect, text
 from wire_server import CUT, HANG, WireServer
 
 from llmring_jupyter.providers import (
@@ -25,8 +27,6 @@ from llmring_jupyter.providers import (
     StreamTimeoutError,
     chat_stream,
 )
-from providers.dialects import NAMES, Dialect, load
-from providers.streams import collect, text
 
 PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\n```py\nx = {1: 2}\n```"]
 TEXT = "".join(PARTS)
@@ -124,11 +124,16 @@ async def test_malformed_line_is_a_clear_error(dialect: Dialect, wire: WireServe
 
 @pytest.mark.parametrize(
     ("status", "kind", "words"),
-    [(401, AuthenticationError, "key"), (404, ModelNotFoundError, "model"),
-     (429, RateLimitError, "retry after 7"), (500, ProviderError, "500")],
+    [
+        (401, AuthenticationError, "key"),
+        (404, ModelNotFoundError, "model"),
+        (429, RateLimitError, "retry after 7"),
+        (500, ProviderError, "500"),
+    ],
 )
-async def test_http_error_before_stream(dialect: Dialect, wire: WireServer, status: int,
-                                        kind: type[ProviderError], words: str) -> None:
+async def test_http_error_before_stream(
+    dialect: Dialect, wire: WireServer, status: int, kind: type[ProviderError], words: str
+) -> None:
     wire.queue(dialect.http_error(status, "the provider's own explanation", retry_after=7))
     chunks, error = await collect(_request(dialect))
     assert chunks == []
@@ -189,7 +194,7 @@ async def test_missing_key_sends_nothing(dialect: Dialect, wire: WireServer, mon
         pytest.skip(f"{dialect.provider} needs no key")
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
         monkeypatch.delenv(var, raising=False)
-    chunks, error = await collect(_request(dialect))
+    _chunks, error = await collect(_request(dialect))
     assert isinstance(error, MissingKeyError)
     assert all(var in str(error) for var in dialect.key_env)
     assert wire.seen == []
@@ -198,6 +203,6 @@ async def test_missing_key_sends_nothing(dialect: Dialect, wire: WireServer, mon
 async def test_unreachable_provider_names_the_address(dialect: Dialect, monkeypatch: pytest.MonkeyPatch) -> None:
     for k, v in dialect.base_url_env("http://127.0.0.1:9").items():  # nothing listens on port 9
         monkeypatch.setenv(k, v)
-    chunks, error = await collect(_request(dialect))
+    _chunks, error = await collect(_request(dialect))
     assert isinstance(error, ProviderUnavailableError)
     assert "127.0.0.1:9" in str(error)

@@ -74,10 +74,15 @@ async def _collect(backend: object, **kw: Any) -> tuple[list[StreamChunk], LLMEr
 
 async def test_chunks_are_normalised_with_one_final_chunk_last() -> None:
     backend = ScriptedBackend(
-        Chunk("Hel"), Chunk("lo", model="acme:small-2"),
-        Chunk("!", finish_reason="end_turn", usage={"prompt_tokens": 5, "completion_tokens": 3},
-              tool_calls=[{"id": "c1", "type": "function",
-                           "function": {"name": "lookup", "arguments": '{"q": 1}'}}]))
+        Chunk("Hel"),
+        Chunk("lo", model="acme:small-2"),
+        Chunk(
+            "!",
+            finish_reason="end_turn",
+            usage={"prompt_tokens": 5, "completion_tokens": 3},
+            tool_calls=[{"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": 1}'}}],
+        ),
+    )
     chunks, error = await _collect(backend)
     assert error is None
     assert "".join(c.delta for c in chunks) == "Hello!"
@@ -124,8 +129,7 @@ async def test_silent_backend_times_out_and_is_closed() -> None:
 async def test_the_idle_timeout_counts_silence_not_the_length_of_the_answer() -> None:
     """Chunks 0.15 s apart for 1.2 s never trip a 0.4 s idle timeout, nor does a consumer that
     takes longer than that over one chunk: only the wait for the provider counts."""
-    backend = ScriptedBackend(*[x for i in range(8) for x in (0.15, Chunk(f"{i} "))],
-                              Chunk(finish_reason="stop"))
+    backend = ScriptedBackend(*[x for i in range(8) for x in (0.15, Chunk(f"{i} "))], Chunk(finish_reason="stop"))
     got = []
     async for chunk in chat_stream(REQUEST, backend=backend, idle_timeout=0.4):
         got.append(chunk.delta)
@@ -148,7 +152,7 @@ async def test_llmring_backend_gets_an_llmring_request() -> None:
     # is what convert() recognises, without the network.
     LLMRingLike = type("LLMRing", (ScriptedBackend,), {"__module__": "llmring.service"})
     backend = LLMRingLike(Chunk("ok", finish_reason="stop"))
-    chunks, error = await _collect(backend)
+    _chunks, error = await _collect(backend)
     assert error is None
     (sent,) = backend.requests
     assert isinstance(sent, schemas.LLMRequest)

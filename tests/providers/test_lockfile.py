@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from llmring_jupyter.providers import ConfigurationError, ModelRef, UnknownModelError, resolve
-from llmring_jupyter.providers import lockfile
+from llmring_jupyter.providers import ConfigurationError, ModelRef, UnknownModelError, lockfile, resolve
 
 LOCK = """\
 version = "1.0"
@@ -49,7 +48,9 @@ def _write(folder: Path, text: str = LOCK, name: str = "llmring.lock") -> Path:
     return folder / name
 
 
-def test_explicit_path_beats_the_environment_and_the_working_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_path_beats_the_environment_and_the_working_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     explicit = _write(tmp_path / "x", name="mine.lock")
     monkeypatch.setenv("LLMRING_LOCKFILE_PATH", str(_write(tmp_path / "env")))
     monkeypatch.chdir(_write(tmp_path / "cwd").parent)
@@ -76,18 +77,21 @@ def test_working_dir_then_nearest_parent(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_missing_explicit_path_says_which(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLMRING_LOCKFILE_PATH", str(tmp_path / "gone.lock"))
-    with pytest.raises(ConfigurationError, match="gone.lock does not exist.*LLMRING_LOCKFILE_PATH"):
+    with pytest.raises(ConfigurationError, match=r"gone\.lock does not exist.*LLMRING_LOCKFILE_PATH"):
         lockfile.find()
 
 
-@pytest.mark.parametrize(("argument", "env", "expected"), [
-    (None, None, ("anthropic:claude-3-5-haiku-20241022", "openai:gpt-4o-mini")),  # default_profile
-    (None, "dev", ("ollama:llama3.2:3b",)),  # LLMRING_PROFILE
-    ("default", "dev", ("anthropic:claude-3-5-haiku-20241022", "openai:gpt-4o-mini")),  # argument wins
-])
+@pytest.mark.parametrize(
+    ("argument", "env", "expected"),
+    [
+        (None, None, ("anthropic:claude-3-5-haiku-20241022", "openai:gpt-4o-mini")),  # default_profile
+        (None, "dev", ("ollama:llama3.2:3b",)),  # LLMRING_PROFILE
+        ("default", "dev", ("anthropic:claude-3-5-haiku-20241022", "openai:gpt-4o-mini")),  # argument wins
+    ],
+)
 def test_profile_from_argument_environment_or_default(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argument: str | None, env: str | None,
-        expected: tuple[str, ...]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argument: str | None, env: str | None, expected: tuple[str, ...]
+) -> None:
     if env:
         monkeypatch.setenv("LLMRING_PROFILE", env)
     assert lockfile.load(_write(tmp_path)).aliases(argument)["chatbot"] == expected
@@ -114,23 +118,29 @@ def test_unknown_alias_lists_the_aliases(tmp_path: Path) -> None:
 
 def test_unknown_alias_without_a_lockfile_says_none_was_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(UnknownModelError, match="no llmring.lock found"):
+    with pytest.raises(UnknownModelError, match=r"no llmring\.lock found"):
         resolve("chatbot")
 
 
 def test_alias_resolves_to_its_ordered_fallbacks(tmp_path: Path) -> None:
     assert resolve("chatbot", lockfile_path=_write(tmp_path)) == (
-        ModelRef("anthropic", "claude-3-5-haiku-20241022"), ModelRef("openai", "gpt-4o-mini"))
+        ModelRef("anthropic", "claude-3-5-haiku-20241022"),
+        ModelRef("openai", "gpt-4o-mini"),
+    )
 
 
-@pytest.mark.parametrize(("name", "ref"), [
-    ("ollama:llama3.2:3b", ModelRef("ollama", "llama3.2:3b")),  # split on the first colon only
-    ("openai:gpt-4o-mini", ModelRef("openai", "gpt-4o-mini")),
-    ("demo", ModelRef("demo", "")),
-    ("gemini:gemini-2.5-flash", ModelRef("gemini", "gemini-2.5-flash")),
-])
-def test_provider_model_skips_the_lockfile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           name: str, ref: ModelRef) -> None:
+@pytest.mark.parametrize(
+    ("name", "ref"),
+    [
+        ("ollama:llama3.2:3b", ModelRef("ollama", "llama3.2:3b")),  # split on the first colon only
+        ("openai:gpt-4o-mini", ModelRef("openai", "gpt-4o-mini")),
+        ("demo", ModelRef("demo", "")),
+        ("gemini:gemini-2.5-flash", ModelRef("gemini", "gemini-2.5-flash")),
+    ],
+)
+def test_provider_model_skips_the_lockfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, ref: ModelRef
+) -> None:
     broken = _write(tmp_path, "not toml at all [")  # never read for a provider:model name
     assert resolve(name, lockfile_path=broken) == (ref,)
 

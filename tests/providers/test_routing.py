@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from providers.dialects import load
+from providers.streams import collect, text
 from wire_server import CUT, WireServer
 
 from llmring_jupyter.providers import (
@@ -24,8 +26,6 @@ from llmring_jupyter.providers import (
     UnknownModelError,
     resolve,
 )
-from providers.dialects import load
-from providers.streams import collect, text
 
 OPENAI, ANTHROPIC = load("openai"), load("anthropic")
 PARTS = ["Hello", " from", " the", " model"]
@@ -47,7 +47,8 @@ def lock(tmp_path: Path, wire: WireServer, second: WireServer, monkeypatch: pyte
     path = tmp_path / "llmring.lock"
     path.write_text(
         'version = "1.0"\ndefault_profile = "default"\n[[profiles.default.bindings]]\n'
-        f'alias = "chatbot"\nmodels = ["openai:{OPENAI.model}", "anthropic:{ANTHROPIC.model}"]\n')
+        f'alias = "chatbot"\nmodels = ["openai:{OPENAI.model}", "anthropic:{ANTHROPIC.model}"]\n'
+    )
     return path
 
 
@@ -57,7 +58,8 @@ async def _ask(lock: Path) -> tuple[list[StreamChunk], LLMError | None]:
 
 @pytest.mark.parametrize("failure", ["http 500", "unreachable"])
 async def test_failure_before_the_first_chunk_falls_back(
-        lock: Path, wire: WireServer, second: WireServer, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    lock: Path, wire: WireServer, second: WireServer, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
     if failure == "unreachable":
         monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens on port 9
     else:
@@ -79,7 +81,8 @@ async def test_authentication_error_never_falls_back(lock: Path, wire: WireServe
 
 
 async def test_failure_after_the_first_chunk_keeps_the_text_and_does_not_fall_back(
-        lock: Path, wire: WireServer, second: WireServer) -> None:
+    lock: Path, wire: WireServer, second: WireServer
+) -> None:
     reply = OPENAI.answer(PARTS)
     reply.parts = reply.parts[:3] + [CUT]
     wire.queue(reply)
@@ -89,7 +92,9 @@ async def test_failure_after_the_first_chunk_keeps_the_text_and_does_not_fall_ba
     assert second.seen == [], "a second model must not splice its answer onto the first"
 
 
-async def test_when_every_model_fails_the_last_error_is_raised(lock: Path, wire: WireServer, second: WireServer) -> None:
+async def test_when_every_model_fails_the_last_error_is_raised(
+    lock: Path, wire: WireServer, second: WireServer
+) -> None:
     wire.queue(OPENAI.http_error(500, "internal error"))
     second.queue(ANTHROPIC.http_error(500, "overloaded"))
     chunks, error = await _ask(lock)

@@ -16,20 +16,21 @@ from typing import Any
 import pytest
 from kernel_providers import footer, one_line_error, provider_env, value
 from kernel_session import Kernel
-from wire_server import CUT, HANG, Reply, WireServer
-
 from providers.dialects import NAMES, Dialect, load
+from wire_server import CUT, HANG, Reply, WireServer
 
 PARTS = ["Partial ", "answer ", "that ", "never ", "ends."]
 
 # fault → (the reply, the text the user keeps, words the one line must contain)
 FAULTS: dict[str, tuple[Callable[[Dialect], Reply], str, str]] = {
     "401": (lambda d: d.http_error(401, "Incorrect API key provided"), "", "key"),
-    "429": (lambda d: d.http_error(429, "Rate limit reached for requests", retry_after=7), "",
-            "retry after 7 s"),
+    "429": (lambda d: d.http_error(429, "Rate limit reached for requests", retry_after=7), "", "retry after 7 s"),
     "500": (lambda d: d.http_error(500, "The server had an error"), "", "500"),
-    "stream-error": (lambda d: d.in_stream_error(PARTS[:2], "Overloaded, try later"), "Partial answer ",
-                     "Overloaded, try later"),
+    "stream-error": (
+        lambda d: d.in_stream_error(PARTS[:2], "Overloaded, try later"),
+        "Partial answer ",
+        "Overloaded, try later",
+    ),
     "cut": (lambda d: _cut(d), None, "mid-answer"),
     "no-end-marker": (lambda d: d.without_end_marker(PARTS[:3]), "Partial answer that ", "end marker"),
     "malformed": (lambda d: d.malformed(PARTS[:2]), "Partial answer ", "malformed"),
@@ -65,7 +66,8 @@ def well_formed(messages: list[tuple[str, str]]) -> None:
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("name", NAMES)
 def test_fault_is_one_line_keeps_the_text_and_the_chat_goes_on(
-        kernel: Kernel, wire: WireServer, figures: dict[str, Any], name: str, fault: str) -> None:
+    kernel: Kernel, wire: WireServer, figures: dict[str, Any], name: str, fault: str
+) -> None:
     d = load(name)
     make, kept, words = FAULTS[fault]
     counts = figures["faults"].setdefault(name, {"injected": 0, "survived": 0})
@@ -95,8 +97,11 @@ def test_fault_is_one_line_keeps_the_text_and_the_chat_goes_on(
     # the provider connection is closed (a stalled one too)
     assert wire.last().finished.wait(5), "the HTTP request was left open"
     # the conversation records the turn as failed
-    turns = value(kernel, "[(t.prompt, t.answer, t.result.finish_reason) for t in get_ipython()"
-                          f".magics_manager.registry['LLMMagics'].session.conversations.get({chat!r}).turns]")
+    turns = value(
+        kernel,
+        "[(t.prompt, t.answer, t.result.finish_reason) for t in get_ipython()"
+        f".magics_manager.registry['LLMMagics'].session.conversations.get({chat!r}).turns]",
+    )
     assert turns == [(prompt, text, finish)]
 
     # the next cell works, and what it sends is well-formed
@@ -110,8 +115,7 @@ def test_fault_is_one_line_keeps_the_text_and_the_chat_goes_on(
     counts["survived"] += 1
 
 
-def test_run_all_stops_at_the_failing_cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           wire: WireServer) -> None:
+def test_run_all_stops_at_the_failing_cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wire: WireServer) -> None:
     """nbclient, as Run All: two providers answer, then one is cut off mid-answer. (Two, not
     four: a fresh kernel imports each SDK, seconds apiece, and the stop does not depend on it.)"""
     import nbformat
@@ -125,14 +129,17 @@ def test_run_all_stops_at_the_failing_cell(tmp_path: Path, monkeypatch: pytest.M
     before = len(wire.seen)
     wire.queue(*(d.answer([f"{d.provider} ", "answered."]) for d in dialects), _cut(dialects[1]))
     first = f"{dialects[1].provider}:{dialects[1].model}"
-    nb = new_notebook(cells=[new_code_cell("%load_ext llmring_jupyter"),
-                             *(new_code_cell(f"%%llm {d.provider}:{d.model}\nFirst question") for d in dialects),
-                             new_code_cell(f"%%llm {first}\nThis one is cut off"),
-                             new_code_cell("print('after')"),
-                             new_code_cell(f"%%llm {first}\nNever asked")])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("%load_ext llmring_jupyter"),
+            *(new_code_cell(f"%%llm {d.provider}:{d.model}\nFirst question") for d in dialects),
+            new_code_cell(f"%%llm {first}\nThis one is cut off"),
+            new_code_cell("print('after')"),
+            new_code_cell(f"%%llm {first}\nNever asked"),
+        ]
+    )
     with pytest.raises(CellExecutionError, match="ProviderUnavailableError"):
-        NotebookClient(nb, timeout=60, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     for cell, d in zip(nb.cells[1:3], dialects, strict=True):
         assert cell.outputs[0]["data"]["text/plain"].startswith(f"{d.provider} answered.\n\n— ")
     failed = nb.cells[3].outputs

@@ -19,9 +19,13 @@ def test_ctrl_c_in_terminal_ipython_keeps_the_partial_text_and_prints_the_footer
     script = tmp_path / "ask.ipy"
     script.write_text("%%llm demo -o delay=0.05 -o tokens=400\nTell me a long story\n")
     ipython = Path(sys.executable).with_name("ipython")
-    proc = subprocess.Popen([str(ipython), "--no-banner", "--colors=nocolor", "--ext=llmring_jupyter",
-                             str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [str(ipython), "--no-banner", "--colors=nocolor", "--ext=llmring_jupyter", str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     out: list[bytes] = []
     reader = threading.Thread(target=lambda: out.extend(iter(lambda: proc.stdout.read1(4096), b"")), daemon=True)
     reader.start()

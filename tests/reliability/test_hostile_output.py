@@ -50,9 +50,38 @@ PAYLOADS = [
 ]
 HOSTILE = "\n\n".join(PAYLOADS)
 
-ALLOWED_TAGS = {"div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre", "code", "span",
-                "a", "em", "strong", "b", "i", "blockquote", "hr", "br", "table", "thead", "tbody", "tr",
-                "th", "td", "del", "s"}
+ALLOWED_TAGS = {
+    "div",
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "pre",
+    "code",
+    "span",
+    "a",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "blockquote",
+    "hr",
+    "br",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+    "s",
+}
 ALLOWED_ATTRIBUTES = {"class", "style", "href", "target", "rel", "title", "align"}
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "#")
 
@@ -92,14 +121,16 @@ def live_elements(html: str) -> list[str]:
 
 def test_the_audit_catches_what_it_looks_for() -> None:
     assert live_elements('<p>ok <a href="https://x.org" rel="noopener">x</a></p>') == []
-    for bad in PAYLOADS[:4] + ['<a href=" java\tscript:x">', '<a href="data:image/png;base64,x">',
-                               '<span style="background:url(x)">']:
+    for bad in PAYLOADS[:4] + [
+        '<a href=" java\tscript:x">',
+        '<a href="data:image/png;base64,x">',
+        '<span style="background:url(x)">',
+    ]:
         assert live_elements(bad), bad
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "text", "code"])
-def test_hostile_answer_renders_inert_in_the_live_session(kernel: Kernel, fmt: str,
-                                                         figures: dict[str, Any]) -> None:
+def test_hostile_answer_renders_inert_in_the_live_session(kernel: Kernel, fmt: str, figures: dict[str, Any]) -> None:
     run = kernel.run(f"%%llm demo:echo --no-history --format {fmt}\n{HOSTILE}")
     assert run.ok, run.error
     data = run.final["data"]
@@ -114,8 +145,11 @@ def test_hostile_answer_renders_inert_in_the_live_session(kernel: Kernel, fmt: s
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in data["text/html"], "tags show as text"
     if fmt == "markdown":
         assert "&lt;img src=x onerror=alert(1)&gt;" in data["text/html"]
-    figures["hostile"] = {"payloads": len(PAYLOADS), "formats": ["markdown", "text", "code"],
-                          "views": ["live answer", "history", "dry run", "saved notebook"]}
+    figures["hostile"] = {
+        "payloads": len(PAYLOADS),
+        "formats": ["markdown", "text", "code"],
+        "views": ["live answer", "history", "dry run", "saved notebook"],
+    }
 
 
 def test_hostile_text_is_inert_in_history_and_dry_run(kernel: Kernel) -> None:
@@ -132,10 +166,8 @@ def test_hostile_answer_is_inert_in_the_saved_notebook(tmp_path: Path, monkeypat
     from nbformat.v4 import new_code_cell, new_notebook
 
     monkeypatch.setenv("LLMRING_DEMO_DELAY", "0")
-    nb = new_notebook(cells=[new_code_cell("%load_ext llmring_jupyter"),
-                             new_code_cell(f"%%llm demo:echo\n{HOSTILE}")])
-    NotebookClient(nb, timeout=60, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = new_notebook(cells=[new_code_cell("%load_ext llmring_jupyter"), new_code_cell(f"%%llm demo:echo\n{HOSTILE}")])
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     nbformat.write(nb, tmp_path / "saved.ipynb")
     saved = nbformat.read(tmp_path / "saved.ipynb", as_version=4)
     (output,) = saved.cells[1].outputs

@@ -13,10 +13,11 @@ CELLS = 300
 CELL_IDS = 3  # the same three notebook cells, re-run again and again
 GROWTH_BOUND_MB = 30
 
-RSS = ("import gc, os\ngc.collect()\n"
-       "print(int(open(f'/proc/{os.getpid()}/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'))")
-TURNS = ("{c.name: len(c.turns) for c in "
-         "get_ipython().magics_manager.registry['LLMMagics'].session.conversations}")
+RSS = (
+    "import gc, os\ngc.collect()\n"
+    "print(int(open(f'/proc/{os.getpid()}/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'))"
+)
+TURNS = "{c.name: len(c.turns) for c in get_ipython().magics_manager.registry['LLMMagics'].session.conversations}"
 
 
 def _rss(kernel: Kernel) -> int:
@@ -32,8 +33,7 @@ def test_three_hundred_cells_keep_memory_flat_and_turns_bounded(kernel: Kernel, 
     rss: dict[int, int] = {}
     for n in range(1, CELLS + 1):
         history = "--no-history " if n % 10 == 0 else ""
-        run = kernel.run(f"%%llm demo {history}-o delay=0\nQuestion {n % CELL_IDS}",
-                         cell_id=f"cell-{n % CELL_IDS}")
+        run = kernel.run(f"%%llm demo {history}-o delay=0\nQuestion {n % CELL_IDS}", cell_id=f"cell-{n % CELL_IDS}")
         assert run.ok, run.error
         opened |= run.answer_comms[0]  # the view and any child
         closed |= run.answer_comms[1]
@@ -43,6 +43,10 @@ def test_three_hundred_cells_keep_memory_flat_and_turns_bounded(kernel: Kernel, 
     assert growth_mb < GROWTH_BOUND_MB, f"RSS grew {growth_mb:.1f} MB from cell 50 to {CELLS}"
     assert len(opened) >= CELLS and opened <= closed, "every live view's comm was closed"
     assert value(kernel, TURNS) == {"default": CELL_IDS}, "re-runs replace their turn; --no-history keeps none"
-    figures["long_session"] = {"cells": CELLS, "rss_after_50_mb": round(rss[50] / 2**20, 1),
-                               f"rss_after_{CELLS}_mb": round(rss[CELLS] / 2**20, 1),
-                               "growth_mb": round(growth_mb, 2), "bound_mb": GROWTH_BOUND_MB}
+    figures["long_session"] = {
+        "cells": CELLS,
+        "rss_after_50_mb": round(rss[50] / 2**20, 1),
+        f"rss_after_{CELLS}_mb": round(rss[CELLS] / 2**20, 1),
+        "growth_mb": round(growth_mb, 2),
+        "bound_mb": GROWTH_BOUND_MB,
+    }

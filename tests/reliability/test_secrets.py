@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 from kernel_providers import SENTINELS, provider_env
 from kernel_session import Execution, Kernel
-from wire_server import CUT, Reply, WireServer
-
 from providers.dialects import NAMES, Dialect, load
+from wire_server import CUT, Reply, WireServer
 
 SENTINEL = "SENTINEL"
 
@@ -31,15 +30,20 @@ def _leaks(text: str) -> list[str]:
 
 def _echoing_faults(d: Dialect) -> list[Reply]:
     """Every error mode, each message echoing the provider's key as a careless API might."""
-    key = next(iter(d.key_env and {k: SENTINELS[k] for k in d.key_env if k in SENTINELS}.values()),
-               SENTINELS["OPENAI_API_KEY"])
+    key = next(
+        iter(d.key_env and {k: SENTINELS[k] for k in d.key_env if k in SENTINELS}.values()), SENTINELS["OPENAI_API_KEY"]
+    )
     cut = d.answer(["Some ", "text ", "here"])
     cut.parts = cut.parts[:3] + [CUT]
-    return [d.http_error(401, f"Incorrect API key provided: {key}. Find yours at the dashboard."),
-            d.http_error(429, f"Rate limit for key {key}", retry_after=3),
-            d.http_error(500, f"Internal error handling key={key}"),
-            d.in_stream_error(["Some ", "text"], f"Overloaded (key {key})"),
-            cut, d.without_end_marker(["Some ", "text"]), d.malformed(["Some ", "text"])]
+    return [
+        d.http_error(401, f"Incorrect API key provided: {key}. Find yours at the dashboard."),
+        d.http_error(429, f"Rate limit for key {key}", retry_after=3),
+        d.http_error(500, f"Internal error handling key={key}"),
+        d.in_stream_error(["Some ", "text"], f"Overloaded (key {key})"),
+        cut,
+        d.without_end_marker(["Some ", "text"]),
+        d.malformed(["Some ", "text"]),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +53,10 @@ def logged(wire: WireServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     log = cwd / "kernel.log"
     k = Kernel(cwd=cwd, env={**provider_env(wire.url), "LLMRING_DEMO_DELAY": "0"}, log=log)
     # INFO logging to the process's stderr, as a user debugging requests would turn on
-    assert k.run("%load_ext llmring_jupyter\nimport logging, sys\n"
-                 "logging.basicConfig(level=logging.INFO, stream=sys.__stderr__, force=True)").ok
+    assert k.run(
+        "%load_ext llmring_jupyter\nimport logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.__stderr__, force=True)"
+    ).ok
     yield k, cwd
     k.close()
 
@@ -69,20 +75,34 @@ def test_a_whole_session_shows_and_logs_no_key(logged: tuple[Kernel, Path], wire
             assert not runs[-1].ok
     assert any("<OPENAI_API_KEY>" in r.error or "redacted" in r.error for r in runs), "echoed keys are scrubbed"
     wire.queue(load("openai").answer(["ok"]))
-    for code in ("%llm models", "%llm chats", "%llm history", "%%llm --dry-run demo\nWhat would be sent?",
-                 "%%llm demo --system 'Be brief'\nAnd the demo?", "print(repr(_llm), _llm.messages, _llm.parameters)",
-                 f"%llm export {cwd / 'chat.json'}", f"%llm export {cwd / 'chat.md'}",
-                 "%%llm openai:gpt-4o-mini -o temperature=0.2 --out kept\nLast one", "kept"):
+    for code in (
+        "%llm models",
+        "%llm chats",
+        "%llm history",
+        "%%llm --dry-run demo\nWhat would be sent?",
+        "%%llm demo --system 'Be brief'\nAnd the demo?",
+        "print(repr(_llm), _llm.messages, _llm.parameters)",
+        f"%llm export {cwd / 'chat.json'}",
+        f"%llm export {cwd / 'chat.md'}",
+        "%%llm openai:gpt-4o-mini -o temperature=0.2 --out kept\nLast one",
+        "kept",
+    ):
         runs.append(kernel.run(code))
         assert runs[-1].ok, (code, runs[-1].error)
     assert "key set (OPENAI_API_KEY)" in runs[-10].stdout
 
-    sent = {s.headers.get("authorization", "") + s.headers.get("x-api-key", "")
-            + s.headers.get("x-goog-api-key", "") for s in wire.seen}
-    assert all(any(key in header for header in sent) for key in SENTINELS.values()), \
+    sent = {
+        s.headers.get("authorization", "") + s.headers.get("x-api-key", "") + s.headers.get("x-goog-api-key", "")
+        for s in wire.seen
+    }
+    assert all(any(key in header for header in sent) for key in SENTINELS.values()), (
         "the keys did reach the provider: the sentinels were really in use"
-    shown = json.dumps([m["content"] for r in runs for m in r.messages] + [r.reply["content"] for r in runs],
-                       default=str, ensure_ascii=False)
+    )
+    shown = json.dumps(
+        [m["content"] for r in runs for m in r.messages] + [r.reply["content"] for r in runs],
+        default=str,
+        ensure_ascii=False,
+    )
     assert _leaks(shown) == []
     for exported in ("chat.json", "chat.md"):
         assert _leaks((cwd / exported).read_text()) == [], exported
@@ -104,15 +124,21 @@ def test_a_saved_notebook_holds_no_key(tmp_path: Path, monkeypatch: pytest.Monke
     model = f"openai:{d.model}"
     faults = _echoing_faults(d)
     wire.queue(d.answer(["Fine ", "answer."]), faults[0], faults[3])
-    nb = new_notebook(cells=[new_code_cell("%load_ext llmring_jupyter"),
-                             new_code_cell(f"%%llm {model}\nHello"),
-                             new_code_cell(f"%%llm {model}\nThis fails with the key echoed"),
-                             new_code_cell(f"%%llm {model}\nSo does this, mid-answer"),
-                             new_code_cell("%llm models"), new_code_cell("%llm history"),
-                             new_code_cell("%%llm demo --dry-run\nWhat would be sent?"),
-                             new_code_cell("_llm")])
-    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = new_notebook(
+        cells=[
+            new_code_cell("%load_ext llmring_jupyter"),
+            new_code_cell(f"%%llm {model}\nHello"),
+            new_code_cell(f"%%llm {model}\nThis fails with the key echoed"),
+            new_code_cell(f"%%llm {model}\nSo does this, mid-answer"),
+            new_code_cell("%llm models"),
+            new_code_cell("%llm history"),
+            new_code_cell("%%llm demo --dry-run\nWhat would be sent?"),
+            new_code_cell("_llm"),
+        ]
+    )
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
     saved = path.read_text()

@@ -14,9 +14,8 @@ from typing import Any
 
 from kernel_providers import value
 from kernel_session import Kernel, Msg
-from wire_server import Reply, WireServer
-
 from providers.dialects import load
+from wire_server import Reply, WireServer
 
 STOPS = 50
 SEED = 20250705
@@ -58,8 +57,9 @@ def _leftovers(kernel: Kernel) -> tuple[list[tuple[str, int]], list[str]]:
     return [tuple(t) for t in tasks], threads
 
 
-def test_fifty_stops_end_fast_and_leave_nothing_running(kernel: Kernel, wire: WireServer,
-                                                        figures: dict[str, Any]) -> None:
+def test_fifty_stops_end_fast_and_leave_nothing_running(
+    kernel: Kernel, wire: WireServer, figures: dict[str, Any]
+) -> None:
     for source in SOURCES[1:]:  # import the SDKs first: their import is not a stop's latency
         wire.queue(load(source).answer(["warm"]))
         assert kernel.run(_cell(source, -1)).ok
@@ -87,8 +87,11 @@ def test_fifty_stops_end_fast_and_leave_nothing_running(kernel: Kernel, wire: Wi
                     k.interrupt()
 
         def during(msg: Msg, k: Kernel, state: dict[str, Any] = state) -> None:
-            if (msg["msg_type"] == "comm_open" and "comm" not in state
-                    and msg["content"]["data"].get("state", {}).get("_model_name") == "AnyModel"):
+            if (
+                msg["msg_type"] == "comm_open"
+                and "comm" not in state
+                and msg["content"]["data"].get("state", {}).get("_model_name") == "AnyModel"
+            ):
                 state["comm"], state["shown"] = msg["content"]["comm_id"], time.monotonic()
             act(k)
 
@@ -114,8 +117,9 @@ def test_fifty_stops_end_fast_and_leave_nothing_running(kernel: Kernel, wire: Wi
         if source != "demo":
             assert len(wire.seen) == before + 1
             seen = wire.seen[-1]
-            assert seen.finished.wait(2), \
+            assert seen.finished.wait(2), (
                 f"cell {n}: the {source} connection was left open ({how} at {after:.2f} s, {finish}, {len(text)} chars)"
+            )
             assert seen.client_closed_early or finish == "stop"
 
     assert opened and opened <= closed, f"widget comms left open: {opened - closed}"
@@ -123,5 +127,9 @@ def test_fifty_stops_end_fast_and_leave_nothing_running(kernel: Kernel, wire: Wi
     assert tasks_after == tasks_before, "a task outlived its cell"
     assert threads_after == threads_before, "a thread outlived its cell"
     assert kernel.run("print(1 + 1)").stdout == "2\n"
-    figures["stops"] = {"tried": STOPS, **outcomes, "slowest_end_s": round(max(latencies), 3),
-                        "median_end_s": round(sorted(latencies)[len(latencies) // 2], 3)}
+    figures["stops"] = {
+        "tried": STOPS,
+        **outcomes,
+        "slowest_end_s": round(max(latencies), 3),
+        "median_end_s": round(sorted(latencies)[len(latencies) // 2], 3),
+    }

@@ -23,8 +23,9 @@ class Dialect(Protocol):
     def base_url_env(self, url: str) -> dict[str, str]:
         """Environment that points the SDK at the wire server at ``url``."""
 
-    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
-               usage: tuple[int, int] = (11, 7)) -> Reply:
+    def answer(
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+    ) -> Reply:
         """A complete streamed answer. ``finish`` is our normalised name: stop, length or
         content_filter; the dialect sends the provider's own word for it. ``served`` is the
         model name the provider reports (defaults to ``self.model``)."""

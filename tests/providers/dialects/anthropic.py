@@ -13,64 +13,102 @@ sends one right after the first ``content_block_start``). Errors are
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from wire_server import Reply, Seen, sse
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}
-_ERROR_TYPE = {400: "invalid_request_error", 401: "authentication_error",
-               403: "permission_error", 404: "not_found_error", 413: "request_too_large",
-               429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
+_ERROR_TYPE = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 _PING = ("ping", {"type": "ping"})
 
 
 class AnthropicDialect:
     provider = "anthropic"
     model = "claude-haiku-4-5"
-    key_env = {"ANTHROPIC_API_KEY": "sk-ant-wire-test-0123456789abcdef"}
+    key_env: ClassVar[dict[str, str]] = {"ANTHROPIC_API_KEY": "sk-ant-wire-test-0123456789abcdef"}
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"ANTHROPIC_BASE_URL": url}
 
     def _start(self, served: str, input_tokens: int) -> tuple[str, dict[str, Any]]:
-        return ("message_start", {"type": "message_start", "message": {
-            "id": "msg_01WireTest", "type": "message", "role": "assistant", "model": served,
-            "content": [], "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "cache_creation_input_tokens": 0,
-                      "cache_read_input_tokens": 0, "output_tokens": 1,
-                      "service_tier": "standard"}}})
+        return (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_01WireTest",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": served,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {
+                        "input_tokens": input_tokens,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 0,
+                        "output_tokens": 1,
+                        "service_tier": "standard",
+                    },
+                },
+            },
+        )
 
     def _opening(self, served: str, input_tokens: int, block: dict[str, Any]) -> str:
         """message_start, the first content_block_start and a ping: sent back to back."""
-        start = ("content_block_start", {"type": "content_block_start", "index": 0,
-                                         "content_block": block})
+        start = ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block})
         return "".join(sse(self._start(served, input_tokens), start, _PING))
 
     def _text(self, parts: list[str], served: str, input_tokens: int = 11) -> list[str]:
         opening = self._opening(served, input_tokens, {"type": "text", "text": ""})
-        deltas = [("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                           "delta": {"type": "text_delta", "text": p}})
-                  for p in parts]
+        deltas = [
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+            )
+            for p in parts
+        ]
         return [opening, *sse(*deltas)]
 
     def _end(self, stop_reason: str, output_tokens: int) -> list[str]:
-        return sse(("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                   ("message_delta", {"type": "message_delta",
-                                      "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-                                      "usage": {"output_tokens": output_tokens}}),
-                   ("message_stop", {"type": "message_stop"}))
+        return sse(
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                    "usage": {"output_tokens": output_tokens},
+                },
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        )
 
-    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
-               usage: tuple[int, int] = (11, 7)) -> Reply:
+    def answer(
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+    ) -> Reply:
         served = served or self.model
         body = self._text(parts, served, usage[0]) + self._end(_STOP[finish], usage[1])
         return Reply(200, {"request-id": "req_wire"}, body)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
-        deltas = [("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                           "delta": {"type": "input_json_delta", "partial_json": p}})
-                  for p in ["", *argument_parts]]
+        deltas = [
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}},
+            )
+            for p in ["", *argument_parts]
+        ]
         body = [self._opening(self.model, 40, block), *sse(*deltas), *self._end("tool_use", 12)]
         return Reply(200, {"request-id": "req_wire"}, body)
 
@@ -82,17 +120,20 @@ class AnthropicDialect:
         return Reply(200, {}, self._text(parts, self.model))
 
     def malformed(self, parts: list[str]) -> Reply:
-        truncated = ('event: content_block_delta\n'
-                     'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n')
+        truncated = (
+            'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n'
+        )
         return Reply(200, {}, self._text(parts, self.model) + [truncated])
 
     def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
-        body = {"type": "error", "error": {"type": _ERROR_TYPE.get(status, "api_error"),
-                                           "message": message}, "request_id": "req_wire"}
+        body = {
+            "type": "error",
+            "error": {"type": _ERROR_TYPE.get(status, "api_error"), "message": message},
+            "request_id": "req_wire",
+        }
         headers = {"request-id": "req_wire"}
         if status == 429 and retry_after is not None:
-            headers |= {"retry-after": str(retry_after),
-                        "anthropic-ratelimit-requests-remaining": "0"}
+            headers |= {"retry-after": str(retry_after), "anthropic-ratelimit-requests-remaining": "0"}
         return Reply.json(body, status, headers)
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:

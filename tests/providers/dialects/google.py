@@ -10,13 +10,20 @@ says when to retry in a ``google.rpc.RetryInfo`` detail, not in a header.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from wire_server import Reply, Seen
 
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
-_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-           404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 
 
 def _event(body: dict[str, Any]) -> str:
@@ -26,37 +33,52 @@ def _event(body: dict[str, Any]) -> str:
 class GoogleDialect:
     provider = "google"
     model = "gemini-2.5-flash"
-    key_env = {"GEMINI_API_KEY": "AIzaSyWireTestSentinel0000000000000000"}
+    key_env: ClassVar[dict[str, str]] = {"GEMINI_API_KEY": "AIzaSyWireTestSentinel0000000000000000"}
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"GOOGLE_GEMINI_BASE_URL": url}
 
-    def _chunk(self, parts: list[dict[str, Any]], *, served: str = "", finish: str | None = None,
-               usage: tuple[int, int] = (11, 0)) -> dict[str, Any]:
+    def _chunk(
+        self,
+        parts: list[dict[str, Any]],
+        *,
+        served: str = "",
+        finish: str | None = None,
+        usage: tuple[int, int] = (11, 0),
+    ) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
         if finish:
             candidate["finishReason"] = finish
         prompt, completion = usage
-        meta: dict[str, Any] = {"promptTokenCount": prompt, "totalTokenCount": prompt + completion,
-                                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}]}
+        meta: dict[str, Any] = {
+            "promptTokenCount": prompt,
+            "totalTokenCount": prompt + completion,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
+        }
         if finish:
             meta["candidatesTokenCount"] = completion
-        return {"candidates": [candidate], "usageMetadata": meta,
-                "modelVersion": served or self.model, "responseId": "mK1haP7xLZmWz7IPxdTg-Qk"}
+        return {
+            "candidates": [candidate],
+            "usageMetadata": meta,
+            "modelVersion": served or self.model,
+            "responseId": "mK1haP7xLZmWz7IPxdTg-Qk",
+        }
 
     def _texts(self, parts: list[str], **kw: Any) -> list[str]:
         return [_event(self._chunk([{"text": p}], **kw)) for p in parts]
 
-    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
-               usage: tuple[int, int] = (11, 7)) -> Reply:
+    def answer(
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+    ) -> Reply:
         events = self._texts(parts[:-1], served=served, usage=(usage[0], 0))
-        events.append(_event(self._chunk([{"text": parts[-1]}], served=served,
-                                         finish=_FINISH[finish], usage=usage)))
+        events.append(_event(self._chunk([{"text": parts[-1]}], served=served, finish=_FINISH[finish], usage=usage)))
         return Reply(200, {}, events)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
-        call = {"functionCall": {"name": name, "args": json.loads("".join(argument_parts))},
-                "thoughtSignature": "CiQBcsjafHZ4ZXN0c2lnbmF0dXJlAAAA"}
+        call = {
+            "functionCall": {"name": name, "args": json.loads("".join(argument_parts))},
+            "thoughtSignature": "CiQBcsjafHZ4ZXN0c2lnbmF0dXJlAAAA",
+        }
         return Reply(200, {}, [_event(self._chunk([call], finish="STOP", usage=(40, 5)))])
 
     def in_stream_error(self, parts: list[str], message: str) -> Reply:
@@ -70,17 +92,21 @@ class GoogleDialect:
         return Reply(200, {}, self._texts(parts) + ['data: {"candidates": [{"content": {"parts"\r\n\r\n'])
 
     def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
-        error: dict[str, Any] = {"code": status, "message": message,
-                                 "status": _STATUS.get(status, "UNKNOWN")}
+        error: dict[str, Any] = {"code": status, "message": message, "status": _STATUS.get(status, "UNKNOWN")}
         if status == 429 and retry_after is not None:
             error["details"] = [
-                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
-                    {"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [
+                        {
+                            "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                            "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        }
+                    ],
+                },
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after}s"},
             ]
-        return Reply(status, {}, [json.dumps({"error": error}, indent=2)],
-                     "application/json; charset=UTF-8")
+        return Reply(status, {}, [json.dumps({"error": error}, indent=2)], "application/json; charset=UTF-8")
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         body = seen.json

@@ -12,7 +12,7 @@ so the 429 reply carries one.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from wire_server import Reply, Seen
 
@@ -27,36 +27,53 @@ def _line(body: dict[str, Any]) -> str:
 class OllamaDialect:
     provider = "ollama"
     model = "llama3.2:3b"
-    key_env: dict[str, str] = {}
+    key_env: ClassVar[dict[str, str]] = {}
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"OLLAMA_HOST": url}
 
     def _message(self, n: int, message: dict[str, Any], served: str = "") -> str:
-        return _line({"model": served or self.model, "created_at": _CREATED.format(n * 15731),
-                      "message": {"role": "assistant", **message}, "done": False})
+        return _line(
+            {
+                "model": served or self.model,
+                "created_at": _CREATED.format(n * 15731),
+                "message": {"role": "assistant", **message},
+                "done": False,
+            }
+        )
 
     def _texts(self, parts: list[str], served: str = "") -> list[str]:
         return [self._message(n, {"content": p}, served) for n, p in enumerate(parts)]
 
     def _done(self, reason: str, usage: tuple[int, int], served: str = "") -> str:
         prompt, completion = usage
-        return _line({"model": served or self.model, "created_at": _CREATED.format(999999),
-                      "message": {"role": "assistant", "content": ""}, "done_reason": reason,
-                      "done": True, "total_duration": 412873042, "load_duration": 21356709,
-                      "prompt_eval_count": prompt, "prompt_eval_duration": 48231000,
-                      "eval_count": completion, "eval_duration": 331847000})
+        return _line(
+            {
+                "model": served or self.model,
+                "created_at": _CREATED.format(999999),
+                "message": {"role": "assistant", "content": ""},
+                "done_reason": reason,
+                "done": True,
+                "total_duration": 412873042,
+                "load_duration": 21356709,
+                "prompt_eval_count": prompt,
+                "prompt_eval_duration": 48231000,
+                "eval_count": completion,
+                "eval_duration": 331847000,
+            }
+        )
 
-    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
-               usage: tuple[int, int] = (11, 7)) -> Reply:
+    def answer(
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+    ) -> Reply:
         reason = {"stop": "stop", "length": "length"}[finish]  # Ollama has no content filter
-        return Reply(200, {}, self._texts(parts, served) + [self._done(reason, usage, served)],
-                     _NDJSON)
+        return Reply(200, {}, self._texts(parts, served) + [self._done(reason, usage, served)], _NDJSON)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         call = {"function": {"name": name, "arguments": json.loads("".join(argument_parts))}}
-        return Reply(200, {}, [self._message(0, {"content": "", "tool_calls": [call]}),
-                               self._done("stop", (52, 18))], _NDJSON)
+        return Reply(
+            200, {}, [self._message(0, {"content": "", "tool_calls": [call]}), self._done("stop", (52, 18))], _NDJSON
+        )
 
     def in_stream_error(self, parts: list[str], message: str) -> Reply:
         return Reply(200, {}, self._texts(parts) + [_line({"error": message})], _NDJSON)
@@ -65,13 +82,11 @@ class OllamaDialect:
         return Reply(200, {}, self._texts(parts), _NDJSON)
 
     def malformed(self, parts: list[str]) -> Reply:
-        return Reply(200, {}, self._texts(parts) + ['{"model":"llama3.2:3b","message":{"role":\n'],
-                     _NDJSON)
+        return Reply(200, {}, self._texts(parts) + ['{"model":"llama3.2:3b","message":{"role":\n'], _NDJSON)
 
     def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
         headers = {"Retry-After": str(retry_after)} if status == 429 and retry_after else {}
-        return Reply(status, headers, [json.dumps({"error": message})],
-                     "application/json; charset=utf-8")
+        return Reply(status, headers, [json.dumps({"error": message})], "application/json; charset=utf-8")
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         return [(m["role"], m["content"]) for m in seen.json["messages"]]

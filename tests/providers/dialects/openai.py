@@ -10,32 +10,41 @@ as the HTTP body or as a ``data:`` line inside a 200 stream.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from wire_server import Reply, Seen, sse
 
 _FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter"}
-_ERROR_TYPE = {401: ("invalid_request_error", "invalid_api_key"),
-               404: ("invalid_request_error", "model_not_found"),
-               429: ("requests", "rate_limit_exceeded"), 500: ("server_error", None)}
+_ERROR_TYPE = {
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", None),
+}
 
 
 class OpenAIDialect:
     provider = "openai"
     model = "gpt-4o-mini"
-    key_env = {"OPENAI_API_KEY": "sk-wire-test-0123456789abcdef"}
+    key_env: ClassVar[dict[str, str]] = {"OPENAI_API_KEY": "sk-wire-test-0123456789abcdef"}
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"OPENAI_BASE_URL": f"{url}/v1"}
 
     def _chunk(self, served: str, choices: list[dict[str, Any]], usage: Any = None) -> dict[str, Any]:
-        return {"id": "chatcmpl-Bwire0001", "object": "chat.completion.chunk",
-                "created": 1735689600, "model": served, "service_tier": "default",
-                "system_fingerprint": "fp_0ba0d124f1", "choices": choices, "usage": usage}
+        return {
+            "id": "chatcmpl-Bwire0001",
+            "object": "chat.completion.chunk",
+            "created": 1735689600,
+            "model": served,
+            "service_tier": "default",
+            "system_fingerprint": "fp_0ba0d124f1",
+            "choices": choices,
+            "usage": usage,
+        }
 
     def _delta(self, served: str, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return self._chunk(served, [{"index": 0, "delta": delta, "logprobs": None,
-                                     "finish_reason": finish}])
+        return self._chunk(served, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
 
     def _text(self, parts: list[str], served: str) -> list[dict[str, Any]]:
         first = self._delta(served, {"role": "assistant", "content": "", "refusal": None})
@@ -43,29 +52,40 @@ class OpenAIDialect:
 
     def _usage(self, served: str, usage: tuple[int, int]) -> dict[str, Any]:
         prompt, completion = usage
-        return self._chunk(served, [], {
-            "prompt_tokens": prompt, "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                          "accepted_prediction_tokens": 0,
-                                          "rejected_prediction_tokens": 0}})
+        return self._chunk(
+            served,
+            [],
+            {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
+            },
+        )
 
-    def answer(self, parts: list[str], *, finish: str = "stop", served: str = "",
-               usage: tuple[int, int] = (11, 7)) -> Reply:
+    def answer(
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+    ) -> Reply:
         served = served or self.model
-        events = [*self._text(parts, served), self._delta(served, {}, _FINISH[finish]),
-                  self._usage(served, usage), "data: [DONE]\n\n"]
+        events = [
+            *self._text(parts, served),
+            self._delta(served, {}, _FINISH[finish]),
+            self._usage(served, usage),
+            "data: [DONE]\n\n",
+        ]
         return Reply(200, {"x-request-id": "req_wire"}, sse(*events))
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         m = self.model
-        start = {"index": 0, "id": call_id, "type": "function",
-                 "function": {"name": name, "arguments": ""}}
-        events = [self._delta(m, {"role": "assistant", "content": None, "tool_calls": [start],
-                                  "refusal": None})]
-        events += [self._delta(m, {"tool_calls": [{"index": 0, "function": {"arguments": p}}]})
-                   for p in argument_parts]
+        start = {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+        events = [self._delta(m, {"role": "assistant", "content": None, "tool_calls": [start], "refusal": None})]
+        events += [self._delta(m, {"tool_calls": [{"index": 0, "function": {"arguments": p}}]}) for p in argument_parts]
         events += [self._delta(m, {}, "tool_calls"), self._usage(m, (40, 12)), "data: [DONE]\n\n"]
         return Reply(200, {}, sse(*events))
 
@@ -84,8 +104,11 @@ class OpenAIDialect:
         kind, code = _ERROR_TYPE.get(status, ("invalid_request_error", None))
         headers = {"x-request-id": "req_wire"}
         if status == 429 and retry_after is not None:
-            headers |= {"retry-after": str(retry_after), "x-ratelimit-remaining-requests": "0",
-                        "x-ratelimit-reset-requests": f"{retry_after}s"}
+            headers |= {
+                "retry-after": str(retry_after),
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": f"{retry_after}s",
+            }
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         return Reply.json(body, status, headers)
 
