@@ -133,7 +133,7 @@ def llm_cell(tokens: int, delay: float, history: bool = False) -> str:
     so every answer is the same answer whatever ran before (where the option exists)."""
     from llmring_jupyter import options
 
-    alone = "" if history or "--no-history" not in options.USAGE else " --no-history"
+    alone = "" if history or "--no-history" not in options.usage() else " --no-history"
     return f"%%llm demo{alone} -o tokens={tokens} -o delay={delay}\n{PROMPT}"
 
 

@@ -47,5 +47,6 @@ def unload_ipython_extension(ip: Any) -> None:
             ip.events.unregister("pre_run_cell", magics.session.pre_run_cell)
         except ValueError:
             pass
+    ip.magics_manager.registry.pop("LLMMagics", None)  # chat() must not answer after unloading
     ip.magics_manager.magics["line"].pop("llm", None)
     ip.magics_manager.magics["cell"].pop("llm", None)

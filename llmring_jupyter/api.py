@@ -8,13 +8,14 @@ same live view and records its turns like cells do.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 from typing import Any
 
 from ._blocking import run_blocking
-from .display import TerminalOutput, WidgetOutput
+from .options import Options
 from .providers.errors import UsageError
 from .result import Result
-from .session import Question
 
 
 def _magics() -> Any:
@@ -27,30 +28,40 @@ def _magics() -> Any:
     return magics
 
 
-async def chat(
-    prompt: str,
-    model: str | None = None,
-    *,
-    chat: str = "default",
-    new: bool = False,
-    history: bool = True,
-    system: str | None = None,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    format: str = "markdown",
-    **options: Any,
-) -> Result:
+async def chat(prompt: str, model: str | None = None, **options: Any) -> Result:
     """Stream the answer to ``prompt`` into the current output and return its :class:`Result`.
 
-    Raises like ``%%llm`` does when the answer fails or the kernel is interrupted
-    (the partial text is kept in the conversation either way).
+    Keywords are the options of the ``%%llm`` line by their field names
+    (``conversation="notes"``, ``system=``, ``temperature=``, ``max_tokens=``,
+    ``format=``, ``new=``, ``history=``); any other keyword is a provider
+    option, as ``-o`` on the line. Raises like ``%%llm`` does when the answer
+    fails or the kernel is interrupted (the partial text is kept in the
+    conversation either way).
     """
     magics = _magics()
-    question = Question(prompt, model, chat, new, history, system, temperature, max_tokens, tuple(options.items()))
-    output = WidgetOutput(format) if magics.in_kernel else TerminalOutput()
-    result = await magics.session.ask(question, output)
+    opts = Options.of(model, options)
+    result = await magics.session.ask(prompt, opts, magics.output(opts.format))
     result.raise_for_error()
     return result
+
+
+def _signature() -> inspect.Signature:
+    """``chat``'s signature as help() and Shift-Tab show it: one keyword per option of the line."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter("prompt", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+        inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation="str | None"),
+    ]
+    params += [
+        inspect.Parameter(f.name, keyword, default=f.default, annotation=f.type)
+        for f in dataclasses.fields(Options)
+        if f.name != "model" and not f.metadata["flag"].line_only
+    ]
+    params.append(inspect.Parameter("provider_option", inspect.Parameter.VAR_KEYWORD, annotation=Any))
+    return inspect.Signature(params, return_annotation=Result)
+
+
+chat.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
 def use_backend(backend: object | None) -> None:

@@ -35,8 +35,15 @@ def run(magics: LLMMagics, line: str) -> None:
     handler(magics, args)
 
 
+def help_text() -> str:
+    """``%llm help``: the line's options, then the commands, each from its own declaration."""
+    commands = [f"{usage:<29}{what}" for usage, what in _HELP]
+    stop = "Stop an answer with the ■ Stop button in its output, or by interrupting the kernel."
+    return "\n".join([options.usage(), *commands, stop])
+
+
 def _help(magics: LLMMagics, args: list[str]) -> None:
-    print(options.USAGE)
+    print(help_text())
 
 
 def _models(magics: LLMMagics, args: list[str]) -> None:
@@ -102,7 +109,7 @@ def _reset(magics: LLMMagics, args: list[str]) -> None:
     print(f"Forgot the conversation {name!r}." if forgot else f"No conversation {name!r} to forget.")
 
 
-def _system(magics: LLMMagics, rest: str) -> None:  # type: ignore[override]
+def _system(magics: LLMMagics, rest: str) -> None:
     """``%llm system [NAME] TEXT``: NAME is taken as a chat's name only if that chat exists."""
     chats = magics.session.conversations
     first, _, after = rest.partition(" ")
@@ -131,6 +138,19 @@ def _load(magics: LLMMagics, args: list[str]) -> None:
     magics.session.conversations.put(chat)
     print(f"Loaded the conversation {chat.name!r}: {len(chat.turns)} turns.")
 
+
+#: What ``%llm help`` lists, in its order.
+_HELP = (
+    ("%llm help", "this text"),
+    ("%llm models", "the lockfile's aliases and which providers have keys"),
+    ("%llm key PROVIDER", "enter an API key for this session (hidden prompt)"),
+    ("%llm chats", "the conversations, with their sizes"),
+    ("%llm history [NAME]", "a conversation's transcript: who said what, models, tokens"),
+    ("%llm reset [NAME]", "forget a conversation"),
+    ("%llm system [NAME] TEXT", "set a conversation's system prompt"),
+    ("%llm export [NAME] FILE", "save a conversation to FILE.json (to load again) or FILE.md"),
+    ("%llm load FILE [NAME]", "load a conversation saved as JSON"),
+)
 
 _COMMANDS: dict[str, Callable[..., None]] = {
     "help": _help,

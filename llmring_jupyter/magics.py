@@ -14,12 +14,16 @@ from . import commands, options, render
 from ._blocking import run_blocking
 from .display import TerminalOutput, WidgetOutput
 from .interpolate import interpolate
-from .session import Question, Session
+from .providers.errors import UsageError
+from .session import Session
+from .stream import Output
 
 
 @magics_class
 class LLMMagics(Magics):
     """Talk to an LLM from a cell. Configure with ``%config LLMMagics.<name> = ...``."""
+
+    shell: Any  # always set: the extension makes this with the running shell
 
     default_model = Unicode("demo", help="Model used when a %%llm line names none: an alias or provider:model.").tag(
         config=True
@@ -76,15 +80,16 @@ class LLMMagics(Magics):
         async def answer() -> None:
             opts = options.parse(line)
             if opts is None:
-                print(options.USAGE)
+                print(commands.help_text())
                 return
-            question = self._question(opts, cell)
+            prompt = interpolate(cell.strip(), self.shell.user_ns, self.max_value_chars)
+            if not prompt:
+                raise UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
             if opts.dry_run:
-                request, dropped = self.session.request(question)
+                request, dropped = self.session.request(prompt, opts)
                 display(render.dry_run_bundle(request, dropped), raw=True)
                 return
-            output = WidgetOutput(opts.format) if self.in_kernel else TerminalOutput()
-            result = await self.session.ask(question, output)
+            result = await self.session.ask(prompt, opts, self.output(opts.format))
             self.shell.user_ns["_llm"] = result
             if opts.out:
                 self.shell.user_ns[opts.out] = result
@@ -94,18 +99,6 @@ class LLMMagics(Magics):
 
         return answer()
 
-    def _question(self, opts: options.CellOptions, cell: str) -> Question:
-        prompt = interpolate(cell.strip(), self.shell.user_ns, self.max_value_chars)
-        if not prompt:
-            raise options.UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
-        return Question(
-            prompt,
-            opts.model,
-            opts.chat,
-            opts.new,
-            opts.history,
-            opts.system,
-            opts.temperature,
-            opts.max_tokens,
-            opts.provider_options,
-        )
+    def output(self, fmt: str) -> Output:
+        """Where an answer streams: the live view in a kernel, the terminal elsewhere."""
+        return WidgetOutput(fmt) if self.in_kernel else TerminalOutput()

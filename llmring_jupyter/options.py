@@ -1,4 +1,11 @@
-"""Parsing the ``%%llm`` line into :class:`CellOptions`, or a one-line usage error."""
+"""The options of one question, declared once: the ``%%llm`` line and ``chat()``'s keywords.
+
+Each field of :class:`Options` carries its flag, its help line and how its text is
+read, so the parser, the usage text and the Python API all come from the same
+declaration, and one set of rules (:meth:`Options.__post_init__`) checks a value
+whether it came from a cell line or a keyword argument. A new option is one field
+here, plus the code that uses it.
+"""
 
 from __future__ import annotations
 
@@ -6,82 +13,31 @@ import argparse
 import json
 import keyword
 import shlex
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, NoReturn
 
+from .conversation import DEFAULT
 from .providers.errors import UsageError
 
 FORMATS = ("markdown", "text", "code")
 
-USAGE = """\
-%%llm [MODEL] [options]      ask MODEL; the cell's text is the prompt
-  MODEL                      an alias from llmring.lock, or provider:model
-                             (openai:gpt-4o-mini, anthropic:…, google:…, ollama:llama3.2, demo);
-                             default: %config LLMMagics.default_model
-  --system TEXT              system prompt for this answer
-  --temperature F            sampling temperature, 0 to 2
-  --max-tokens N             stop after N tokens (the footer then says truncated)
-  --format markdown|text|code
-                             how to show the answer; code also puts the code in a new cell
-  -o, --option NAME=VALUE    a provider option, passed through (repeatable; VALUE is JSON or text)
-  --chat NAME                continue the conversation NAME instead of the notebook's default one
-  --new                      start that conversation afresh
-  --no-history               send the prompt alone and record nothing
-  --out NAME                 also bind the result to the variable NAME (it is always in _llm)
-  --dry-run                  show the exact messages and their estimated tokens; send nothing
-  In the prompt, {{name}} inserts a variable (DataFrames compactly); \\{{name}} is sent as written.
-%llm help                    this text
-%llm models                  the lockfile's aliases and which providers have keys
-%llm key PROVIDER            enter an API key for this session (hidden prompt)
-%llm chats                   the conversations, with their sizes
-%llm history [NAME]          a conversation's transcript: who said what, models, tokens
-%llm reset [NAME]            forget a conversation
-%llm system [NAME] TEXT      set a conversation's system prompt
-%llm export [NAME] FILE      save a conversation to FILE.json (to load again) or FILE.md
-%llm load FILE [NAME]        load a conversation saved as JSON
-Stop an answer with the ■ Stop button in its output, or by interrupting the kernel."""
-
 
 @dataclass(frozen=True)
-class CellOptions:
-    model: str | None = None
-    system: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    format: str = "markdown"
-    provider_options: tuple[tuple[str, Any], ...] = ()
-    chat: str = "default"
-    new: bool = False
-    history: bool = True
-    out: str | None = None
-    dry_run: bool = False
+class Flag:
+    """How a field is written on the ``%%llm`` line."""
+
+    names: tuple[str, ...]
+    help: str
+    metavar: str | None = None  # None: a switch, no value
+    read: Callable[[str], Any] = str  # the value's text → the field's value (ValueError if bad)
+    repeat: bool = False  # may be given several times; the field holds a tuple
+    negate: bool = False  # a switch that sets the field False (--no-history)
+    line_only: bool = False  # not a keyword of chat(): it concerns the cell
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(
-            f"{message}. Usage: %%llm [MODEL] [--system TEXT] [--temperature F] "
-            "[--max-tokens N] [--format markdown|text|code] [-o NAME=VALUE] [--chat NAME] [--new] "
-            "[--no-history] [--out NAME] [--dry-run]; see %llm help."
-        )
-
-
-def _temperature(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 2:
-        raise ValueError(text)
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
-
-
-_temperature.__name__ = "temperature (a number from 0 to 2)"
-_positive.__name__ = "count (a whole number of at least 1)"
+def _flag(default: Any, *names: str, help: str, **how: Any) -> Any:
+    return field(default=default, metadata={"flag": Flag(names, help, **how)})
 
 
 def _option(text: str) -> tuple[str, Any]:
@@ -95,59 +51,165 @@ def _option(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
-def _identifier(text: str) -> str:
-    if not text.isidentifier() or keyword.iskeyword(text):
-        raise ValueError(text)
-    return text
+def _number(text: str) -> float:
+    return float(text)
 
 
+def _count(text: str) -> int:
+    return int(text)
+
+
+# argparse names the expected kind by the reader's __name__ ("invalid count value: 'x'")
 _option.__name__ = "option (NAME=VALUE)"
-_identifier.__name__ = "variable name"
+_number.__name__ = "number"
+_count.__name__ = "whole number"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything a question asks for besides its prompt."""
+
+    model: str | None = None  # positional on the line; an alias or provider:model
+    system: str | None = _flag(None, "--system", metavar="TEXT", help="system prompt for this answer")
+    temperature: float | None = _flag(
+        None, "--temperature", metavar="F", read=_number, help="sampling temperature, 0 to 2"
+    )
+    max_tokens: int | None = _flag(
+        None, "--max-tokens", metavar="N", read=_count, help="stop after N tokens (the footer then says truncated)"
+    )
+    format: str = _flag(
+        "markdown",
+        "--format",
+        metavar="|".join(FORMATS),
+        help="how to show the answer; code also puts the code in a new cell",
+    )
+    provider_options: tuple[tuple[str, Any], ...] = _flag(
+        (),
+        "-o",
+        "--option",
+        metavar="NAME=VALUE",
+        read=_option,
+        repeat=True,
+        help="a provider option, passed through (repeatable; VALUE is JSON or text)",
+    )
+    conversation: str = _flag(
+        DEFAULT, "--chat", metavar="NAME", help="continue the conversation NAME instead of the notebook's default one"
+    )
+    new: bool = _flag(False, "--new", help="start that conversation afresh")
+    history: bool = _flag(True, "--no-history", negate=True, help="send the prompt alone and record nothing")
+    out: str | None = _flag(
+        None,
+        "--out",
+        metavar="NAME",
+        line_only=True,
+        help="also bind the result to the variable NAME (it is always in _llm)",
+    )
+    dry_run: bool = _flag(
+        False, "--dry-run", line_only=True, help="show the exact messages and their estimated tokens; send nothing"
+    )
+
+    def __post_init__(self) -> None:
+        """The rules every value meets, from the line or from ``chat()`` alike."""
+        if self.temperature is not None and not 0 <= self.temperature <= 2:
+            _bad(f"temperature must be a number from 0 to 2, not {self.temperature:g}")
+        if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or self.max_tokens < 1):
+            _bad(f"max tokens must be a whole number of at least 1, not {self.max_tokens}")
+        if self.format not in FORMATS:
+            _bad(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+        if self.out is not None and (not self.out.isidentifier() or keyword.iskeyword(self.out)):
+            _bad(f"--out needs a variable name, not {self.out!r}")
+        if self.new and not self.history:
+            _bad("--new and --no-history contradict each other: use one")
+
+    @classmethod
+    def of(cls, model: str | None, keywords: Mapping[str, Any]) -> Options:
+        """The options of a ``chat()`` call: known keywords set fields, the rest are provider options."""
+        known = {f.name: f for f in fields(cls) if f.name != "model"}
+        settings: dict[str, Any] = {}
+        passed: list[tuple[str, Any]] = []
+        for name, value in keywords.items():
+            spec = known.get(name)
+            if spec is None:
+                passed.append((name, value))
+            elif spec.metadata["flag"].line_only:
+                raise UsageError(f"{name}= is an option of the %%llm line, not of chat(); see %llm help.")
+            else:
+                settings[name] = tuple(value) if spec.metadata["flag"].repeat else value
+        settings["provider_options"] = tuple(settings.get("provider_options", ())) + tuple(passed)
+        return cls(model=model, **settings)
+
+
+def _bad(reason: str) -> NoReturn:
+    raise UsageError(f"{reason[0].upper()}{reason[1:]}; see %llm help.")
+
+
+def _flags() -> list[tuple[str, Flag, Any]]:
+    out = []
+    for f in fields(Options):
+        if "flag" in f.metadata:
+            out.append((f.name, f.metadata["flag"], f.default if f.default is not MISSING else None))
+    return out
+
+
+def usage() -> str:
+    """The options part of ``%llm help``, written from the declarations above."""
+    lines = [
+        "%%llm [MODEL] [options]      ask MODEL; the cell's text is the prompt",
+        "  MODEL                      an alias from llmring.lock, or provider:model",
+        "                             (openai:gpt-4o-mini, anthropic:…, google:…, ollama:llama3.2, demo);",
+        "                             default: %config LLMMagics.default_model",
+    ]
+    for _, flag, _ in _flags():
+        left = "  " + ", ".join(flag.names) + (f" {flag.metavar}" if flag.metavar else "")
+        if len(left) > 28:
+            lines += [left, " " * 29 + flag.help]
+        else:
+            lines.append(f"{left:<29}{flag.help}")
+    lines.append("  In the prompt, {{name}} inserts a variable (DataFrames compactly); \\{{name}} is sent as written.")
+    return "\n".join(lines)
+
+
+def _summary() -> str:
+    words = " ".join(f"[{flag.names[-1]}{' ' + flag.metavar if flag.metavar else ''}]" for _, flag, _ in _flags())
+    return f"Usage: %%llm [MODEL] {words}; see %llm help."
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}. {_summary()}")
 
 
 def _parser() -> _Parser:
     p = _Parser(prog="%%llm", add_help=False, exit_on_error=False, allow_abbrev=False)
     p.add_argument("model", nargs="?")
-    p.add_argument("--system")
-    p.add_argument("--temperature", type=_temperature)
-    p.add_argument("--max-tokens", type=_positive)
-    p.add_argument("--format", choices=FORMATS, default="markdown")
-    p.add_argument("-o", "--option", type=_option, action="append", default=[])
-    p.add_argument("--chat", default="default")
-    p.add_argument("--new", action="store_true")
-    p.add_argument("--no-history", action="store_true")
-    p.add_argument("--out", type=_identifier)
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("-h", "--help", action="store_true")
+    for name, flag, default in _flags():
+        if flag.negate:
+            p.add_argument(*flag.names, dest=name, action="store_false")
+        elif flag.metavar is None:
+            p.add_argument(*flag.names, dest=name, action="store_true")
+        elif flag.repeat:
+            p.add_argument(*flag.names, dest=name, type=flag.read, action="append", default=list(default))
+        else:
+            p.add_argument(*flag.names, dest=name, type=flag.read, default=default)
+    p.add_argument("-h", "--help", dest="help", action="store_true")
     return p
 
 
-def parse(line: str) -> CellOptions | None:
+def parse(line: str) -> Options | None:
     """The options of a ``%%llm`` line; ``None`` when the user asked for help."""
     try:
         words = shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"Cannot read the %%llm line ({exc}); check its quotes, or see %llm help.") from None
     try:
-        args = _parser().parse_args(words)
+        args = vars(_parser().parse_args(words))
     except argparse.ArgumentError as exc:
-        _Parser.error(None, str(exc))  # type: ignore[arg-type]
-    if args.help:
+        raise UsageError(f"{exc}. {_summary()}") from None
+    if args.pop("help"):
         return None
-    if args.model is not None and args.model.startswith("-"):
-        raise UsageError(f"Unknown option {args.model}; see %llm help.")
-    if args.new and args.no_history:
-        raise UsageError("--new and --no-history contradict each other: use one; see %llm help.")
-    return CellOptions(
-        args.model,
-        args.system,
-        args.temperature,
-        args.max_tokens,
-        args.format,
-        tuple(args.option),
-        args.chat,
-        args.new,
-        not args.no_history,
-        args.out,
-        args.dry_run,
-    )
+    if args["model"] is not None and args["model"].startswith("-"):
+        raise UsageError(f"Unknown option {args['model']}; see %llm help.")
+    for name, flag, _ in _flags():
+        if flag.repeat:
+            args[name] = tuple(args[name])
+    return Options(**args)

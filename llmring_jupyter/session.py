@@ -8,11 +8,11 @@ same conversation, same streaming view, same footer, same recorded turns.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import stream
-from .conversation import DEFAULT, Conversations, Limits
+from .conversation import Conversations, Limits
+from .options import Options
 from .providers import Message, Request, chat_stream, pricing, resolve
 from .result import Result
 
@@ -29,19 +29,6 @@ class Settings(Protocol):
     history_turns: int
     history_tokens: int
     resend_incomplete: bool
-
-
-@dataclass(frozen=True)
-class Question:
-    prompt: str
-    model: str | None = None
-    chat: str = DEFAULT
-    new: bool = False  # start the chat afresh
-    history: bool = True  # False: send the prompt alone and record nothing
-    system: str | None = None  # for this answer; else the chat's own system prompt
-    temperature: float | None = None
-    max_tokens: int | None = None
-    options: tuple[tuple[str, Any], ...] = ()
 
 
 class Session:
@@ -68,45 +55,46 @@ class Session:
         self._calls += 1
         return key
 
-    def request(self, question: Question) -> tuple[Request, int]:
+    def request(self, prompt: str, opts: Options) -> tuple[Request, int]:
         """The exact request a question makes, and how many earlier turns were left out."""
         s = self.settings
-        chat = self.conversations.get(question.chat) if question.history else None
-        earlier, dropped = [], 0
-        if chat is not None and not question.new:  # --new forgets the turns when it asks
+        chat = self.conversations.get(opts.conversation) if opts.history else None
+        earlier: list[Message] = []
+        dropped = 0
+        if chat is not None and not opts.new:  # --new forgets the turns when it asks
             limits = Limits(s.history_turns, s.history_tokens, s.resend_incomplete)
             earlier, dropped = chat.context(self._peek_key(), limits)
-        system = question.system if question.system is not None else (chat.system if chat else None)
+        system = opts.system if opts.system is not None else (chat.system if chat else None)
         messages = ([Message("system", system)] if system else []) + earlier
-        messages.append(Message("user", question.prompt))
+        messages.append(Message("user", prompt))
         request = Request(
-            question.model or s.default_model,
+            opts.model or s.default_model,
             tuple(messages),
-            temperature=question.temperature,
-            max_tokens=question.max_tokens,
-            options=dict(question.options),
+            temperature=opts.temperature,
+            max_tokens=opts.max_tokens,
+            options=dict(opts.provider_options),
         )
         return request, dropped
 
     def _peek_key(self) -> str:
         return f"{self._cell}#{self._calls}"
 
-    async def ask(self, question: Question, output: stream.Output) -> Result:
+    async def ask(self, prompt: str, opts: Options, output: stream.Output) -> Result:
         """Stream the answer into ``output`` and record the turn (whatever its outcome)."""
         s = self.settings
-        request, dropped = self.request(question)
+        request, dropped = self.request(prompt, opts)
         if s.backend is None:  # a bad name fails here, before any output
             resolve(request.model, lockfile_path=s.lockfile, profile=s.profile)
-        if question.history and question.new:
-            self.conversations.new(question.chat)
+        if opts.history and opts.new:
+            self.conversations.new(opts.conversation)
         key = self._next_key()
         chunks = chat_stream(
             request, lockfile_path=s.lockfile, profile=s.profile, idle_timeout=s.idle_timeout, backend=s.backend
         )
-        chat = question.chat if question.history else None
+        chat = opts.conversation if opts.history else None
         result = await stream.run(
             request, chunks, output, interval=1 / s.update_rate, price=pricing.price, chat=chat, dropped_turns=dropped
         )
         if chat is not None:
-            self.conversations.get(chat).record(key, question.prompt, result)
+            self.conversations.get(chat).record(key, prompt, result)
         return result

@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from llmring_jupyter import options
+from llmring_jupyter import commands
 from llmring_jupyter.magics import LLMMagics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,10 +223,11 @@ def test_readme_keeps_the_two_setup_commands() -> None:
 
 def test_readme_documents_every_option_command_and_setting() -> None:
     text = README.read_text()
-    flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", options.USAGE))
+    help_text = commands.help_text()
+    flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", help_text))
     missing = [f for f in sorted(flags) if f"`{f}" not in text]
-    commands = set(re.findall(r"^%llm (\w+)", options.USAGE, flags=re.M))
-    missing += [f"%llm {c}" for c in sorted(commands) if f"%llm {c}" not in text]
+    names = set(re.findall(r"^%llm (\w+)", help_text, flags=re.M))
+    missing += [f"%llm {c}" for c in sorted(names) if f"%llm {c}" not in text]
     settings = sorted(LLMMagics.class_traits(config=True))
     missing += [f"LLMMagics.{s}" for s in settings if f"`{s}`" not in text]
     assert missing == [], f"README.md does not document: {missing}"
@@ -262,23 +263,28 @@ def test_how_it_works_lists_the_package_layout(folder: str) -> None:
 # Notebooks ------------------------------------------------------------------------------------
 
 
-def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
+def _tidy():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("tidy_notebooks", ROOT / "scripts" / "tidy_notebooks.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
 
-def test_notebooks_match_their_generator() -> None:
-    gen = _generator()
-    on_disk = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
-    assert on_disk == set(gen.NOTEBOOK_CELLS), "add the notebook to scripts/build_notebooks.py"
-    for name, cells in gen.NOTEBOOK_CELLS.items():
-        saved = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-        built = gen.build(name, cells)
-        assert [(c.cell_type, c.source) for c in saved.cells] == [(c.cell_type, c.source) for c in built.cells], (
-            f"notebooks/{name}.ipynb differs from scripts/build_notebooks.py: edit the script and rerun it"
-        )
+def test_committed_notebooks_are_tidy() -> None:
+    assert _tidy().untidy() == [], "run .venv/bin/python scripts/tidy_notebooks.py"
+
+
+def test_tidying_a_notebook_with_an_inserted_cell_keeps_every_other_id() -> None:
+    tidy = _tidy().tidy
+    nb = nbformat.read(ROOT / "notebooks" / "data.ipynb", as_version=4)
+    ids = [c.id for c in nb.cells]
+    nb.cells.insert(2, nbformat.v4.new_code_cell("print('new')"))
+    del nb.cells[2]["id"]
+    nb.cells.insert(4, nbformat.from_dict(nb.cells[0]))  # a pasted copy keeps a duplicate id
+    tidied = tidy(nb, keep_outputs=False)
+    new = [c.id for c in tidied.cells]
+    assert [i for n, i in enumerate(new) if n not in (2, 4)] == ids
+    assert len(set(new)) == len(new)
 
 
 def test_only_the_quickstart_keeps_outputs_and_they_are_static() -> None:
