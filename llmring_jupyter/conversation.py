@@ -29,7 +29,7 @@ class Turn:
 
     @property
     def complete(self) -> bool:
-        return self.result.finish_reason in ("stop", "tool_calls")
+        return self.result.ok
 
 
 @dataclass(frozen=True)

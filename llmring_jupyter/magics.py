@@ -12,11 +12,15 @@ from traitlets import Bool, Float, Int, Unicode
 
 from . import commands, options, render
 from ._blocking import run_blocking
+from .conversation import Limits
 from .display import TerminalOutput, WidgetOutput
-from .interpolate import interpolate
+from .interpolate import DEFAULT_MAX_CHARS, interpolate
+from .providers import DEFAULT_IDLE_TIMEOUT
 from .providers.errors import UsageError
 from .session import Session
-from .stream import Output
+from .stream import DEFAULT_INTERVAL, Output
+
+_LIMITS = Limits()  # the history limits' defaults live with the limits themselves
 
 
 @magics_class
@@ -25,15 +29,16 @@ class LLMMagics(Magics):
 
     shell: Any  # always set: the extension makes this with the running shell
 
-    default_model = Unicode("demo", help="Model used when a %%llm line names none: an alias or provider:model.").tag(
-        config=True
-    )
-    idle_timeout = Float(60.0, help="Seconds a stream may stay silent before it fails with a timeout error.").tag(
-        config=True
-    )
-    update_rate = Float(30.0, help="How many times a second new text is sent to the browser (the first at once).").tag(
-        config=True
-    )
+    default_model = Unicode(
+        "demo",
+        help="Model used when a %%llm line names none: an alias or provider:model.",
+    ).tag(config=True)
+    idle_timeout = Float(
+        DEFAULT_IDLE_TIMEOUT, help="Seconds a stream may stay silent before it fails with a timeout error."
+    ).tag(config=True)
+    update_rate = Float(
+        1 / DEFAULT_INTERVAL, help="How many times a second new text is sent to the browser (the first at once)."
+    ).tag(config=True)
     lockfile = Unicode(
         None,
         allow_none=True,
@@ -43,17 +48,17 @@ class LLMMagics(Magics):
         None, allow_none=True, help="Lockfile profile (default: LLMRING_PROFILE, else the file's default)."
     ).tag(config=True)
     history_turns = Int(
-        50, help="At most this many earlier turns are sent with a question (oldest dropped first)."
+        _LIMITS.turns, help="At most this many earlier turns are sent with a question (oldest dropped first)."
     ).tag(config=True)
     history_tokens = Int(
-        12_000, help="At most about this many tokens of earlier turns are sent (oldest dropped first)."
+        _LIMITS.tokens, help="At most about this many tokens of earlier turns are sent (oldest dropped first)."
     ).tag(config=True)
-    resend_incomplete = Bool(True, help="Send stopped, truncated or failed answers as context in later questions.").tag(
-        config=True
-    )
-    max_value_chars = Int(4_000, help="A {{variable}} in a prompt is cut to about this many characters.").tag(
-        config=True
-    )
+    resend_incomplete = Bool(
+        _LIMITS.resend_incomplete, help="Send stopped, truncated or failed answers as context in later questions."
+    ).tag(config=True)
+    max_value_chars = Int(
+        DEFAULT_MAX_CHARS, help="A {{variable}} in a prompt is cut to about this many characters."
+    ).tag(config=True)
     backend = AnyTrait(
         None,
         allow_none=True,

@@ -40,6 +40,7 @@ def _turn_json(turn: Turn) -> dict[str, Any]:
         "requested": r.requested,
         "model": r.model,
         "finish_reason": r.finish_reason,
+        "interrupted": r.interrupted,  # a cancelled answer: interrupted, or stopped with the button
         "usage": r.usage.to_dict() if r.usage else None,
         "timings": r.timings.to_dict(),
         "parameters": render.provenance(r)["parameters"],
@@ -66,6 +67,7 @@ def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
             messages=(),
             parameters=t.get("parameters") or {},
             error=t.get("error"),
+            interrupted=bool(t.get("interrupted")),
             cost=t.get("cost_usd"),
             chat=chat.name,
         )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need into .venv (and Debian's chromium for the
-# browser tests), then run the whole suite. Extra arguments go to pytest.
+# browser tests), check lint (ruff) and types (mypy), then run the whole suite.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1; then
@@ -14,4 +15,8 @@ fi
 if command -v npm >/dev/null 2>&1; then
   (cd js && npm ci --no-audit --no-fund --loglevel=error)  # the bundle check rebuilds the view
 fi
+# Lint and types first: a minute of pytest is wasted on code that does not pass them.
+.venv/bin/ruff check llmring_jupyter tests bench scripts
+.venv/bin/ruff format --check --quiet llmring_jupyter tests bench scripts
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

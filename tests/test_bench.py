@@ -1,4 +1,5 @@
-"""The benchmark (bench/run.py) still runs end to end: tiny sizes, no timing assertions."""
+"""The benchmark (bench/run.py) still runs end to end and measures what it says: tiny sizes,
+no timing assertions — only facts that hold at any speed (counts and bytes)."""
 
 from __future__ import annotations
 
@@ -23,17 +24,23 @@ def test_quick_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "PASS" in done.stdout or "FAIL" in done.stdout
     res = json.loads(out.read_text())
     assert {"machine", "config", "answers", "cpu", "sdk", "startup", "memory", "targets", "elapsed_s"} <= set(res)
     kinds = {(r["kind"], r["pace"], r["chunks"]) for r in res["answers"]}
     for pace in ("paced", "unpaced"):
         for size in res["config"]["sizes"]:
             assert {("ours", pace, size), ("whole", pace, size), ("bare", pace, size)} <= kinds
-    ours = next(r for r in res["answers"] if r["kind"] == "ours")
-    assert ours["complete"], "every chunk must be matched to a message that carried it"
-    for key in ("bytes", "messages", "answer_bytes", "latency", "first_chunk_ms", "by_part"):
-        assert key in ours
+    by = {(r["kind"], r["pace"], r["chunks"]): r for r in res["answers"]}
+    measured = max(n for n in res["config"]["sizes"] if n <= res["config"]["cap"])  # larger ones are scaled
+    for pace in ("paced", "unpaced"):
+        ours, whole = by[("ours", pace, measured)], by[("whole", pace, measured)]
+        assert ours["complete"], "every chunk must be matched to a message that carried it"
+        assert ours["messages"] * 4 < whole["messages"], "deltas are coalesced, not one message per chunk"
+        assert ours["bytes"] < whole["bytes"], "deltas cost less than re-sending the whole answer"
+        assert ours["first_chunk_ms"] > 0 and ours["latency"]["median_ms"] > 0
     assert {"load_ext_ms", "first_cell", "second_cell"} <= set(res["startup"])
     assert {"llm", "plain"} <= set(res["memory"])
     assert all({"target", "pass", "shown"} <= set(t) for t in res["targets"])
+    for target in res["targets"]:  # the report prints each verdict it stored, as it stored it
+        verdict = "PASS" if target["pass"] else "FAIL"
+        assert f"{verdict}  {target['target']}: {target['shown']}" in done.stdout

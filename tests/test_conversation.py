@@ -54,3 +54,9 @@ def test_new_keeps_the_system_prompt_and_reset_forgets_all() -> None:
     fresh = chats.new("review")
     assert fresh.system == "Be strict" and fresh.turns == []
     assert chats.reset("review") and "review" not in chats and not chats.reset("review")
+
+
+def test_the_token_budget_keeps_a_turn_that_fits_exactly_and_drops_one_token_more() -> None:
+    chat = _chat(("a", "Q", "x" * 396))  # 1 + 99 = 100 estimated tokens
+    assert len(chat.context("new", Limits(tokens=100))[0]) == 2
+    assert chat.context("new", Limits(tokens=99)) == ([], 1)
