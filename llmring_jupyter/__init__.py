@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import errors
 from ._transform import awaitable_cell
 from .api import chat, chat_sync, use_backend
 from .magics import LLMMagics
@@ -31,6 +32,7 @@ __all__ = [
 
 def load_ipython_extension(ip: Any) -> None:
     unload_ipython_extension(ip)  # loading twice must not track cells twice
+    errors.install()
     magics = LLMMagics(ip, in_kernel=getattr(ip, "kernel", None) is not None)
     ip.register_magics(magics)
     ip.events.register("pre_run_cell", magics.session.pre_run_cell)

@@ -13,8 +13,8 @@ import inspect
 from typing import Any
 
 from ._blocking import run_blocking
+from .errors import UsageError
 from .options import Options
-from .providers.errors import UsageError
 from .result import Result
 
 

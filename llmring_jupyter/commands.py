@@ -13,8 +13,9 @@ from IPython.display import display
 
 from . import options, transcript
 from .conversation import DEFAULT
-from .providers import lockfile, registry
-from .providers.errors import PROVIDER_KEYS, UsageError
+from .errors import UsageError
+from .providers import keys, lockfile, registry
+from .providers.keys import PROVIDER_KEYS
 
 if TYPE_CHECKING:
     from .magics import LLMMagics
@@ -61,9 +62,10 @@ def _models(magics: LLMMagics, args: list[str]) -> None:
         names = PROVIDER_KEYS.get(provider)
         if names is None:
             state = "no key needed"
+        elif found := keys.find(provider):  # the variable the adapter reads, in its order
+            state = f"key set ({found.variable})"
         else:
-            found = next((n for n in names if os.environ.get(n)), None)
-            state = f"key set ({found})" if found else f"no key: set {' or '.join(names)} or %llm key {provider}"
+            state = f"no key: set {' or '.join(names)} or %llm key {provider}"
         lines.append(f"  {provider:<10} {state}")
     print("\n".join(lines))
 
@@ -72,7 +74,7 @@ def _key(magics: LLMMagics, args: list[str]) -> None:
     provider = registry.canonical(args[0].lower()) if len(args) == 1 else ""
     if provider not in PROVIDER_KEYS:
         raise UsageError(f"Usage: %llm key PROVIDER, with PROVIDER one of {', '.join(PROVIDER_KEYS)}.")
-    variable = PROVIDER_KEYS[provider][0]
+    variable = PROVIDER_KEYS[provider][0]  # read first, so it wins over an older key in the others
     key = getpass(f"{variable} (kept for this session only, never saved): ").strip()
     if not key:
         raise UsageError(f"No key entered; {variable} is unchanged.")

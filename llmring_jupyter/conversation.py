@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .providers.demo import estimate_tokens
+from .providers.tokens import estimate_tokens
 from .providers.types import Message
 from .result import Result
 

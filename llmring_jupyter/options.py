@@ -18,7 +18,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, NoReturn
 
 from .conversation import DEFAULT
-from .providers.errors import UsageError
+from .errors import UsageError
 
 FORMATS = ("markdown", "text", "code")
 

@@ -16,7 +16,8 @@ import re
 from functools import cache
 from typing import Any
 
-from .providers.errors import scrub
+from .providers.keys import scrub
+from .providers.tokens import estimate_tokens
 from .providers.types import Request
 from .result import Result
 
@@ -130,8 +131,6 @@ def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], di
 
 def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
     """What ``--dry-run`` shows: the exact messages that would be sent, and their size."""
-    from .providers.demo import estimate_tokens
-
     tokens = sum(estimate_tokens(m.content) + 4 for m in request.messages)
     head = f"Dry run: {len(request.messages)} messages to {request.model}, about {tokens:,} tokens; nothing sent."
     if dropped:

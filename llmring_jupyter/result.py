@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import advise
 from .providers.errors import LLMError
-from .providers.types import Message, ToolCall, Usage
+from .providers.types import FinishReason, Message, ToolCall, Usage
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Result:
     text: str
     requested: str  # the name the user asked for: alias or provider:model
     model: str | None  # the provider:model actually served, when known
-    finish_reason: str
+    finish_reason: FinishReason
     usage: Usage | None
     timings: Timings
     messages: tuple[Message, ...]  # exactly what was sent
@@ -54,7 +55,8 @@ class Result:
     cost: float | None = None  # US dollars, when the price table knows the model
     chat: str | None = None  # the conversation it belongs to; None with --no-history
     dropped_turns: int = 0  # earlier turns the history limit left out of the request
-    exception: LLMError | None = field(default=None, repr=False, compare=False)
+    #: what failed: one of our typed errors, or a bug (raised with its own traceback)
+    exception: Exception | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -78,8 +80,10 @@ class Result:
         """Raise if the answer failed or the kernel was interrupted; the text is kept either way."""
         if self.interrupted:
             raise Interrupted(f"Interrupted after {len(self.text):,} characters; the partial answer is kept in _llm.")
+        if isinstance(self.exception, LLMError):
+            raise advise(self.exception)
         if self.exception is not None:
-            raise self.exception
+            raise self.exception  # a bug: its real traceback, from where it happened
 
 
 class Interrupted(LLMError):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .providers.errors import LLMError, ProviderError
-from .providers.types import Request, StreamChunk, ToolCall, Usage
+from .providers.keys import scrub
+from .providers.types import FinishReason, Request, StreamChunk, StreamFinish, ToolCall, Usage
 from .result import Result, Timings
 
 #: Deltas reach the browser at most this often (the first one at once): about
@@ -75,7 +76,7 @@ class _Collected:
     parts: list[str] = field(default_factory=list)
     first_token: float | None = None
     model: str | None = None
-    finish_reason: str | None = None
+    finish_reason: StreamFinish | None = None
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] = ()
 
@@ -94,6 +95,13 @@ async def _consume(
             into.finish_reason = chunk.finish_reason
             into.usage = Usage.coerce(chunk.usage)
             into.tool_calls = tuple(chunk.tool_calls or ())
+
+
+def _describe(error: Exception | None) -> str | None:
+    """The one line ``_llm.error`` holds: ours say what to do; a bug names its type."""
+    if error is None or isinstance(error, LLMError):
+        return error.message if error else None
+    return scrub(f"{type(error).__name__}: {error}")
 
 
 Pricer = Callable[[str | None, Usage | None], float | None]
@@ -140,7 +148,7 @@ async def run(
     task = asyncio.ensure_future(_consume(chunks, collected, on_delta, started))
     if stopped:  # Stop was clicked before the request went out
         task.cancel()
-    error: LLMError | None = None
+    error: Exception | None = None
     interrupted = False
     try:
         await task
@@ -149,13 +157,14 @@ async def run(
         if interrupted:  # the cell itself was cancelled: make sure the stream is too
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            asyncio.current_task().uncancel()
-    except LLMError as exc:
+            this = asyncio.current_task()
+            if this is not None:
+                this.uncancel()
+    except Exception as exc:  # noqa: BLE001 - kept, with its traceback: raised once the answer is recorded
         error = exc
-    except Exception as exc:  # noqa: BLE001 - an SDK bug must not lose the partial answer
-        error = LLMError(f"{type(exc).__name__}: {exc}")
     coalescer.flush()
 
+    finish: FinishReason
     if interrupted or stopped:
         finish = "cancelled"
     elif error is not None:
@@ -177,7 +186,7 @@ async def run(
         messages=request.messages,
         parameters=request.parameters(),
         tool_calls=collected.tool_calls,
-        error=error.message if error else None,
+        error=_describe(error),
         exception=error,
         interrupted=interrupted,
         cost=price(collected.model, collected.usage) if price else None,

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import render
 from .conversation import Conversation, Turn
-from .providers.errors import UsageError
+from .errors import UsageError
 from .providers.types import Usage
 from .result import Result, Timings
 

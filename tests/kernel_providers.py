@@ -10,22 +10,19 @@ import ast
 from typing import Any
 
 from kernel_session import Execution, Kernel
+from providers.dialects import NAMES, load
 
-from llmring_jupyter.providers.errors import KEY_VARIABLES
+from llmring_jupyter.providers.keys import KEY_VARIABLES, PROVIDER_KEYS
 
-#: Keys no real provider issued: any of them appearing in an output is a leak.
-SENTINELS = {
-    "OPENAI_API_KEY": "sk-SENTINEL-openai-5f1c0a9e7d3b",
-    "ANTHROPIC_API_KEY": "sk-ant-SENTINEL-anthropic-8c2d4e6f",
-    "GEMINI_API_KEY": "SENTINEL-gemini-key-7b3e9d1a",  # not key-shaped: only the env scrub can catch it
-}
+#: Keys no real provider issued, where each provider's adapter reads its key first: any of
+#: them appearing in an output is a leak. Not key-shaped, so only the scrub of the
+#: configured keys can catch them (the shape check would hide a miss).
+SENTINELS = {variables[0]: f"SENTINEL-{provider}-key-5f1c0a9e7d3b" for provider, variables in PROVIDER_KEYS.items()}
 
+#: Every setting that points a provider somewhere: keys, base URLs, the lockfile.
 PROVIDER_VARIABLES = (
     *KEY_VARIABLES,
-    "OPENAI_BASE_URL",
-    "ANTHROPIC_BASE_URL",
-    "GOOGLE_GEMINI_BASE_URL",
-    "OLLAMA_HOST",
+    *(v for name in NAMES for v in load(name).base_url_env("")),
     "LLMRING_LOCKFILE_PATH",
     "LLMRING_PROFILE",
 )
@@ -33,8 +30,6 @@ PROVIDER_VARIABLES = (
 
 def provider_env(url: str) -> dict[str, str]:
     """Every provider's base URL at the wire server at ``url``, with the sentinel keys."""
-    from providers.dialects import NAMES, load
-
     env = dict(SENTINELS)
     for name in NAMES:
         env.update(load(name).base_url_env(url))

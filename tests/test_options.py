@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from llmring_jupyter import commands
+from llmring_jupyter.errors import UsageError
 from llmring_jupyter.options import Options, parse
-from llmring_jupyter.providers.errors import UsageError
 
 
 def test_all_options() -> None:

@@ -21,7 +21,6 @@ from .errors import (
     RateLimitError,
     StreamTimeoutError,
     UnknownModelError,
-    UsageError,
 )
 from .routing import DEFAULT_IDLE_TIMEOUT, chat_stream, resolve
 from .types import Message, ModelRef, Request, StreamChunk, ToolCall, Usage
@@ -44,7 +43,6 @@ __all__ = [
     "ToolCall",
     "UnknownModelError",
     "Usage",
-    "UsageError",
     "chat_stream",
     "resolve",
 ]

@@ -32,6 +32,7 @@ from .errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
+    sentences,
 )
 from .types import ToolCall
 
@@ -98,23 +99,27 @@ def http_error(
     message: str,
     *,
     model: str,
-    key_vars: tuple[str, ...],
+    key_variable: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProviderError:
     """The typed error for an HTTP error status, saying what to do about it."""
+    message = message.strip().rstrip(".")  # the sentence goes on after it
     said = f": {message}" if message else ""
     if status in (401, 403):
-        keys = " or ".join(key_vars) or "the API key"
-        verb = "rejected the API key" if status == 401 else "refused access with the API key"
+        keys = key_variable or "the API key"
+        verb = "rejected the API key in" if status == 401 else "refused access with the API key in"
         return AuthenticationError(
-            f"{provider} {verb} in {keys} (HTTP {status}){said}. Check the key, "
-            f"or run `%llm key {provider}` to enter another.",
+            sentences(f"{provider} {verb} {keys} (HTTP {status}){said}", "Check the key"),
             provider=provider,
             status=status,
+            key_variable=key_variable,
         )
     if status == 404:
         return ModelNotFoundError(
-            f"{provider} has no model {model!r}, or this key cannot use it (HTTP 404){said}. Check the model name.",
+            sentences(
+                f"{provider} has no model {model!r}, or this key cannot use it (HTTP 404){said}",
+                "Check the model name",
+            ),
             provider=provider,
             status=status,
         )
@@ -122,12 +127,12 @@ def http_error(
         wait = retry_after(headers)
         when = f"retry after {wait:g} s" if wait is not None else "retry in a moment"
         return RateLimitError(
-            f"{provider} rate limit reached (HTTP 429){said}; {when}.",
+            sentences(f"{provider} rate limit reached (HTTP 429){said}; {when}"),
             provider=provider,
             status=status,
             retry_after=wait,
         )
-    return ProviderError(f"{provider} returned HTTP {status}{said}", provider=provider, status=status)
+    return ProviderError(sentences(f"{provider} returned HTTP {status}{said}"), provider=provider, status=status)
 
 
 def is_transport_error(exc: BaseException) -> bool:
@@ -138,7 +143,8 @@ def is_transport_error(exc: BaseException) -> bool:
 
 def unreachable(provider: str, address: object, exc: BaseException, *, started: bool) -> ProviderUnavailableError:
     """The error for a failed connection: refused, DNS, TLS, or cut mid-stream."""
-    detail, seen = "", exc  # the innermost cause that says something, not "Connection error."
+    detail = ""  # from the innermost cause that says something, not "Connection error."
+    seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
             break

@@ -6,34 +6,27 @@ The system prompt is a parameter, not a message; ``max_tokens`` is required (409
 unset). Input tokens arrive in ``message_start``, the stop reason and output tokens in
 ``message_delta``. The SDK ends silently when the body stops before ``message_stop``;
 that is reported as ``incomplete``. Mid-stream connection errors escape this SDK as raw
-httpx2 exceptions, hence the transport check at the end.
+httpx2 exceptions, which the skeleton's transport check catches.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
 
-from ._common import (
-    ClientCache,
-    ToolCallAssembler,
-    error_message,
-    http_error,
-    is_transport_error,
-    malformed,
-    split_options,
-    unreachable,
-)
-from .errors import PROVIDER_KEYS, MissingKeyError, ProviderError
-from .types import Message, Request, StreamChunk, Usage
+from . import keys
+from ._common import ClientCache, error_message, http_error, split_options, unreachable
+from .adapter import Answer, WireAdapter
+from .errors import LLMError, ProviderError
+from .types import Message, Request, StreamFinish, Usage
 
-KEY_VARS = PROVIDER_KEYS["anthropic"]
+DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096
-_FINISH = {
+_FINISH: dict[str, StreamFinish] = {
     "end_turn": "stop",
     "stop_sequence": "stop",
     "pause_turn": "stop",
@@ -87,14 +80,16 @@ def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]
     return system, out
 
 
-class AnthropicProvider:
+class AnthropicProvider(WireAdapter):
     name = "anthropic"
 
-    async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
-        key = os.environ.get(KEY_VARS[0])
-        if not key:
-            raise MissingKeyError(self.name, KEY_VARS)
-        client = _clients.get(key, os.environ.get("ANTHROPIC_BASE_URL") or None)
+    def address(self) -> str:
+        return os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+
+    async def answer(
+        self, model: str, request: Request, key: keys.Key | None, answer: Answer
+    ) -> AsyncGenerator[str, None]:
+        client = _clients.get(key.value if key else None, os.environ.get("ANTHROPIC_BASE_URL") or None)
         create = client.messages.create
         options = dict(request.options)
         if request.temperature is not None:
@@ -108,64 +103,77 @@ class AnthropicProvider:
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
         kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)  # required by the API
-        served, finish, ended = model, None, False
-        prompt = completion = cache_read = cache_write = None
-        calls = ToolCallAssembler()
-        started = False
-        try:
-            stream = await create(model=model, messages=messages, stream=True, **kwargs)
-            started = True
-            async with stream:  # closes the HTTP response on cancel, aclose or error
-                async for event in stream:
-                    kind = event.type
-                    if kind == "content_block_delta":
-                        delta = event.delta
-                        if delta.type == "text_delta" and delta.text:
-                            yield StreamChunk(delta=delta.text)
-                        elif delta.type == "input_json_delta":
-                            calls.add(event.index, arguments=delta.partial_json)
-                    elif kind == "content_block_start" and event.content_block.type == "tool_use":
-                        block = event.content_block
-                        calls.add(event.index, id=block.id, name=block.name)
-                    elif kind == "message_start":
-                        served = event.message.model or served
-                        u = event.message.usage
-                        prompt, completion = u.input_tokens, u.output_tokens
-                        cache_read, cache_write = u.cache_read_input_tokens, u.cache_creation_input_tokens
-                    elif kind == "message_delta":
-                        finish = _FINISH.get(event.delta.stop_reason or "", finish)
-                        u = event.usage
-                        completion = u.output_tokens if u.output_tokens is not None else completion
-                        prompt = u.input_tokens if u.input_tokens is not None else prompt
-                        cache_read = u.cache_read_input_tokens if u.cache_read_input_tokens is not None else cache_read
-                        cache_write = (
-                            u.cache_creation_input_tokens if u.cache_creation_input_tokens is not None else cache_write
-                        )
-                    elif kind == "message_stop":
-                        ended = True
-        except anthropic.APIStatusError as exc:
+        tokens = _Tokens()
+        stream = await create(model=model, messages=messages, stream=True, **kwargs)
+        answer.started = True
+        async with stream:  # closes the HTTP response on cancel, aclose or error
+            async for event in stream:
+                kind = event.type
+                if kind == "content_block_delta":
+                    delta = event.delta
+                    if delta.type == "text_delta" and delta.text:
+                        yield delta.text
+                    elif delta.type == "input_json_delta":
+                        answer.calls.add(event.index, arguments=delta.partial_json)
+                elif kind == "content_block_start" and event.content_block.type == "tool_use":
+                    block = event.content_block
+                    answer.calls.add(event.index, id=block.id, name=block.name)
+                elif kind == "message_start":
+                    answer.model = event.message.model or answer.model
+                    tokens.update(event.message.usage, final=False)
+                    answer.usage = tokens.usage()
+                elif kind == "message_delta":
+                    answer.finish = _FINISH.get(event.delta.stop_reason or "", answer.finish)
+                    tokens.update(event.usage, final=True)
+                    answer.usage = tokens.usage()
+                elif kind == "message_stop":
+                    answer.ended = True
+
+    def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
+        if isinstance(exc, anthropic.APIStatusError):
             message = error_message(exc.body, exc.message)
             if exc.status_code < 400:  # an `event: error` inside a 200 stream
-                raise ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name) from None
-            raise http_error(
-                self.name, exc.status_code, message, model=model, key_vars=KEY_VARS, headers=exc.response.headers
-            ) from None
-        except anthropic.APIConnectionError as exc:
-            raise unreachable(self.name, client.base_url, exc, started=started) from exc
-        except json.JSONDecodeError as exc:
-            raise malformed(self.name, exc) from exc
-        except Exception as exc:
-            if is_transport_error(exc):
-                raise unreachable(self.name, client.base_url, exc, started=started) from exc
-            raise
-        usage = None
-        if prompt is not None or completion is not None:
-            # Anthropic's input_tokens excludes cached ones; our prompt_tokens counts them all.
-            total_prompt = (prompt or 0) + (cache_read or 0) + (cache_write or 0)
-            usage = Usage.of(total_prompt, completion, cached_tokens=cache_read, cache_creation_tokens=cache_write)
-        yield StreamChunk(
-            model=served,
-            finish_reason=(finish or "stop") if ended else "incomplete",
-            usage=usage,
-            tool_calls=calls.calls() or None,
-        )
+                return ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name)
+            return http_error(
+                self.name,
+                exc.status_code,
+                message,
+                model=model,
+                key_variable=answer.key_variable,
+                headers=exc.response.headers,
+            )
+        if isinstance(exc, anthropic.APIConnectionError):
+            return unreachable(self.name, self.address(), exc, started=answer.started)
+        return None
+
+
+class _Tokens:
+    """Anthropic's token counts: input in ``message_start``, the rest updated by ``message_delta``.
+
+    ``message_start`` carries a placeholder ``output_tokens`` (1): only ``message_delta``'s
+    count is the real one, so a stream cut before it has no output count at all.
+    """
+
+    def __init__(self) -> None:
+        self.prompt: int | None = None
+        self.completion: int | None = None
+        self.cache_read: int | None = None
+        self.cache_write: int | None = None
+
+    def update(self, u: Any, *, final: bool) -> None:
+        self.prompt = _first(u.input_tokens, self.prompt)
+        self.cache_read = _first(u.cache_read_input_tokens, self.cache_read)
+        self.cache_write = _first(u.cache_creation_input_tokens, self.cache_write)
+        if final:
+            self.completion = _first(u.output_tokens, self.completion)
+
+    def usage(self) -> Usage | None:
+        if self.prompt is None and self.completion is None:
+            return None
+        # Anthropic's input_tokens excludes cached ones; our prompt_tokens counts them all.
+        prompt = (self.prompt or 0) + (self.cache_read or 0) + (self.cache_write or 0)
+        return Usage.of(prompt, self.completion, cached_tokens=self.cache_read, cache_creation_tokens=self.cache_write)
+
+
+def _first(value: int | None, fallback: int | None) -> int | None:
+    return value if value is not None else fallback

@@ -22,10 +22,11 @@ import asyncio
 import os
 import re
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from .errors import UnknownModelError
-from .types import Message, Request, StreamChunk, Usage
+from .tokens import estimate_tokens
+from .types import Message, Request, StreamChunk, StreamFinish, Usage
 
 _TOKEN = re.compile(r"\s*\S+|\s+$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{3,}")
@@ -37,16 +38,11 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def estimate_tokens(text: str) -> int:
-    """A provider-neutral estimate: about four characters a token."""
-    return max(1, (len(text) + 3) // 4) if text else 0
-
-
 class DemoProvider:
     name = "demo"
     models = ("chat", "echo")
 
-    async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
+    async def stream(self, model: str, request: Request) -> AsyncGenerator[StreamChunk, None]:
         model = model or "chat"
         if model not in self.models:
             raise UnknownModelError(f"The demo provider has no model {model!r}: use demo, demo:chat or demo:echo.")
@@ -56,7 +52,7 @@ class DemoProvider:
         if wanted is not None:
             tokens = [tokens[i % len(tokens)] for i in range(int(wanted))]
         limit = request.max_tokens
-        finish = "stop"
+        finish: StreamFinish = "stop"
         if limit is not None and len(tokens) > limit:
             tokens, finish = tokens[:limit], "length"
         delay = float(request.options.get("delay", os.environ.get("LLMRING_DEMO_DELAY", DEFAULT_DELAY)))

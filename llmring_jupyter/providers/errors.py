@@ -1,33 +1,24 @@
 """Typed errors whose message is one line that says what to do.
 
-Every message passes through :func:`scrub`, so an API key that an SDK echoes
-back (some do, in 401 bodies) never reaches an output, a log or a notebook.
+Every message passes through :func:`~.keys.scrub`, so an API key that an SDK
+echoes back (some do, in 401 bodies) never reaches an output, a log or a
+notebook. How a frontend lets the user act on an error (a command, a setting)
+is not known here: it adds that with :meth:`LLMError.advise`.
 """
 
 from __future__ import annotations
 
-import os
-import re
-
-#: Where each provider's API key is read from, first name first.
-PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
-    "openai": ("OPENAI_API_KEY",),
-    "anthropic": ("ANTHROPIC_API_KEY",),
-    "google": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-}
-#: Environment variables whose values are secrets.
-KEY_VARIABLES = tuple(v for names in PROVIDER_KEYS.values() for v in names)
-
-_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,})")
+from .keys import scrub
 
 
-def scrub(text: str) -> str:
-    """Remove API keys (the configured ones, and anything shaped like one)."""
-    for var in KEY_VARIABLES:
-        value = os.environ.get(var)
-        if value and len(value) >= 4:
-            text = text.replace(value, f"<{var}>")
-    return _KEYLIKE.sub("<redacted key>", text)
+def sentences(*parts: str) -> str:
+    """Join sentences with one full stop each: no "key.. Check", no empty parts."""
+    out = []
+    for part in parts:
+        part = part.strip()
+        if part:
+            out.append(part if part[-1] in ".!?" else part.rstrip(",;:") + ".")
+    return " ".join(out)
 
 
 class LLMError(Exception):
@@ -40,13 +31,11 @@ class LLMError(Exception):
     def message(self) -> str:
         return str(self.args[0])
 
-    def _render_traceback_(self) -> list[str]:
-        """IPython shows this instead of a traceback: the one line is the whole story."""
-        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self.message}"]
-
-
-class UsageError(LLMError):
-    """The cell or call is malformed: bad option, empty prompt, missing variable."""
+    def advise(self, next_step: str) -> None:
+        """Append what the user can do where the error is shown (e.g. a notebook command)."""
+        if next_step in self.message:  # shown twice: advised once
+            return
+        self.args = (scrub(sentences(self.message, next_step)),)
 
 
 class ConfigurationError(LLMError):
@@ -61,11 +50,7 @@ class MissingKeyError(ConfigurationError):
     def __init__(self, provider: str, variables: tuple[str, ...]) -> None:
         self.provider = provider
         self.variables = variables
-        names = " or ".join(variables)
-        super().__init__(
-            f"No API key for {provider}: set {names} in the environment, "
-            f"or run `%llm key {provider}` to enter it for this session."
-        )
+        super().__init__(f"No API key for {provider}: set {' or '.join(variables)} in the environment.")
 
 
 class ProviderError(LLMError):
@@ -79,6 +64,12 @@ class ProviderError(LLMError):
 
 class AuthenticationError(ProviderError):
     """Never retried with a fallback model: the next one would fail the same way."""
+
+    def __init__(
+        self, message: str, *, provider: str = "", status: int | None = None, key_variable: str | None = None
+    ) -> None:
+        self.key_variable = key_variable  # the variable whose key was refused, if a key was sent
+        super().__init__(message, provider=provider, status=status)
 
 
 class ModelNotFoundError(ProviderError):

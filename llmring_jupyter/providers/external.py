@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from .errors import LLMError, ProviderError
-from .types import Message, Request, StreamChunk, ToolCall, Usage
+from .types import STREAM_FINISHES, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 # Provider words for how an answer ended → ours (llmring passes some through unmapped).
-_FINISH = {
+_FINISH: dict[str, StreamFinish] = {
     "end_turn": "stop",
     "stop_sequence": "stop",
     "max_tokens": "length",
@@ -98,12 +98,15 @@ def _tool_calls(value: Any) -> tuple[ToolCall, ...]:
     return tuple(calls)
 
 
-def _finish(value: Any) -> str:
+def _finish(value: Any) -> StreamFinish:
+    """Our word for how the backend's answer ended; a word we do not know ended it normally."""
     word = str(getattr(value, "value", value)).lower().rpartition(".")[2]  # finishreason.stop
-    return _FINISH.get(word, word)
+    if word in STREAM_FINISHES:
+        return word
+    return _FINISH.get(word, "stop")
 
 
-async def stream(backend: Any, request: Request) -> AsyncIterator[StreamChunk]:
+async def stream(backend: Any, request: Request) -> AsyncGenerator[StreamChunk, None]:
     """The backend's answer as our chunks: deltas as they come, one final chunk at the end."""
     name = name_of(backend)
     try:
@@ -113,7 +116,8 @@ async def stream(backend: Any, request: Request) -> AsyncIterator[StreamChunk]:
         chunks = aiter(chunks)
     except (AttributeError, TypeError) as exc:
         raise ProviderError(f"The backend {name} has no usable chat_stream(request): {exc}", provider=name) from None
-    model, finish, usage, calls = None, None, None, ()
+    model, finish, usage = None, None, None
+    calls: tuple[ToolCall, ...] = ()
     try:
         async with contextlib.AsyncExitStack() as stack:
             if hasattr(chunks, "aclose"):  # stop means stop: close the backend's request now

@@ -20,7 +20,7 @@ import contextlib
 import importlib.util
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx2
@@ -28,23 +28,14 @@ import pydantic
 from google import genai
 from google.genai import errors, types
 
-from ._common import (
-    ClientCache,
-    ToolCallAssembler,
-    close_responses,
-    http_error,
-    is_transport_error,
-    malformed,
-    step,
-    track_response,
-    unreachable,
-)
-from .errors import PROVIDER_KEYS, AuthenticationError, MissingKeyError, ProviderError, UsageError
-from .types import Message, Request, StreamChunk, Usage
+from . import keys
+from ._common import ClientCache, http_error, malformed, track_response
+from .adapter import Answer, WireAdapter
+from .errors import AuthenticationError, ConfigurationError, LLMError, ProviderError, sentences
+from .types import Message, Request, StreamFinish, Usage
 
-KEY_VARS = PROVIDER_KEYS["google"]
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-_FINISH = {"STOP": "stop", "MAX_TOKENS": "length"}
+_FINISH: dict[str, StreamFinish] = {"STOP": "stop", "MAX_TOKENS": "length"}
 _FILTERED = ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED", "SPII", "MODEL_ARMOR")
 
 
@@ -63,14 +54,6 @@ def _new_client(key: str | None, base_url: str | None) -> genai.Client:
 
 
 _clients: ClientCache[genai.Client] = ClientCache(_new_client)
-
-
-def _key() -> tuple[str, str]:
-    """The key and the variable it came from; GOOGLE_API_KEY first, as the SDK itself does."""
-    for var in reversed(KEY_VARS):
-        if value := os.environ.get(var, "").strip():
-            return var, value
-    raise MissingKeyError("google", KEY_VARS)
 
 
 def _as_object(text: str) -> dict[str, Any]:
@@ -136,12 +119,12 @@ def _config(request: Request, system: str | None) -> types.GenerateContentConfig
         return types.GenerateContentConfig(**(config | request.options))
     except pydantic.ValidationError as exc:
         bad = ", ".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc"))
-        raise UsageError(
+        raise ConfigurationError(
             f"Gemini does not accept the option(s) {bad}: see google.genai.types.GenerateContentConfig."
         ) from None
 
 
-def _finish(reason: Any) -> str:
+def _finish(reason: Any) -> StreamFinish:
     name = str(getattr(reason, "value", reason)).upper()
     if name in _FINISH:
         return _FINISH[name]
@@ -166,76 +149,71 @@ def _retry_delay(body: Any) -> str | None:
     return None
 
 
-def _api_error(exc: errors.APIError, model: str, key_var: str, *, mid_stream: bool) -> ProviderError:
+def _api_error(exc: errors.APIError, model: str, answer: Answer) -> ProviderError:
     status, message = int(exc.code or 0), (exc.message or exc.status or "").strip()
-    if mid_stream:
+    if answer.started:
         return ProviderError(
             f"google stopped the answer with an error ({status} {exc.status}): {message}", provider="google"
         )
     if status == 400 and ("API_KEY_INVALID" in str(exc.details) or "API key not valid" in message):
         return AuthenticationError(
-            f"google rejected the API key in {key_var} (HTTP 400): {message}. Check the key, "
-            "or run `%llm key google` to enter another.",
+            sentences(f"google rejected the API key in {answer.key_variable} (HTTP 400): {message}", "Check the key"),
             provider="google",
             status=status,
+            key_variable=answer.key_variable,
         )
     raw = getattr(exc.response, "headers", None) or {}
     headers = {str(k).lower(): str(v) for k, v in dict(raw).items()}
     if "retry-after" not in headers and (delay := _retry_delay(exc.details)):
         headers["retry-after"] = delay
-    return http_error("google", status, message, model=model, key_vars=(key_var,), headers=headers)
+    return http_error("google", status, message, model=model, key_variable=answer.key_variable, headers=headers)
 
 
-class GoogleProvider:
+class GoogleProvider(WireAdapter):
     name = "google"
 
-    async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
-        key_var, key = _key()
-        base_url = os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or None
+    def address(self) -> str:
+        return _base_url() or DEFAULT_BASE_URL
+
+    async def answer(
+        self, model: str, request: Request, key: keys.Key | None, answer: Answer
+    ) -> AsyncGenerator[str, None]:
         system, contents = _contents(request.messages)
         config = _config(request, system)
-        client = _clients.get(key, base_url)
-        opened: list[Any] = []  # HTTP responses to close the moment we stop
-        received, finish, usage, served = False, None, None, model
-        calls, n_calls = ToolCallAssembler(), 0
-        try:
-            sdk_stream = await client.aio.models.generate_content_stream(model=model, contents=contents, config=config)
-            async with contextlib.aclosing(sdk_stream):
-                while True:
-                    try:
-                        chunk = await step(sdk_stream, opened)
-                    except StopAsyncIteration:
-                        break
-                    received = True
-                    served = chunk.model_version or served
-                    usage = _usage(chunk.usage_metadata) or usage
-                    if chunk.prompt_feedback and chunk.prompt_feedback.block_reason:
-                        finish = "content_filter"  # the prompt itself was blocked: no candidates
-                    candidate = chunk.candidates[0] if chunk.candidates else None
-                    if candidate is None:
-                        continue
-                    for part in (candidate.content.parts or []) if candidate.content else []:
-                        if part.function_call:
-                            call = part.function_call  # whole: Gemini does not stream args
-                            calls.add(n_calls, id=call.id, name=call.name, arguments=json.dumps(call.args or {}))
-                            n_calls += 1
-                        elif part.text and not part.thought:
-                            yield StreamChunk(delta=part.text)
-                    if candidate.finish_reason:
-                        finish = _finish(candidate.finish_reason)
-        except errors.APIError as exc:
-            raise _api_error(exc, model, key_var, mid_stream=received) from None
-        except (errors.UnknownApiResponseError, pydantic.ValidationError) as exc:
-            raise malformed("google", exc) from None
-        except Exception as exc:
-            if is_transport_error(exc):
-                raise unreachable("google", base_url or DEFAULT_BASE_URL, exc, started=received) from None
-            raise
-        finally:
-            await close_responses(opened)
-        tool_calls = calls.calls()
-        if finish is None:
-            finish = "incomplete"
-        elif tool_calls:
-            finish = "tool_calls"
-        yield StreamChunk(model=served, finish_reason=finish, usage=usage, tool_calls=tool_calls or None)
+        client = _clients.get(key.value if key else None, _base_url())
+        n_calls = 0
+        sdk_stream = await client.aio.models.generate_content_stream(model=model, contents=contents, config=config)
+        async with contextlib.aclosing(sdk_stream):
+            while True:
+                try:
+                    chunk = await answer.next(sdk_stream)
+                except StopAsyncIteration:
+                    break
+                answer.started = True
+                answer.model = chunk.model_version or answer.model
+                answer.usage = _usage(chunk.usage_metadata) or answer.usage
+                if chunk.prompt_feedback and chunk.prompt_feedback.block_reason:
+                    answer.finish, answer.ended = "content_filter", True  # the prompt was blocked: no candidates
+                candidate = chunk.candidates[0] if chunk.candidates else None
+                if candidate is None:
+                    continue
+                for part in (candidate.content.parts or []) if candidate.content else []:
+                    if part.function_call:
+                        call = part.function_call  # whole: Gemini does not stream args
+                        answer.calls.add(n_calls, id=call.id, name=call.name, arguments=json.dumps(call.args or {}))
+                        n_calls += 1
+                    elif part.text and not part.thought:
+                        yield part.text
+                if candidate.finish_reason:
+                    answer.finish, answer.ended = _finish(candidate.finish_reason), True
+
+    def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
+        if isinstance(exc, errors.APIError):
+            return _api_error(exc, model, answer)
+        if isinstance(exc, errors.UnknownApiResponseError | pydantic.ValidationError):
+            return malformed(self.name, exc)
+        return None
+
+
+def _base_url() -> str | None:
+    return os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or None

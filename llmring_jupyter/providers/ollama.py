@@ -17,29 +17,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import ollama
 import pydantic
 
-from ._common import (
-    ClientCache,
-    ToolCallAssembler,
-    close_responses,
-    http_error,
-    is_transport_error,
-    malformed,
-    step,
-    track_response,
-    unreachable,
+from . import keys
+from ._common import ClientCache, http_error, is_transport_error, malformed, track_response, unreachable
+from .adapter import Answer, WireAdapter
+from .errors import (
+    AuthenticationError,
+    LLMError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnavailableError,
+    sentences,
 )
-from .errors import AuthenticationError, ModelNotFoundError, ProviderError, ProviderUnavailableError
-from .types import Message, Request, StreamChunk, Usage
+from .types import Message, Request, StreamFinish, Usage
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 _TOP_LEVEL = ("think", "format", "keep_alive")  # chat() arguments, not model ``options``
-_FINISH = {"stop": "stop", "length": "length"}
+_FINISH: dict[str, StreamFinish] = {"stop": "stop", "length": "length"}
 
 try:  # the SDK's own normalisation ("localhost" -> "http://localhost:11434"), for messages
     from ollama._client import _parse_host
@@ -72,93 +71,85 @@ def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     return out
 
 
-def _response_error(
-    exc: ollama.ResponseError, model: str, host: str, headers: Any, *, mid_stream: bool
-) -> ProviderError:
+def _response_error(exc: ollama.ResponseError, model: str, host: str, answer: Answer) -> ProviderError:
     status, message = exc.status_code, str(exc.error).strip()
-    if status < 0 or mid_stream:  # an {"error": ...} line inside a 200 stream
+    if status < 0 or answer.started:  # an {"error": ...} line inside a 200 stream
         return ProviderError(f"ollama stopped the answer with an error: {message}", provider="ollama")
     if status in (401, 403):
         return AuthenticationError(
-            f"Ollama at {host} refused the request (HTTP {status}): {message}. For cloud "
-            "models run `ollama signin`, or set OLLAMA_API_KEY to a valid key.",
+            sentences(
+                f"Ollama at {host} refused the request (HTTP {status}): {message}",
+                "For cloud models run `ollama signin`, or set OLLAMA_API_KEY to a valid key",
+            ),
             provider="ollama",
             status=status,
         )
     if status == 404:
         return ModelNotFoundError(
-            f"Ollama at {host} has no model {model!r} (HTTP 404): {message}. Run `ollama pull {model}`.",
+            sentences(f"Ollama at {host} has no model {model!r} (HTTP 404): {message}", f"Run `ollama pull {model}`"),
             provider="ollama",
             status=status,
         )
-    return http_error("ollama", status, message, model=model, key_vars=("OLLAMA_API_KEY",), headers=headers)
+    headers = answer.opened[-1].headers if answer.opened else None
+    return http_error("ollama", status, message, model=model, headers=headers)
 
 
-class OllamaProvider:
+class OllamaProvider(WireAdapter):
     name = "ollama"
 
-    async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
-        host = _parse_host(os.environ.get("OLLAMA_HOST", "").strip() or DEFAULT_HOST)
-        client = _clients.get(None, host)
+    def address(self) -> str:
+        return str(_parse_host(os.environ.get("OLLAMA_HOST", "").strip() or DEFAULT_HOST))
+
+    async def answer(
+        self, model: str, request: Request, key: keys.Key | None, answer: Answer
+    ) -> AsyncGenerator[str, None]:
+        client = _clients.get(None, self.address())
         options = {k: v for k, v in request.options.items() if k not in _TOP_LEVEL}
         if request.temperature is not None:
             options["temperature"] = request.temperature
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
         extra = {k: request.options[k] for k in _TOP_LEVEL if k in request.options}
-        opened: list[Any] = []  # the HTTP response, for its headers and to close it
-        received, last, n_calls = False, None, 0
-        calls = ToolCallAssembler()
-        try:
-            sdk_stream = await client.chat(
-                model=model,
-                messages=_messages(request.messages),
-                stream=True,
-                tools=list(request.tools) or None,
-                options=options or None,
-                **extra,
-            )
-            async with contextlib.aclosing(sdk_stream):
-                while last is None:
-                    try:
-                        part = await step(sdk_stream, opened)
-                    except StopAsyncIteration:
-                        break
-                    received = True
-                    if part.message.content:
-                        yield StreamChunk(delta=part.message.content)
-                    for call in part.message.tool_calls or ():  # whole: Ollama does not split them
-                        calls.add(
-                            n_calls, name=call.function.name, arguments=json.dumps(dict(call.function.arguments or {}))
-                        )
-                        n_calls += 1
-                    if part.done:
-                        last = part
-        except ollama.ResponseError as exc:
-            headers = opened[-1].headers if opened else None
-            raise _response_error(exc, model, host, headers, mid_stream=received) from None
-        except (json.JSONDecodeError, pydantic.ValidationError) as exc:
-            raise malformed("ollama", exc) from None
-        except Exception as exc:
-            if not (is_transport_error(exc) or isinstance(exc, ConnectionError)):
-                raise
-            if received or "Connect" not in type(exc).__name__:
-                raise unreachable("ollama", host, exc, started=received) from None
-            raise ProviderUnavailableError(
+        n_calls = 0
+        sdk_stream = await client.chat(
+            model=model,
+            messages=_messages(request.messages),
+            stream=True,
+            tools=list(request.tools) or None,
+            options=options or None,
+            **extra,
+        )
+        async with contextlib.aclosing(sdk_stream):
+            while not answer.ended:
+                try:
+                    part = await answer.next(sdk_stream)
+                except StopAsyncIteration:
+                    break
+                answer.started = True
+                if part.message.content:
+                    yield part.message.content
+                for call in part.message.tool_calls or ():  # whole: Ollama does not split them
+                    arguments = json.dumps(dict(call.function.arguments or {}))
+                    answer.calls.add(n_calls, name=call.function.name, arguments=arguments)
+                    n_calls += 1
+                if part.done:
+                    answer.ended, answer.model = True, part.model or model
+                    answer.finish = _FINISH.get(part.done_reason or "stop", "stop")
+                    answer.usage = Usage.of(part.prompt_eval_count, part.eval_count)
+
+    def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
+        host = self.address()
+        if isinstance(exc, ollama.ResponseError):
+            return _response_error(exc, model, host, answer)
+        if isinstance(exc, json.JSONDecodeError | pydantic.ValidationError):
+            return malformed(self.name, exc)
+        connection = is_transport_error(exc) or isinstance(exc, ConnectionError)
+        if connection and not answer.started and "Connect" in type(exc).__name__:
+            return ProviderUnavailableError(
                 f"Ollama is not reachable at {host}: start it with `ollama serve` "
                 f"or set OLLAMA_HOST ({exc or type(exc).__name__}).",
                 provider="ollama",
-            ) from None
-        finally:
-            await close_responses(opened)
-        tool_calls = calls.calls()
-        if last is None:
-            yield StreamChunk(model=model, finish_reason="incomplete", tool_calls=tool_calls or None)
-            return
-        finish = "tool_calls" if tool_calls else _FINISH.get(last.done_reason or "stop", "stop")
-        yield StreamChunk(
-            model=last.model or model,
-            finish_reason=finish,
-            usage=Usage.of(last.prompt_eval_count, last.eval_count),
-            tool_calls=tool_calls or None,
-        )
+            )
+        if connection:
+            return unreachable(self.name, host, exc, started=answer.started)
+        return None

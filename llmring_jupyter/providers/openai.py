@@ -8,28 +8,20 @@ ends. The SDK ends silently when the body stops short; a stream that never sent 
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import openai
 
-from ._common import (
-    ClientCache,
-    ToolCallAssembler,
-    error_message,
-    http_error,
-    is_transport_error,
-    malformed,
-    split_options,
-    unreachable,
-)
-from .errors import PROVIDER_KEYS, MissingKeyError, ProviderError
-from .types import Message, Request, StreamChunk, Usage
+from . import keys
+from ._common import ClientCache, error_message, http_error, split_options, unreachable
+from .adapter import Answer, WireAdapter
+from .errors import LLMError, ProviderError
+from .types import Message, Request, StreamFinish, Usage
 
-KEY_VARS = PROVIDER_KEYS["openai"]
-_FINISH = {
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_FINISH: dict[str, StreamFinish] = {
     "stop": "stop",
     "length": "length",
     "tool_calls": "tool_calls",
@@ -61,14 +53,16 @@ def _message(m: Message) -> dict[str, Any]:
     return out
 
 
-class OpenAIProvider:
+class OpenAIProvider(WireAdapter):
     name = "openai"
 
-    async def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]:
-        key = os.environ.get(KEY_VARS[0])
-        if not key:
-            raise MissingKeyError(self.name, KEY_VARS)
-        client = _clients.get(key, os.environ.get("OPENAI_BASE_URL") or None)
+    def address(self) -> str:
+        return os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+
+    async def answer(
+        self, model: str, request: Request, key: keys.Key | None, answer: Answer
+    ) -> AsyncGenerator[str, None]:
+        client = _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
         create = client.chat.completions.create
         kwargs = split_options(create, request.options)
         if request.temperature is not None:
@@ -77,52 +71,46 @@ class OpenAIProvider:
             kwargs["max_completion_tokens"] = request.max_tokens  # max_tokens is deprecated
         if request.tools:
             kwargs["tools"] = list(request.tools)
-        served, finish, usage = model, None, None
-        calls = ToolCallAssembler()
-        started = False
-        try:
-            stream = await create(
-                model=model,
-                messages=[_message(m) for m in request.messages],
-                stream=True,
-                stream_options={"include_usage": True},
-                **kwargs,
-            )
-            started = True
-            async with stream:  # closes the HTTP response on cancel, aclose or error
-                async for chunk in stream:
-                    served = chunk.model or served
-                    if chunk.usage is not None:
-                        u = chunk.usage
-                        cached = getattr(u.prompt_tokens_details, "cached_tokens", None)
-                        usage = Usage.of(u.prompt_tokens, u.completion_tokens, cached_tokens=cached)
-                    for choice in chunk.choices[:1]:
-                        delta = choice.delta
-                        for piece in (delta.tool_calls or ()) if delta else ():
-                            fn = piece.function
-                            calls.add(piece.index, id=piece.id, name=fn and fn.name, arguments=fn and fn.arguments)
-                        text = delta and (delta.content or getattr(delta, "refusal", None))
-                        if text:  # a refusal is the model's answer too: show it
-                            yield StreamChunk(delta=text)
-                        if choice.finish_reason:
-                            finish = _FINISH.get(choice.finish_reason, "stop")
-        except openai.APIStatusError as exc:
-            message = error_message(exc.body, exc.message)
-            raise http_error(
-                self.name, exc.status_code, message, model=model, key_vars=KEY_VARS, headers=exc.response.headers
-            ) from None
-        except openai.APIConnectionError as exc:
-            raise unreachable(self.name, client.base_url, exc, started=started) from exc
-        except openai.APIError as exc:  # an error event inside a 200 stream
-            message = error_message(exc.body, exc.message)
-            raise ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name) from None
-        except json.JSONDecodeError as exc:
-            raise malformed(self.name, exc) from exc
-        except Exception as exc:
-            if is_transport_error(exc):
-                raise unreachable(self.name, client.base_url, exc, started=started) from exc
-            raise
-        tool_calls = calls.calls()
-        yield StreamChunk(
-            model=served, finish_reason=finish or "incomplete", usage=usage, tool_calls=tool_calls or None
+        stream = await create(
+            model=model,
+            messages=[_message(m) for m in request.messages],
+            stream=True,
+            stream_options={"include_usage": True},
+            **kwargs,
         )
+        answer.started = True
+        async with stream:  # closes the HTTP response on cancel, aclose or error
+            async for chunk in stream:
+                answer.model = chunk.model or answer.model
+                if chunk.usage is not None:
+                    u = chunk.usage
+                    cached = getattr(u.prompt_tokens_details, "cached_tokens", None)
+                    answer.usage = Usage.of(u.prompt_tokens, u.completion_tokens, cached_tokens=cached)
+                for choice in chunk.choices[:1]:
+                    delta = choice.delta
+                    for piece in (delta.tool_calls or ()) if delta else ():
+                        fn = piece.function
+                        answer.calls.add(piece.index, id=piece.id, name=fn and fn.name, arguments=fn and fn.arguments)
+                    text = delta and (delta.content or getattr(delta, "refusal", None))
+                    if text:  # a refusal is the model's answer too: show it
+                        yield text
+                    if choice.finish_reason:
+                        answer.finish, answer.ended = _FINISH.get(choice.finish_reason, "stop"), True
+
+    def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
+        if isinstance(exc, openai.APIStatusError):
+            message = error_message(exc.body, exc.message)
+            return http_error(
+                self.name,
+                exc.status_code,
+                message,
+                model=model,
+                key_variable=answer.key_variable,
+                headers=exc.response.headers,
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return unreachable(self.name, self.address(), exc, started=answer.started)
+        if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
+            message = error_message(exc.body, exc.message)
+            return ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name)
+        return None

@@ -2,38 +2,42 @@
 
 Importing the four SDKs costs seconds, so ``%load_ext`` must not: an adapter
 module (and its SDK) is imported the first time a request names its provider.
+A new provider is an adapter module, an entry here and, if it needs a key, its
+variables in :data:`.keys.PROVIDER_KEYS`.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import NamedTuple
 
+from .adapter import Adapter
 from .errors import UnknownModelError
-from .types import Request, StreamChunk
 
-_ADAPTERS: dict[str, str] = {
-    "demo": "llmring_jupyter.providers.demo:DemoProvider",
-    "openai": "llmring_jupyter.providers.openai:OpenAIProvider",
-    "anthropic": "llmring_jupyter.providers.anthropic:AnthropicProvider",
-    "google": "llmring_jupyter.providers.google:GoogleProvider",
-    "ollama": "llmring_jupyter.providers.ollama:OllamaProvider",
+
+class Entry(NamedTuple):
+    adapter: str  # "module:Class"
+    example: str  # a model to name in messages: "write openai:MODEL, e.g. openai:gpt-4o-mini"
+
+
+_ADAPTERS: dict[str, Entry] = {
+    "demo": Entry("llmring_jupyter.providers.demo:DemoProvider", "chat"),
+    "openai": Entry("llmring_jupyter.providers.openai:OpenAIProvider", "gpt-4o-mini"),
+    "anthropic": Entry("llmring_jupyter.providers.anthropic:AnthropicProvider", "claude-haiku-4-5"),
+    "google": Entry("llmring_jupyter.providers.google:GoogleProvider", "gemini-2.5-flash"),
+    "ollama": Entry("llmring_jupyter.providers.ollama:OllamaProvider", "llama3.2"),
 }
 _ALIASES = {"gemini": "google"}
 _instances: dict[str, Adapter] = {}
 
 
-class Adapter(Protocol):
-    """What a provider adapter is: one async generator per request."""
-
-    name: str
-
-    def stream(self, model: str, request: Request) -> AsyncIterator[StreamChunk]: ...
-
-
 def providers() -> tuple[str, ...]:
     return tuple(_ADAPTERS)
+
+
+def example(provider: str) -> str:
+    entry = _ADAPTERS.get(canonical(provider))
+    return entry.example if entry else "MODEL"
 
 
 def canonical(provider: str) -> str:
@@ -43,10 +47,10 @@ def canonical(provider: str) -> str:
 def get(provider: str) -> Adapter:
     provider = canonical(provider)
     if provider not in _instances:
-        target = _ADAPTERS.get(provider)
-        if target is None:
+        entry = _ADAPTERS.get(provider)
+        if entry is None:
             raise UnknownModelError(f"No provider {provider!r}: use one of {', '.join(_ADAPTERS)} as provider:model.")
-        module, _, cls = target.partition(":")
+        module, _, cls = entry.adapter.partition(":")
         try:
             _instances[provider] = getattr(importlib.import_module(module), cls)()
         except ModuleNotFoundError as exc:

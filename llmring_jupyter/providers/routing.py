@@ -12,19 +12,14 @@ import asyncio
 import contextlib
 import math
 import os
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 from . import external, lockfile, registry
+from .adapter import Adapter
 from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
 
 DEFAULT_IDLE_TIMEOUT = 60.0
-_EXAMPLES = {
-    "openai": "gpt-4o-mini",
-    "anthropic": "claude-haiku-4-5",
-    "google": "gemini-2.5-flash",
-    "ollama": "llama3.2",
-}
 
 
 def resolve(
@@ -35,7 +30,7 @@ def resolve(
     if ":" in name or registry.canonical(name.lower()) in registry.providers():
         ref = ModelRef.parse(name)
         if not ref.model and ref.provider != "demo":  # demo alone means demo:chat
-            example = _EXAMPLES.get(registry.canonical(ref.provider), "MODEL")
+            example = registry.example(ref.provider)
             raise UnknownModelError(
                 f"{name!r} names a provider but no model: write {ref.provider}:MODEL, e.g. {ref.provider}:{example}."
             )
@@ -59,7 +54,7 @@ async def chat_stream(
     profile: str | None = None,
     idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
     backend: object | None = None,
-) -> AsyncIterator[StreamChunk]:
+) -> AsyncGenerator[StreamChunk, None]:
     """Stream the answer to ``request`` as :class:`StreamChunk` objects.
 
     Text chunks carry ``delta``; exactly one final chunk carries
@@ -94,7 +89,7 @@ async def chat_stream(
                 raise
 
 
-async def _served(adapter: registry.Adapter, ref: ModelRef, request: Request) -> AsyncIterator[StreamChunk]:
+async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGenerator[StreamChunk, None]:
     """The adapter's stream, with the final chunk's model named ``provider:model``."""
     stream = adapter.stream(ref.model, request)
     try:
@@ -111,7 +106,7 @@ async def _served(adapter: registry.Adapter, ref: ModelRef, request: Request) ->
 
 async def _bounded(
     stream: AsyncGenerator[StreamChunk, None], idle_timeout: float | None, ref: ModelRef
-) -> AsyncIterator[StreamChunk]:
+) -> AsyncGenerator[StreamChunk, None]:
     """Fail with a clear error when the stream goes silent for too long.
 
     One ``asyncio.timeout`` spans the stream, and a watchdog expires it once
@@ -143,8 +138,7 @@ async def _bounded(
                 asked = loop.time()
     except TimeoutError:
         raise StreamTimeoutError(
-            f"{ref} sent nothing for {idle_timeout:g} s; the stream was closed. "
-            "Try again, or raise the idle timeout (%config LLMMagics.idle_timeout).",
+            f"{ref} sent nothing for {idle_timeout:g} s, so the stream was closed; try again.",
             provider=ref.provider,
         ) from None
     finally:

@@ -8,17 +8,18 @@ are small frozen dataclasses: nothing here imports an SDK or Jupyter.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Role = Literal["system", "user", "assistant", "tool"]
 
-#: Finish reasons a provider stream ends with, normalised across providers.
-#: ``incomplete`` means the body ended without the provider's end marker
-#: (the SDKs end silently in that case; we say so).
-PROVIDER_FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "incomplete")
+#: How a provider stream ended, normalised across providers. ``incomplete``: the
+#: body ended without the provider's end marker (the SDKs end silently; we say so).
+StreamFinish = Literal["stop", "length", "tool_calls", "content_filter", "incomplete"]
+STREAM_FINISHES: tuple[StreamFinish, ...] = get_args(StreamFinish)
 
-#: Finish reasons the consumer adds: the user stopped the stream, or it failed.
-FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "incomplete", "cancelled", "error"]
+#: How an answer ended: a stream's finish, or what the consumer adds (the user
+#: stopped it, or it failed).
+FinishReason = StreamFinish | Literal["cancelled", "error"]
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,6 @@ class Message:
         if self.tool_call_id:
             out["tool_call_id"] = self.tool_call_id
         return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Message:
-        calls = tuple(ToolCall(**c) for c in data.get("tool_calls") or ())
-        return cls(data["role"], data.get("content") or "", calls, data.get("tool_call_id"))
 
 
 @dataclass(frozen=True)
@@ -97,7 +93,7 @@ class StreamChunk:
 
     delta: str = ""
     model: str | None = None
-    finish_reason: str | None = None
+    finish_reason: StreamFinish | None = None
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] | None = None
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from llmring_jupyter.providers.errors import KEY_VARIABLES
+from llmring_jupyter.providers.keys import KEY_VARIABLES
 
 pytestmark = pytest.mark.kernel
 

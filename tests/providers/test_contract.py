@@ -27,6 +27,7 @@ from llmring_jupyter.providers import (
     StreamTimeoutError,
     chat_stream,
 )
+from llmring_jupyter.providers.keys import KEY_VARIABLES
 
 PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\n```py\nx = {1: 2}\n```"]
 TEXT = "".join(PARTS)
@@ -87,7 +88,18 @@ async def test_tool_call_is_assembled_from_pieces(dialect: Dialect, wire: WireSe
     assert final.finish_reason == "tool_calls"
     (call,) = final.tool_calls
     assert call.name == "get_weather" and call.arguments.replace(" ", "") == '{"city":"Paris"}'
-    assert call.id
+    # the id the wire sent: the tool result must name that call; without one, ours is stable
+    assert call.id == ("call_1" if dialect.call_ids else "call_0")
+
+
+async def test_cached_prompt_tokens_are_counted_in_the_prompt(dialect: Dialect, wire: WireServer) -> None:
+    if not dialect.caches:
+        pytest.skip(f"{dialect.provider} reports no prompt cache")
+    wire.queue(dialect.answer(PARTS, usage=(1200, 8), cached=1024))
+    chunks, error = await collect(_request(dialect))
+    assert error is None
+    usage = _final(chunks).usage
+    assert (usage.prompt_tokens, usage.cached_tokens, usage.total_tokens) == (1200, 1024, 1208)
 
 
 async def test_in_stream_error_keeps_text_and_says_why(dialect: Dialect, wire: WireServer) -> None:
@@ -192,7 +204,7 @@ async def test_stop_mid_stream_closes_the_connection(dialect: Dialect, wire: Wir
 async def test_missing_key_sends_nothing(dialect: Dialect, wire: WireServer, monkeypatch: pytest.MonkeyPatch) -> None:
     if not dialect.key_env:
         pytest.skip(f"{dialect.provider} needs no key")
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+    for var in KEY_VARIABLES:
         monkeypatch.delenv(var, raising=False)
     _chunks, error = await collect(_request(dialect))
     assert isinstance(error, MissingKeyError)

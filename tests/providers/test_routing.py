@@ -6,7 +6,8 @@ provider has its own wire server, so which one answered is plain to see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from llmring_jupyter.providers import (
     Request,
     StreamChunk,
     UnknownModelError,
+    chat_stream,
+    registry,
     resolve,
 )
 
@@ -107,3 +110,30 @@ def test_a_provider_without_a_model_is_a_clear_error() -> None:
     with pytest.raises(UnknownModelError, match=r"'openai' names a provider but no model: write openai:MODEL"):
         resolve("openai")
     assert resolve("demo") == (ModelRef("demo", ""),)
+
+
+class _Probe:
+    """A provider that streams forever and records when its stream is closed."""
+
+    name = "probe"
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def stream(self, model: str, request: Request) -> AsyncGenerator[StreamChunk, None]:
+        try:
+            while True:
+                await asyncio.sleep(0)
+                yield StreamChunk(delta="x")
+        finally:
+            self.closed = True
+
+
+async def test_stopping_a_stream_closes_the_adapter_before_aclose_returns(monkeypatch: pytest.MonkeyPatch) -> None:
+    # not at garbage collection: until the adapter's stream is closed, its HTTP request runs on
+    probe = _Probe()
+    monkeypatch.setitem(registry._instances, "probe", probe)
+    stream = chat_stream(Request("probe:any", (Message("user", "Hi"),)))
+    assert (await anext(stream)).delta == "x"
+    await stream.aclose()
+    assert probe.closed

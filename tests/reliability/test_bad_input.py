@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from kernel_session import Kernel
 
 from llmring_jupyter import options
+from llmring_jupyter.errors import UsageError
 from llmring_jupyter.interpolate import interpolate
-from llmring_jupyter.providers.errors import UsageError
 
 WORDS = [
     "demo",

@@ -14,21 +14,34 @@ from typing import Any, Protocol
 
 from wire_server import Reply, Seen
 
+from llmring_jupyter.providers import registry
+from llmring_jupyter.providers.keys import PROVIDER_KEYS
+
 
 class Dialect(Protocol):
     provider: str  # "openai": the provider part of provider:model
     model: str  # the model name a test requests
     key_env: dict[str, str]  # environment that holds a (sentinel) key; {} when none is needed
+    call_ids: bool  # the wire names each tool call with an id (else the adapter invents one)
+    caches: bool  # the wire reports prompt tokens read from the provider's cache
 
     def base_url_env(self, url: str) -> dict[str, str]:
         """Environment that points the SDK at the wire server at ``url``."""
 
     def answer(
-        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+        self,
+        parts: list[str],
+        *,
+        finish: str = "stop",
+        served: str = "",
+        usage: tuple[int, int] = (11, 7),
+        cached: int = 0,
     ) -> Reply:
         """A complete streamed answer. ``finish`` is our normalised name: stop, length or
         content_filter; the dialect sends the provider's own word for it. ``served`` is the
-        model name the provider reports (defaults to ``self.model``)."""
+        model name the provider reports (defaults to ``self.model``). ``usage`` is (prompt,
+        completion) as we count them: ``cached`` of the prompt tokens came from the cache,
+        in the provider's own way of saying so."""
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         """A streamed tool call whose JSON arguments arrive in ``argument_parts`` pieces."""
@@ -52,7 +65,14 @@ class Dialect(Protocol):
         """``temperature`` and ``max_tokens`` as sent, under our names (absent when not sent)."""
 
 
-NAMES = ("openai", "anthropic", "google", "ollama")
+#: Every provider that talks HTTP: each must have a dialect module of its name.
+NAMES = tuple(p for p in registry.providers() if p != "demo")
+
+
+def key_env(provider: str, key: str) -> dict[str, str]:
+    """The environment that holds ``key`` where the adapter reads it first ({} if it needs none)."""
+    variables = PROVIDER_KEYS.get(provider)
+    return {variables[0]: key} if variables else {}
 
 
 def load(name: str) -> Dialect:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from providers.dialects import key_env
 from wire_server import Reply, Seen, sse
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}
@@ -34,12 +35,14 @@ _PING = ("ping", {"type": "ping"})
 class AnthropicDialect:
     provider = "anthropic"
     model = "claude-haiku-4-5"
-    key_env: ClassVar[dict[str, str]] = {"ANTHROPIC_API_KEY": "sk-ant-wire-test-0123456789abcdef"}
+    key_env: ClassVar[dict[str, str]] = key_env("anthropic", "sk-ant-wire-test-0123456789abcdef")
+    call_ids = True
+    caches = True
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"ANTHROPIC_BASE_URL": url}
 
-    def _start(self, served: str, input_tokens: int) -> tuple[str, dict[str, Any]]:
+    def _start(self, served: str, input_tokens: int, cached: int = 0) -> tuple[str, dict[str, Any]]:
         return (
             "message_start",
             {
@@ -53,9 +56,9 @@ class AnthropicDialect:
                     "stop_reason": None,
                     "stop_sequence": None,
                     "usage": {
-                        "input_tokens": input_tokens,
+                        "input_tokens": input_tokens - cached,  # excludes the cached ones
                         "cache_creation_input_tokens": 0,
-                        "cache_read_input_tokens": 0,
+                        "cache_read_input_tokens": cached,
                         "output_tokens": 1,
                         "service_tier": "standard",
                     },
@@ -63,13 +66,13 @@ class AnthropicDialect:
             },
         )
 
-    def _opening(self, served: str, input_tokens: int, block: dict[str, Any]) -> str:
+    def _opening(self, served: str, input_tokens: int, block: dict[str, Any], cached: int = 0) -> str:
         """message_start, the first content_block_start and a ping: sent back to back."""
         start = ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block})
-        return "".join(sse(self._start(served, input_tokens), start, _PING))
+        return "".join(sse(self._start(served, input_tokens, cached), start, _PING))
 
-    def _text(self, parts: list[str], served: str, input_tokens: int = 11) -> list[str]:
-        opening = self._opening(served, input_tokens, {"type": "text", "text": ""})
+    def _text(self, parts: list[str], served: str, input_tokens: int = 11, cached: int = 0) -> list[str]:
+        opening = self._opening(served, input_tokens, {"type": "text", "text": ""}, cached)
         deltas = [
             (
                 "content_block_delta",
@@ -94,10 +97,16 @@ class AnthropicDialect:
         )
 
     def answer(
-        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+        self,
+        parts: list[str],
+        *,
+        finish: str = "stop",
+        served: str = "",
+        usage: tuple[int, int] = (11, 7),
+        cached: int = 0,
     ) -> Reply:
         served = served or self.model
-        body = self._text(parts, served, usage[0]) + self._end(_STOP[finish], usage[1])
+        body = self._text(parts, served, usage[0], cached) + self._end(_STOP[finish], usage[1])
         return Reply(200, {"request-id": "req_wire"}, body)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:

@@ -2,7 +2,7 @@
 
 Each SSE event (CRLF-separated, as Google sends them) is a whole
 ``GenerateContentResponse``; the last one carries ``finishReason`` and the full
-``usageMetadata``. Function calls arrive whole (``args`` is an object, no id).
+``usageMetadata``. Function calls arrive whole (``args`` is an object; the ``id`` is optional).
 Errors are ``{"error": {"code", "message", "status", "details"}}`` bodies; a 429
 says when to retry in a ``google.rpc.RetryInfo`` detail, not in a header.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from providers.dialects import key_env
 from wire_server import Reply, Seen
 
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
@@ -33,7 +34,9 @@ def _event(body: dict[str, Any]) -> str:
 class GoogleDialect:
     provider = "google"
     model = "gemini-2.5-flash"
-    key_env: ClassVar[dict[str, str]] = {"GEMINI_API_KEY": "AIzaSyWireTestSentinel0000000000000000"}
+    key_env: ClassVar[dict[str, str]] = key_env("google", "AIzaSyWireTestSentinel0000000000000000")
+    call_ids = True
+    caches = True
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"GOOGLE_GEMINI_BASE_URL": url}
@@ -45,6 +48,7 @@ class GoogleDialect:
         served: str = "",
         finish: str | None = None,
         usage: tuple[int, int] = (11, 0),
+        cached: int = 0,
     ) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
         if finish:
@@ -57,6 +61,8 @@ class GoogleDialect:
         }
         if finish:
             meta["candidatesTokenCount"] = completion
+        if cached:  # counted in promptTokenCount too
+            meta["cachedContentTokenCount"] = cached
         return {
             "candidates": [candidate],
             "usageMetadata": meta,
@@ -68,15 +74,22 @@ class GoogleDialect:
         return [_event(self._chunk([{"text": p}], **kw)) for p in parts]
 
     def answer(
-        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+        self,
+        parts: list[str],
+        *,
+        finish: str = "stop",
+        served: str = "",
+        usage: tuple[int, int] = (11, 7),
+        cached: int = 0,
     ) -> Reply:
         events = self._texts(parts[:-1], served=served, usage=(usage[0], 0))
-        events.append(_event(self._chunk([{"text": parts[-1]}], served=served, finish=_FINISH[finish], usage=usage)))
+        last = self._chunk([{"text": parts[-1]}], served=served, finish=_FINISH[finish], usage=usage, cached=cached)
+        events.append(_event(last))
         return Reply(200, {}, events)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         call = {
-            "functionCall": {"name": name, "args": json.loads("".join(argument_parts))},
+            "functionCall": {"id": call_id, "name": name, "args": json.loads("".join(argument_parts))},
             "thoughtSignature": "CiQBcsjafHZ4ZXN0c2lnbmF0dXJlAAAA",
         }
         return Reply(200, {}, [_event(self._chunk([call], finish="STOP", usage=(40, 5)))])

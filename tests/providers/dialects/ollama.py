@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from providers.dialects import key_env
 from wire_server import Reply, Seen
 
 _NDJSON = "application/x-ndjson"
@@ -27,7 +28,9 @@ def _line(body: dict[str, Any]) -> str:
 class OllamaDialect:
     provider = "ollama"
     model = "llama3.2:3b"
-    key_env: ClassVar[dict[str, str]] = {}
+    key_env: ClassVar[dict[str, str]] = key_env("ollama", "")
+    call_ids = False
+    caches = False
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"OLLAMA_HOST": url}
@@ -64,7 +67,13 @@ class OllamaDialect:
         )
 
     def answer(
-        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+        self,
+        parts: list[str],
+        *,
+        finish: str = "stop",
+        served: str = "",
+        usage: tuple[int, int] = (11, 7),
+        cached: int = 0,
     ) -> Reply:
         reason = {"stop": "stop", "length": "length"}[finish]  # Ollama has no content filter
         return Reply(200, {}, self._texts(parts, served) + [self._done(reason, usage, served)], _NDJSON)

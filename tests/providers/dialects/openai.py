@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from providers.dialects import key_env
 from wire_server import Reply, Seen, sse
 
 _FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter"}
@@ -26,7 +27,9 @@ _ERROR_TYPE = {
 class OpenAIDialect:
     provider = "openai"
     model = "gpt-4o-mini"
-    key_env: ClassVar[dict[str, str]] = {"OPENAI_API_KEY": "sk-wire-test-0123456789abcdef"}
+    key_env: ClassVar[dict[str, str]] = key_env("openai", "sk-wire-test-0123456789abcdef")
+    call_ids = True
+    caches = True
 
     def base_url_env(self, url: str) -> dict[str, str]:
         return {"OPENAI_BASE_URL": f"{url}/v1"}
@@ -50,7 +53,7 @@ class OpenAIDialect:
         first = self._delta(served, {"role": "assistant", "content": "", "refusal": None})
         return [first] + [self._delta(served, {"content": p}) for p in parts]
 
-    def _usage(self, served: str, usage: tuple[int, int]) -> dict[str, Any]:
+    def _usage(self, served: str, usage: tuple[int, int], cached: int = 0) -> dict[str, Any]:
         prompt, completion = usage
         return self._chunk(
             served,
@@ -59,7 +62,7 @@ class OpenAIDialect:
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
                 "completion_tokens_details": {
                     "reasoning_tokens": 0,
                     "audio_tokens": 0,
@@ -70,13 +73,19 @@ class OpenAIDialect:
         )
 
     def answer(
-        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: tuple[int, int] = (11, 7)
+        self,
+        parts: list[str],
+        *,
+        finish: str = "stop",
+        served: str = "",
+        usage: tuple[int, int] = (11, 7),
+        cached: int = 0,
     ) -> Reply:
         served = served or self.model
         events = [
             *self._text(parts, served),
             self._delta(served, {}, _FINISH[finish]),
-            self._usage(served, usage),
+            self._usage(served, usage, cached),
             "data: [DONE]\n\n",
         ]
         return Reply(200, {"x-request-id": "req_wire"}, sse(*events))
