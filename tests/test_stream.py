@@ -1,10 +1,17 @@
-"""Coalescing: one message per interval at most, the first at once, nothing lost."""
+"""Running a stream: coalescing (one message per interval at most, the first at once,
+nothing lost), and how it ends when something fails."""
 
 from __future__ import annotations
 
 import asyncio
+import traceback
+from collections.abc import AsyncGenerator, Callable
 
-from llmring_jupyter.stream import Coalescer
+import pytest
+
+from llmring_jupyter.providers import Message, ProviderError, Request, StreamChunk
+from llmring_jupyter.result import Result
+from llmring_jupyter.stream import Coalescer, run
 
 
 async def test_first_delta_goes_at_once_and_a_burst_becomes_one_message() -> None:
@@ -46,3 +53,47 @@ async def test_a_slow_stream_sends_each_delta_without_delay() -> None:
         coalescer.add(piece)
         await asyncio.sleep(0.03)
     assert sent == ["one", "two", "three"]
+
+
+class _Recorder:
+    """An Output that keeps what it was shown."""
+
+    def __init__(self) -> None:
+        self.text, self.result = "", None
+
+    def start(self, request: Request, on_stop: Callable[[], None]) -> None: ...
+
+    def delta(self, text: str) -> None:
+        self.text += text
+
+    def streaming(self) -> None: ...
+
+    def finish(self, result: Result) -> None:
+        self.result = result
+
+
+async def _broken_stream() -> AsyncGenerator[StreamChunk, None]:
+    yield StreamChunk(delta="partial ")
+    raise KeyError("choices")  # a bug of ours: e.g. a wire mapping that misreads an event
+
+
+async def test_a_bug_keeps_the_partial_answer_and_raises_with_its_own_traceback() -> None:
+    output = _Recorder()
+    result = await run(Request("demo", (Message("user", "Hi"),)), _broken_stream(), output)
+    assert result.text == output.text == "partial " and result.finish_reason == "error"
+    assert result.error == "KeyError: 'choices'"
+    with pytest.raises(KeyError) as caught:
+        result.raise_for_error()
+    frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+    assert "_broken_stream" in frames, "the traceback must reach the line that failed"
+
+
+async def test_a_provider_fault_stays_one_typed_line() -> None:
+    async def failing() -> AsyncGenerator[StreamChunk, None]:
+        yield StreamChunk(delta="partial ")
+        raise ProviderError("openai failed mid-answer: Overloaded.", provider="openai")
+
+    result = await run(Request("demo", (Message("user", "Hi"),)), failing(), _Recorder())
+    assert result.error == "openai failed mid-answer: Overloaded."
+    with pytest.raises(ProviderError):
+        result.raise_for_error()
