@@ -14,9 +14,9 @@ from . import commands, options, render
 from ._blocking import run_blocking
 from .conversation import Limits
 from .display import TerminalOutput, WidgetOutput
+from .errors import UsageError
 from .interpolate import DEFAULT_MAX_CHARS, interpolate
 from .providers import DEFAULT_IDLE_TIMEOUT
-from .providers.errors import UsageError
 from .session import Session
 from .stream import DEFAULT_INTERVAL, Output
 

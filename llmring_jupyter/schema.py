@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .providers.errors import UsageError
+from .errors import UsageError
 
 
 class SchemaError(UsageError):
