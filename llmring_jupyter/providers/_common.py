@@ -135,6 +135,15 @@ def http_error(
     return ProviderError(sentences(f"{provider} returned HTTP {status}{said}"), provider=provider, status=status)
 
 
+def status_error(provider: str, exc: Any, *, model: str, key_variable: str | None) -> ProviderError:
+    """``http_error`` for the ``APIStatusError`` of the OpenAI and Anthropic SDKs (one generator
+    made both: ``status_code``, a JSON ``body``, ``message`` and the ``response`` headers)."""
+    message = error_message(exc.body, exc.message)
+    return http_error(
+        provider, exc.status_code, message, model=model, key_variable=key_variable, headers=exc.response.headers
+    )
+
+
 def is_transport_error(exc: BaseException) -> bool:
     """Whether ``exc`` is a connection failure of httpx or httpx2 (only if already loaded)."""
     kinds = tuple(m.TransportError for n in ("httpx2", "httpx") if (m := sys.modules.get(n)))

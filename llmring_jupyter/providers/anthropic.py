@@ -19,7 +19,7 @@ from typing import Any
 import anthropic
 
 from . import keys
-from ._common import ClientCache, error_message, http_error, split_options, unreachable
+from ._common import ClientCache, error_message, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
 from .errors import LLMError, ProviderError
 from .types import Message, Request, StreamFinish, Usage
@@ -131,17 +131,10 @@ class AnthropicProvider(WireAdapter):
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, anthropic.APIStatusError):
-            message = error_message(exc.body, exc.message)
             if exc.status_code < 400:  # an `event: error` inside a 200 stream
+                message = error_message(exc.body, exc.message)
                 return ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name)
-            return http_error(
-                self.name,
-                exc.status_code,
-                message,
-                model=model,
-                key_variable=answer.key_variable,
-                headers=exc.response.headers,
-            )
+            return status_error(self.name, exc, model=model, key_variable=answer.key_variable)
         if isinstance(exc, anthropic.APIConnectionError):
             return unreachable(self.name, self.address(), exc, started=answer.started)
         return None

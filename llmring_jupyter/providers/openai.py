@@ -15,7 +15,7 @@ from typing import Any
 import openai
 
 from . import keys
-from ._common import ClientCache, error_message, http_error, split_options, unreachable
+from ._common import ClientCache, error_message, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
 from .errors import LLMError, ProviderError
 from .types import Message, Request, StreamFinish, Usage
@@ -99,15 +99,7 @@ class OpenAIProvider(WireAdapter):
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, openai.APIStatusError):
-            message = error_message(exc.body, exc.message)
-            return http_error(
-                self.name,
-                exc.status_code,
-                message,
-                model=model,
-                key_variable=answer.key_variable,
-                headers=exc.response.headers,
-            )
+            return status_error(self.name, exc, model=model, key_variable=answer.key_variable)
         if isinstance(exc, openai.APIConnectionError):
             return unreachable(self.name, self.address(), exc, started=answer.started)
         if isinstance(exc, openai.APIError):  # an error event inside a 200 stream

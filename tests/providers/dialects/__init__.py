@@ -17,6 +17,8 @@ from wire_server import Reply, Seen
 from llmring_jupyter.providers import registry
 from llmring_jupyter.providers.keys import PROVIDER_KEYS
 
+Tokens = tuple[int, int]  # (prompt, completion)
+
 
 class Dialect(Protocol):
     provider: str  # "openai": the provider part of provider:model
@@ -29,13 +31,7 @@ class Dialect(Protocol):
         """Environment that points the SDK at the wire server at ``url``."""
 
     def answer(
-        self,
-        parts: list[str],
-        *,
-        finish: str = "stop",
-        served: str = "",
-        usage: tuple[int, int] = (11, 7),
-        cached: int = 0,
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: Tokens = (11, 7), cached: int = 0
     ) -> Reply:
         """A complete streamed answer. ``finish`` is our normalised name: stop, length or
         content_filter; the dialect sends the provider's own word for it. ``served`` is the

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from providers.dialects import key_env
+from providers.dialects import Tokens, key_env
 from wire_server import Reply, Seen, sse
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}
@@ -97,13 +97,7 @@ class AnthropicDialect:
         )
 
     def answer(
-        self,
-        parts: list[str],
-        *,
-        finish: str = "stop",
-        served: str = "",
-        usage: tuple[int, int] = (11, 7),
-        cached: int = 0,
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: Tokens = (11, 7), cached: int = 0
     ) -> Reply:
         served = served or self.model
         body = self._text(parts, served, usage[0], cached) + self._end(_STOP[finish], usage[1])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from providers.dialects import key_env
+from providers.dialects import Tokens, key_env
 from wire_server import Reply, Seen
 
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
@@ -74,13 +74,7 @@ class GoogleDialect:
         return [_event(self._chunk([{"text": p}], **kw)) for p in parts]
 
     def answer(
-        self,
-        parts: list[str],
-        *,
-        finish: str = "stop",
-        served: str = "",
-        usage: tuple[int, int] = (11, 7),
-        cached: int = 0,
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: Tokens = (11, 7), cached: int = 0
     ) -> Reply:
         events = self._texts(parts[:-1], served=served, usage=(usage[0], 0))
         last = self._chunk([{"text": parts[-1]}], served=served, finish=_FINISH[finish], usage=usage, cached=cached)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from providers.dialects import key_env
+from providers.dialects import Tokens, key_env
 from wire_server import Reply, Seen
 
 _NDJSON = "application/x-ndjson"
@@ -67,13 +67,7 @@ class OllamaDialect:
         )
 
     def answer(
-        self,
-        parts: list[str],
-        *,
-        finish: str = "stop",
-        served: str = "",
-        usage: tuple[int, int] = (11, 7),
-        cached: int = 0,
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: Tokens = (11, 7), cached: int = 0
     ) -> Reply:
         reason = {"stop": "stop", "length": "length"}[finish]  # Ollama has no content filter
         return Reply(200, {}, self._texts(parts, served) + [self._done(reason, usage, served)], _NDJSON)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from providers.dialects import key_env
+from providers.dialects import Tokens, key_env
 from wire_server import Reply, Seen, sse
 
 _FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter"}
@@ -73,13 +73,7 @@ class OpenAIDialect:
         )
 
     def answer(
-        self,
-        parts: list[str],
-        *,
-        finish: str = "stop",
-        served: str = "",
-        usage: tuple[int, int] = (11, 7),
-        cached: int = 0,
+        self, parts: list[str], *, finish: str = "stop", served: str = "", usage: Tokens = (11, 7), cached: int = 0
     ) -> Reply:
         served = served or self.model
         events = [
