@@ -10,8 +10,8 @@ import pytest
 from shell import loaded_shell, magics
 
 import llmring_jupyter
+from llmring_jupyter.errors import UsageError
 from llmring_jupyter.options import Options
-from llmring_jupyter.providers.errors import UsageError
 from llmring_jupyter.providers.types import Request
 from llmring_jupyter.result import Result
 
