@@ -12,8 +12,8 @@ from traitlets import Bool, Float, Int, Unicode
 
 from . import commands, options, render
 from ._blocking import run_blocking
-from .display import TerminalOutput, WidgetOutput
 from .interpolate import interpolate
+from .outputs import TerminalOutput, WidgetOutput
 from .providers.errors import UsageError
 from .session import Session
 from .stream import Output
