@@ -6,75 +6,16 @@
 // from the synced `text` trait, says {kind: "ready", length} and the kernel
 // answers with everything from that offset: the text shown is always exact.
 //
-// Model output is untrusted: markdown-it runs with `html: false` (raw HTML is
-// shown as text) and its link validation drops javascript:/vbscript:/data:
-// URLs; images become links so a model cannot make the browser fetch a URL.
+// Model output is untrusted: see markdown.js for how it is made safe.
 
-import MarkdownIt from "markdown-it";
+import { md } from "./markdown.js";
 import viewCss from "./view.css";
-import hljs from "highlight.js/lib/core";
-import bash from "highlight.js/lib/languages/bash";
-import c from "highlight.js/lib/languages/c";
-import cpp from "highlight.js/lib/languages/cpp";
-import css from "highlight.js/lib/languages/css";
-import go from "highlight.js/lib/languages/go";
-import java from "highlight.js/lib/languages/java";
-import javascript from "highlight.js/lib/languages/javascript";
-import json from "highlight.js/lib/languages/json";
-import julia from "highlight.js/lib/languages/julia";
-import markdown from "highlight.js/lib/languages/markdown";
-import python from "highlight.js/lib/languages/python";
-import r from "highlight.js/lib/languages/r";
-import rust from "highlight.js/lib/languages/rust";
-import sql from "highlight.js/lib/languages/sql";
-import typescript from "highlight.js/lib/languages/typescript";
-import xml from "highlight.js/lib/languages/xml";
-import yaml from "highlight.js/lib/languages/yaml";
 
-const languages = { bash, c, cpp, css, go, java, javascript, json, julia, markdown,
-  python, r, rust, sql, typescript, xml, yaml };
-for (const [name, lang] of Object.entries(languages)) hljs.registerLanguage(name, lang);
-hljs.registerAliases(["py", "ipython"], { languageName: "python" });
-hljs.registerAliases(["sh", "shell", "console"], { languageName: "bash" });
-hljs.registerAliases(["js"], { languageName: "javascript" });
-hljs.registerAliases(["ts"], { languageName: "typescript" });
-hljs.registerAliases(["html"], { languageName: "xml" });
-
-const md = new MarkdownIt({
-  html: false,
-  linkify: true,
-  highlight(code, lang) {
-    if (lang && hljs.getLanguage(lang)) {
-      try {
-        return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
-      } catch (_) { /* fall through to escaped text */ }
-    }
-    return ""; // markdown-it escapes the code itself
-  },
-});
-
-// Links open in a new tab and never pass the notebook's URL along.
-md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
-  tokens[idx].attrSet("target", "_blank");
-  tokens[idx].attrSet("rel", "noopener noreferrer nofollow");
-  return self.renderToken(tokens, idx, options);
-};
-// An image in model output becomes a link: no request leaves the browser unasked.
-md.renderer.rules.image = (tokens, idx) => {
-  const token = tokens[idx];
-  const src = md.utils.escapeHtml(token.attrGet("src") || "");
-  const alt = md.utils.escapeHtml(token.content || "image");
-  return `<a href="${src}" target="_blank" rel="noopener noreferrer nofollow">[image: ${alt}]</a>`;
-};
-
+// The only states a live view is ever in: once the answer ends, the static answer replaces it.
 const STATUS = {
   waiting: "waiting for the first token…",
   streaming: "streaming",
   stopping: "stopping…",
-  done: "done",
-  stopped: "stopped",
-  interrupted: "interrupted",
-  error: "failed",
 };
 
 // The view's CSS travels inside this module (added to each document once), not
@@ -151,33 +92,28 @@ function render({ model, el }) {
     }
   };
 
+  let stopping = false;
   const updateStatus = () => {
-    const state = model.get("status");
-    const live = state === "waiting" || state === "streaming" || state === "stopping";
+    const state = stopping ? "stopping" : model.get("status");
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const label = STATUS[state] || state;
     const name = model.get("model_label");
-    status.textContent = `${name ? name + " · " : ""}${label}${live ? ` · ${seconds} s · ${text.length} chars` : ""}`;
+    status.textContent = `${name ? name + " · " : ""}${STATUS[state]} · ${seconds} s · ${text.length} chars`;
     el.dataset.status = state;
-    stop.hidden = !live;
-    stop.disabled = state === "stopping" || !model.get("stop_supported");
-    hint.textContent = live && !model.get("stop_supported")
-      ? "Stop needs ipykernel ≥ 7.4 here; use the kernel's interrupt (■) to stop." : "";
+    stop.disabled = stopping || !model.get("stop_supported");
+    hint.textContent = model.get("stop_supported")
+      ? "" : "Stop needs ipykernel ≥ 7.4 here; use the kernel's interrupt (■) to stop.";
   };
 
   stop.addEventListener("click", () => {
     model.send({ kind: "stop" });
-    stop.disabled = true;
-    status.textContent = STATUS.stopping;
+    stopping = true;
+    updateStatus();
   });
 
   model.on("msg:custom", onMessage);
   model.on("change:text", onText);
   model.on("change:status", updateStatus);
-  const ticker = setInterval(() => {
-    const state = model.get("status");
-    if (state === "waiting" || state === "streaming") updateStatus();
-  }, 250);
+  const ticker = setInterval(updateStatus, 250);
 
   paint();
   askForRest();

@@ -13,9 +13,9 @@ from traitlets import Bool, Float, Int, Unicode
 from . import commands, options, render
 from ._blocking import run_blocking
 from .conversation import Limits
-from .display import TerminalOutput, WidgetOutput
 from .errors import UsageError
 from .interpolate import DEFAULT_MAX_CHARS, interpolate
+from .outputs import TerminalOutput, WidgetOutput
 from .providers import DEFAULT_IDLE_TIMEOUT
 from .session import Session
 from .stream import DEFAULT_INTERVAL, Output

@@ -111,11 +111,11 @@ class Options:
     def __post_init__(self) -> None:
         """The rules every value meets, from the line or from ``chat()`` alike."""
         if self.temperature is not None and not 0 <= self.temperature <= 2:
-            _bad(f"temperature must be a number from 0 to 2, not {self.temperature:g}")
+            _bad(f"--temperature (temperature=) must be a number from 0 to 2, not {self.temperature:g}")
         if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or self.max_tokens < 1):
-            _bad(f"max tokens must be a whole number of at least 1, not {self.max_tokens}")
+            _bad(f"--max-tokens (max_tokens=) must be a whole number of at least 1, not {self.max_tokens}")
         if self.format not in FORMATS:
-            _bad(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+            _bad(f"--format (format=) must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.out is not None and (not self.out.isidentifier() or keyword.iskeyword(self.out)):
             _bad(f"--out needs a variable name, not {self.out!r}")
         if self.new and not self.history:
@@ -140,7 +140,7 @@ class Options:
 
 
 def _bad(reason: str) -> NoReturn:
-    raise UsageError(f"{reason[0].upper()}{reason[1:]}; see %llm help.")
+    raise UsageError(f"{reason}; see %llm help.")
 
 
 def _flags() -> list[tuple[str, Flag, Any]]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+from llmring_jupyter import render
 from llmring_jupyter.providers.types import Message, Usage
-from llmring_jupyter.render import COPY_JS, answer_html, bundle, code_of, footer_text
+from llmring_jupyter.render import answer_html, bundle, code_of, footer_text
+from llmring_jupyter.render.copy_button import COPY_JS
 from llmring_jupyter.result import Result, Timings
 
 HOSTILE = """<script>alert(1)</script>
@@ -20,6 +24,8 @@ HOSTILE = """<script>alert(1)</script>
 <script>alert(6)</script>
 ```
 """
+#: The link policy the static answer and the live view (js/markdown.js) both read.
+BLOCKED_SCHEMES = json.loads((Path(render.__file__).parent / "link_policy.json").read_text())["blocked_schemes"]
 #: A code answer that would run script were it pasted into the page as HTML.
 HOSTILE_CODE = """Here:
 ```python
@@ -86,6 +92,14 @@ def test_hostile_markdown_is_inert() -> None:
         assert not href.startswith(("javascript:", "data:", "vbscript:")), href
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "[image: pixel]" in html
+
+
+@pytest.mark.parametrize("scheme", BLOCKED_SCHEMES)
+def test_every_scheme_the_shared_link_policy_blocks_is_dropped(scheme: str) -> None:
+    html = answer_html(f"[a]({scheme.upper()}:x) ![b]({scheme}:y) [ok](https://example.org/)")
+    hrefs = [attrs.get("href") or "" for _, attrs in _parse(html).found]
+    assert "https://example.org/" in hrefs
+    assert not [h for h in hrefs if h.lower().startswith(f"{scheme}:")], hrefs
 
 
 @pytest.mark.parametrize("answer", ["```\n<script>x</script>\n```", HOSTILE, HOSTILE_CODE])

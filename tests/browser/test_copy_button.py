@@ -14,7 +14,8 @@ from lab_session import LabServer, Notebook
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from test_live_view import saved_static, setup_cell
 
-from llmring_jupyter.render import COPY_JS, answer_html
+from llmring_jupyter.render import answer_html
+from llmring_jupyter.render.copy_button import COPY_JS
 
 pytestmark = pytest.mark.browser
 

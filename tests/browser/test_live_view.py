@@ -8,21 +8,26 @@ the server's quick default pace.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from lab_session import Notebook, screenshot
 from playwright.sync_api import Locator, Page, expect
 
+from llmring_jupyter import render
 from llmring_jupyter.providers.demo import DemoProvider
 from llmring_jupyter.providers.types import Message, Request
 
 pytestmark = pytest.mark.browser
 
 NotebookMaker = Callable[[list[str]], Notebook]
+POLICY = json.loads((Path(render.__file__).parent / "link_policy.json").read_text())
+BLOCKED = tuple(f"{scheme}:" for scheme in POLICY["blocked_schemes"])
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 HOSTILE = """\
@@ -35,6 +40,8 @@ HOSTILE = """\
 <iframe src="javascript:window.top.__pwned=4"></iframe>
 
 [x](javascript:window.__pwned=5)
+
+[d](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX19wd25lZD03PC9zY3JpcHQ+) ![p](data:image/png;base64,iVBORw0KGgo=) [ok](https://example.org/ok)
 
 ```html
 <script>window.__pwned=6</script>
@@ -89,16 +96,24 @@ def saved_static(index: int) -> Callable[[dict[str, Any]], bool]:
     return check
 
 
+def links(output: Locator) -> list[str]:
+    """Every URL an answer's elements carry, in document order."""
+    return list(
+        output.locator(".llmring-answer").evaluate(
+            "el => [...el.querySelectorAll('[href], [src]')].map(e => e.getAttribute('href') || e.getAttribute('src'))"
+        )
+    )
+
+
 def assert_inert(page: Page, output: Locator, dialogs: list[str]) -> None:
-    """The hostile prompt shows as text: no script ran, no active element, no javascript: link."""
+    """The hostile prompt shows as text: no script ran, no active element, no link the policy blocks."""
     answer = output.locator(".llmring-answer")
     expect(answer).to_contain_text("<script>window.__pwned=1</script>")
     expect(answer).to_contain_text("[x](javascript:window.__pwned=5)")
     expect(answer.locator("script, img, svg, iframe, object, embed")).to_have_count(0)
-    hrefs = output.evaluate(
-        "el => [...el.querySelectorAll('[href], [src]')].map(e => e.getAttribute('href') || e.getAttribute('src'))"
-    )
-    assert not [h for h in hrefs if h.strip().lower().startswith("javascript")], hrefs
+    hrefs = links(output)
+    assert "https://example.org/ok" in hrefs
+    assert not [h for h in hrefs if h.strip().lower().startswith(BLOCKED)], hrefs
     page.wait_for_timeout(300)  # grace for an onerror/onload handler, were one there, to fire
     assert page.evaluate("() => typeof window.__pwned") == "undefined"
     assert dialogs == []
@@ -195,10 +210,12 @@ def test_hostile_output_never_runs_script(notebook: NotebookMaker, page: Page, d
     expect(view.locator(".llmring-answer")).to_contain_text("tail5", timeout=15_000)
     assert_inert(page, view, dialogs)
     expect(view).to_have_attribute("data-status", "streaming")  # the checks above ran mid-stream
+    live_links = links(view)
 
     footer = nb.output(1).locator(".llmring-footer")
     expect(footer).to_contain_text("demo:echo", timeout=30_000)
     assert_inert(page, nb.output(1), dialogs)
+    assert links(nb.output(1)) == live_links  # one link policy: live keeps exactly what static keeps
 
     nb.wait_done(1)  # save the finished cell: a late execution count would leave the notebook dirty
     nb.save(saved_static(1))

@@ -187,7 +187,7 @@ def test_bad_options_give_one_usage_line_and_send_nothing(kernel: Kernel) -> Non
         ("%%llm demo --bogus\nhi", "unrecognized arguments: --bogus"),
         ("%%llm demo --temperature hot\nhi", "temperature"),
         ("%%llm demo --max-tokens 0\nhi", "max-tokens"),
-        ("%%llm demo --format pdf\nhi", "invalid choice"),
+        ("%%llm demo --format pdf\nhi", "--format (format=) must be one of markdown, text, code"),
         ("%%llm demo 'unclosed\nhi", "quotes"),
         ("%%llm demo\n   \n", "prompt is empty"),
         ("%%llm nosuchalias\nhi", "Unknown model alias 'nosuchalias'"),

@@ -37,8 +37,9 @@ class WidgetOutput:
         self._view.status = "streaming"
 
     def finish(self, result: Result) -> None:
+        metadata: dict[str, Any] = {}
         if not result.text and result.exception is not None:
-            data, metadata = {"text/plain": ""}, {}  # nothing to show; the error says it all
+            data = {"text/plain": ""}  # nothing to show; the error says it all
         else:
             data, metadata = render.bundle(result, fmt=self._fmt)
         self._handle.update(data, metadata=metadata, raw=True)

@@ -1,0 +1,27 @@
+"""The static answer that replaces the live view when a stream ends.
+
+It must read well with no widget JavaScript (saved notebooks, GitHub,
+nbconvert, a restarted kernel) and be safe although the text is untrusted
+(see :mod:`.markdown`).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from ..result import Result
+from .footer import FOOTER_STYLE, footer_text
+from .markdown import answer_html
+from .provenance import provenance
+
+
+def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], dict[str, Any]]:
+    """The display data (HTML + plain text) and provenance metadata of an answer."""
+    foot = footer_text(result)
+    data = {
+        "text/html": f'<div class="llmring-answer">{answer_html(result.text, fmt)}</div>'
+        f'<div class="llmring-footer" style="{FOOTER_STYLE}">{html.escape(foot)}</div>',
+        "text/plain": f"{result.text}\n\n— {foot}",
+    }
+    return data, {"llmring": provenance(result)}

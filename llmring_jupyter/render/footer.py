@@ -1,0 +1,56 @@
+"""The footer under an answer: model, how it ended, usage, timing and cost, in one line."""
+
+from __future__ import annotations
+
+from ..result import Result
+
+#: Inline, so the footer looks the same where no stylesheet of ours is loaded (a saved
+#: notebook, nbconvert, GitHub); JupyterLab's variables carry the theme, the fallback is AA
+#: on white.
+FOOTER_STYLE = (
+    "margin-top:6px;font-size:var(--jp-ui-font-size0,12px);line-height:1.5;"
+    "color:var(--jp-ui-font-color1,#57606a);font-family:var(--jp-ui-font-family,system-ui,sans-serif)"
+)
+
+_ENDINGS = {
+    "stop": "",
+    "tool_calls": "asked for a tool",
+    "length": "⚠ truncated: max tokens reached",
+    "content_filter": "⚠ blocked by the provider's content filter",
+    "incomplete": "⚠ incomplete: the stream ended without its end marker",
+    "error": "✗ failed",
+}
+
+
+def footer_text(result: Result) -> str:
+    """The footer's words, the same in HTML, plain text and transcripts."""
+    return " · ".join(_parts(result))
+
+
+def _ending(result: Result) -> str:
+    """How the answer ended, in words a user reads at a glance."""
+    if result.finish_reason == "cancelled":
+        return "■ interrupted" if result.interrupted else "■ stopped"
+    return _ENDINGS.get(result.finish_reason, result.finish_reason)
+
+
+def _parts(result: Result) -> list[str]:
+    parts = [result.model or result.requested, result.finish_reason]
+    if result.usage:
+        u = result.usage
+        parts.append(f"{u.prompt_tokens:,} in · {u.completion_tokens:,} out · {u.total_tokens:,} tokens")
+    t = result.timings
+    if t.first_token is not None:
+        parts.append(f"first token {t.first_token:.2f} s")
+    parts.append(f"{t.total:.2f} s")
+    speed = t.tokens_per_second(result.usage.completion_tokens if result.usage else 0)
+    if speed:
+        parts.append(f"{speed:.0f} tok/s")
+    if result.cost is not None:
+        parts.append(f"${result.cost:.4f}" if result.cost < 1 else f"${result.cost:.2f}")
+    if result.dropped_turns:
+        s = "s" if result.dropped_turns > 1 else ""
+        parts.append(f"{result.dropped_turns} earlier turn{s} left out (history limit)")
+    if note := _ending(result):
+        parts.append(note)
+    return parts
