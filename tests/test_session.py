@@ -104,7 +104,7 @@ def test_chat_from_code_joins_the_named_conversation(shell: Any) -> None:
     result = llmring_jupyter.chat_sync("from code", "demo:echo", conversation="notes")
     assert result.text == "from code"
     assert [t.prompt for t in magics(shell).session.conversations.get("notes").turns] == ["from code"]
-    with pytest.raises(UsageError, match="format=. must be one of"):
+    with pytest.raises(UsageError, match=r"format=\) must be one of"):
         llmring_jupyter.chat_sync("x", "demo", format="pdf")
 
 
