@@ -124,6 +124,10 @@ def _system(magics: LLMMagics, rest: str) -> None:
     print(f"System prompt of {name!r} set.")
 
 
+def _usage(magics: LLMMagics, args: list[str]) -> None:
+    display(magics.session.ledger.bundle(), raw=True)
+
+
 def _export(magics: LLMMagics, args: list[str]) -> None:
     if len(args) not in (1, 2):
         raise UsageError("Usage: %llm export [NAME] FILE.json|FILE.md")
@@ -150,6 +154,7 @@ _HELP = (
     ("%llm history [NAME]", "a conversation's transcript: who said what, models, tokens"),
     ("%llm reset [NAME]", "forget a conversation"),
     ("%llm system [NAME] TEXT", "set a conversation's system prompt"),
+    ("%llm usage", "this kernel's answers, tokens, cost and time, by model"),
     ("%llm export [NAME] FILE", "save a conversation to FILE.json (to load again) or FILE.md"),
     ("%llm load FILE [NAME]", "load a conversation saved as JSON"),
 )
@@ -165,6 +170,7 @@ _COMMANDS: dict[str, Callable[..., None]] = {
     "history": _history,
     "reset": _reset,
     "system": _system,
+    "usage": _usage,
     "export": _export,
     "load": _load,
 }

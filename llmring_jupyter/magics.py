@@ -8,9 +8,9 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 
-from . import commands, options, render
+from . import commands, options, render, replay
 from ._blocking import run_blocking
 from .conversation import Limits
 from .errors import UsageError
@@ -58,6 +58,26 @@ class LLMMagics(Magics):
     ).tag(config=True)
     max_value_chars = Int(
         DEFAULT_MAX_CHARS, help="A {{variable}} in a prompt is cut to about this many characters."
+    ).tag(config=True)
+    cache = CaselessStrEnum(
+        list(replay.MODES),
+        "off",
+        help="Replay cache: 'replay' streams a stored answer to the exact same request (else asks and "
+        "stores it), 'refresh' always asks and stores, 'off' neither. Per cell: --cache, --no-cache.",
+    ).tag(config=True)
+    cache_path = Unicode(
+        None,
+        allow_none=True,
+        help=f"The replay cache's SQLite file (default: {replay.DEFAULT_PATH} beside the notebook).",
+    ).tag(config=True)
+    budget_usd = Float(
+        None, allow_none=True, help="Refuse or stop answers once this kernel has spent this many US dollars (0: none)."
+    ).tag(config=True)
+    budget_tokens = Int(
+        None, allow_none=True, help="Refuse or stop answers once this kernel has used this many tokens (0: none)."
+    ).tag(config=True)
+    log_path = Unicode(
+        None, allow_none=True, help="Append every answer to this SQLite file, in the llm CLI's logs schema."
     ).tag(config=True)
     backend = AnyTrait(
         None,

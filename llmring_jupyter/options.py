@@ -33,6 +33,7 @@ class Flag:
     read: Callable[[str], Any] = str  # the value's text → the field's value (ValueError if bad)
     repeat: bool = False  # may be given several times; the field holds a tuple
     negate: bool = False  # a switch that sets the field False (--no-history)
+    opposite: str | None = None  # a switch with its opposite: True, False or the default (--cache/--no-cache)
     line_only: bool = False  # not a keyword of chat(): it concerns the cell
 
 
@@ -104,6 +105,12 @@ class Options:
         line_only=True,
         help="also bind the result to the variable NAME (it is always in _llm)",
     )
+    cache: bool | None = _flag(
+        None,
+        "--cache",
+        opposite="--no-cache",
+        help="replay this exact request's stored answer, else ask and store it; --no-cache: neither",
+    )
     dry_run: bool = _flag(
         False, "--dry-run", line_only=True, help="show the exact messages and their estimated tokens; send nothing"
     )
@@ -160,7 +167,7 @@ def usage() -> str:
         "                             default: %config LLMMagics.default_model",
     ]
     for _, flag, _ in _flags():
-        left = "  " + ", ".join(flag.names) + (f" {flag.metavar}" if flag.metavar else "")
+        left = "  " + ", ".join(_spellings(flag)) + (f" {flag.metavar}" if flag.metavar else "")
         if len(left) > 28:
             lines += [left, " " * 29 + flag.help]
         else:
@@ -169,8 +176,16 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def _spellings(flag: Flag) -> tuple[str, ...]:
+    return flag.names + ((flag.opposite,) if flag.opposite else ())
+
+
 def _summary() -> str:
-    words = " ".join(f"[{flag.names[-1]}{' ' + flag.metavar if flag.metavar else ''}]" for _, flag, _ in _flags())
+    words = " ".join(
+        f"[{'|'.join(_spellings(flag)[-2:] if flag.opposite else flag.names[-1:])}"
+        f"{' ' + flag.metavar if flag.metavar else ''}]"
+        for _, flag, _ in _flags()
+    )
     return f"Usage: %%llm [MODEL] {words}; see %llm help."
 
 
@@ -183,7 +198,10 @@ def _parser() -> _Parser:
     p = _Parser(prog="%%llm", add_help=False, exit_on_error=False, allow_abbrev=False)
     p.add_argument("model", nargs="?")
     for name, flag, default in _flags():
-        if flag.negate:
+        if flag.opposite:
+            p.add_argument(*flag.names, dest=name, action="store_const", const=True, default=default)
+            p.add_argument(flag.opposite, dest=name, action="store_const", const=False, default=default)
+        elif flag.negate:
             p.add_argument(*flag.names, dest=name, action="store_false")
         elif flag.metavar is None:
             p.add_argument(*flag.names, dest=name, action="store_true")

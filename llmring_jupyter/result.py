@@ -32,13 +32,22 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class Replayed:
+    """Where a replayed answer came from: when, and which model, first answered it."""
+
+    answered_at: float  # epoch seconds
+    model: str | None
+
+
+@dataclass(frozen=True)
 class Result:
     """One answer. ``finish_reason`` says how it ended; ``error`` why, if it failed.
 
     ``stop`` normal end; ``length`` cut by max tokens; ``content_filter`` blocked
     by the provider; ``tool_calls`` the model wants a tool; ``incomplete`` the
     stream ended without its end marker; ``cancelled`` stopped by the user
-    (Stop button or interrupt); ``error`` failed (see ``error``).
+    (Stop button or interrupt) or, when ``error`` says so, by the budget;
+    ``error`` failed (see ``error``).
     """
 
     text: str
@@ -55,6 +64,7 @@ class Result:
     cost: float | None = None  # US dollars, when the price table knows the model
     chat: str | None = None  # the conversation it belongs to; None with --no-history
     dropped_turns: int = 0  # earlier turns the history limit left out of the request
+    replayed: Replayed | None = None  # from the replay cache, not from the model
     #: what failed: one of our typed errors, or a bug (raised with its own traceback)
     exception: Exception | None = field(default=None, repr=False, compare=False)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Protocol
 
-from . import stream
+from . import llm_log, replay, stream
+from ._amend import Amending
 from .conversation import Conversations, Limits
 from .options import Options
-from .providers import Message, Request, chat_stream, pricing, resolve
+from .providers import Message, Request, chat_stream, external, pricing, resolve
 from .result import Result
+from .spend import Budget, Ledger
 
 
 class Settings(Protocol):
@@ -29,12 +31,22 @@ class Settings(Protocol):
     history_turns: int
     history_tokens: int
     resend_incomplete: bool
+    cache: str
+    cache_path: str | None
+    log_path: str | None
+
+    @property  # read-only: traitlets' stubs type a nullable Float as int | None
+    def budget_usd(self) -> float | None: ...
+
+    budget_tokens: int | None
 
 
 class Session:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.conversations = Conversations()
+        self.ledger = Ledger()
+        self.log = llm_log.Log()
         self._cell = "start"
         self._calls = 0
 
@@ -80,21 +92,46 @@ class Session:
         return f"{self._cell}#{self._calls}"
 
     async def ask(self, prompt: str, opts: Options, output: stream.Output) -> Result:
-        """Stream the answer into ``output`` and record the turn (whatever its outcome)."""
+        """Stream the answer into ``output`` and record the turn (whatever its outcome).
+
+        A stored answer (replay cache) streams instead of the model; otherwise the
+        budget is checked before anything is sent and watched while it streams.
+        """
         s = self.settings
         request, dropped = self.request(prompt, opts)
-        if s.backend is None:  # a bad name fails here, before any output
-            resolve(request.model, lockfile_path=s.lockfile, profile=s.profile)
+        # a bad name fails here, before any output
+        refs = resolve(request.model, lockfile_path=s.lockfile, profile=s.profile) if s.backend is None else ()
+        resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
+        mode = replay.mode(s.cache, opts.cache)
+        cache = replay.Cache(s.cache_path) if mode != "off" else None
+        recording = cache.get(request, resolved) if cache and mode == "replay" else None
+        budget = Budget(s.budget_usd, s.budget_tokens)
+        if recording is None:
+            self.ledger.check(request, str(refs[0]) if refs else None, budget)
         if opts.history and opts.new:
             self.conversations.new(opts.conversation)
+            self.log.forget(opts.conversation)
         key = self._next_key()
-        chunks = chat_stream(
-            request, lockfile_path=s.lockfile, profile=s.profile, idle_timeout=s.idle_timeout, backend=s.backend
-        )
+        shown = Amending(output, recording.origin if recording else None)
+        recorder = replay.Recorder()
+        if recording is not None:
+            chunks = recording.step(0)
+        else:
+            sent = chat_stream(
+                request, lockfile_path=s.lockfile, profile=s.profile, idle_timeout=s.idle_timeout, backend=s.backend
+            )
+            chunks = self.ledger.watch(recorder.step(sent), request, str(refs[0]) if refs else None, budget, shown.stop)
         chat = opts.conversation if opts.history else None
-        result = await stream.run(
-            request, chunks, output, interval=1 / s.update_rate, price=pricing.price, chat=chat, dropped_turns=dropped
+        await stream.run(
+            request, chunks, shown, interval=1 / s.update_rate, price=pricing.price, chat=chat, dropped_turns=dropped
         )
+        result = shown.result
+        assert result is not None  # stream.run always finishes its output
+        if cache is not None and recording is None and replay.storable(result):
+            cache.put(request, resolved, recorder.recording())
+        self.ledger.add(result)
+        if s.log_path:
+            self.log.append(s.log_path, prompt, result)
         if chat is not None:
             self.conversations.get(chat).record(key, prompt, result)
         return result

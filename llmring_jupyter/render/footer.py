@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import replay, spend
 from ..result import Result
 
 #: Inline, so the footer looks the same where no stylesheet of ours is loaded (a saved
@@ -53,4 +54,5 @@ def _parts(result: Result) -> list[str]:
         parts.append(f"{result.dropped_turns} earlier turn{s} left out (history limit)")
     if note := _ending(result):
         parts.append(note)
+    parts += [n for n in (replay.footer_note(result), spend.footer_note(result)) if n]
     return parts

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..providers.keys import scrub
+from .._redact import public
 from ..result import Result
-
-_SECRET_WORDS = ("key", "secret", "password", "authorization", "credential")
 
 
 def provenance(result: Result) -> dict[str, Any]:
-    """Model, parameters (minus anything secret-looking), ending, usage, timings, cost and error."""
-    params = {k: v for k, v in result.parameters.items() if not any(word in k.lower() for word in _SECRET_WORDS)}
+    """Model, parameters (minus anything secret: see _redact), ending, usage, timings, cost and error."""
     record: dict[str, Any] = {
         "requested": result.requested,
         "model": result.model,
-        "parameters": {k: scrub(v) if isinstance(v, str) else v for k, v in params.items()},
+        "parameters": public(result.parameters),
         "finish_reason": result.finish_reason,
         "usage": result.usage.to_dict() if result.usage else None,
         "timings": result.timings.to_dict(),
@@ -25,4 +22,6 @@ def provenance(result: Result) -> dict[str, Any]:
         record["cost_usd"] = round(result.cost, 6)
     if result.error:
         record["error"] = result.error
+    if result.replayed is not None:
+        record["replayed"] = {"first_answered_at": round(result.replayed.answered_at), "model": result.replayed.model}
     return record
