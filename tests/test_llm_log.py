@@ -36,23 +36,23 @@ def test_the_schema_is_the_one_the_real_llm_builds(tmp_path: Path) -> None:
     ours = tmp_path / "ours.db"
     llm_log._open(ours).close()
     assert _llm_schema(ours) == _llm_schema(theirs)
-    assert llm_log.MIGRATIONS == tuple(m.__name__ for m in MIGRATIONS)
+    assert tuple(m.__name__ for m in MIGRATIONS) == llm_log.MIGRATIONS
     applied = sqlite3.connect(ours).execute("select name from _llm_migrations order by rowid").fetchall()
     assert tuple(name for (name,) in applied) == llm_log.MIGRATIONS
 
 
 def _answer(prompt: str, text: str, earlier: tuple[Message, ...] = (), **changes: object) -> Result:
-    fields: dict[str, object] = dict(
-        text=text,
-        requested="chatbot",
-        model="openai:gpt-4o-mini",
-        finish_reason="stop",
-        usage=Usage.of(120, 9, cached_tokens=100),
-        timings=Timings(1_796_000_000.0, 0.2, 1.25),
-        messages=(Message("system", "You are terse."), *earlier, Message("user", prompt)),
-        parameters={"temperature": 0.2, "api_key": SENTINEL},
-        chat="default",
-    )
+    fields: dict[str, object] = {
+        "text": text,
+        "requested": "chatbot",
+        "model": "openai:gpt-4o-mini",
+        "finish_reason": "stop",
+        "usage": Usage.of(120, 9, cached_tokens=100),
+        "timings": Timings(1_796_000_000.0, 0.2, 1.25),
+        "messages": (Message("system", "You are terse."), *earlier, Message("user", prompt)),
+        "parameters": {"temperature": 0.2, "api_key": SENTINEL},
+        "chat": "default",
+    }
     return Result(**(fields | changes))  # type: ignore[arg-type]
 
 

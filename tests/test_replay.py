@@ -10,12 +10,12 @@ import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from llmring_jupyter import replay
+from llmring_jupyter.magics import LLMMagics
 from llmring_jupyter.options import Options
 from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage, UsageError, chat_stream
 from llmring_jupyter.result import Result
@@ -186,24 +186,13 @@ class Shown:
         self.result = result
 
 
-def _settings(tmp_path: Path, **changes: Any) -> SimpleNamespace:
-    base = dict(
-        default_model="demo",
-        idle_timeout=5.0,
-        update_rate=1000.0,
-        lockfile=None,
-        profile=None,
-        backend=None,
-        history_turns=50,
-        history_tokens=12_000,
-        resend_incomplete=True,
-        cache="replay",
-        cache_path=str(tmp_path / "cache.sqlite"),
-        budget_usd=None,
-        budget_tokens=None,
-        log_path=None,
-    )
-    return SimpleNamespace(**(base | changes))
+def _settings(tmp_path: Path, **changes: Any) -> LLMMagics:
+    """The real settings, as %config sets them (no shell needed to read them)."""
+    magics = LLMMagics(None, in_kernel=False)
+    magics.cache, magics.cache_path, magics.update_rate = "replay", str(tmp_path / "cache.sqlite"), 1000.0
+    for name, value in changes.items():
+        setattr(magics, name, value)
+    return magics
 
 
 async def _ask(session: Session, prompt: str, **opts: Any) -> tuple[Result, Shown]:
