@@ -22,7 +22,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +162,30 @@ class Cache:
                 "insert or replace into answers values (?, ?, ?, ?, ?)",
                 (key_of(request, resolved), recording.model, when, canonical(request, resolved), _dumps(exchange)),
             )
+
+
+class Question:
+    """One question's use of the cache: the stored answer, if it may replay; else a recorder for the new one."""
+
+    def __init__(self, setting: str, cell: bool | None, path: str | None, request: Request, resolved: str) -> None:
+        chosen = mode(setting, cell)
+        self._cache = Cache(path) if chosen != "off" else None
+        self._key = (request, resolved)
+        self.recording = self._cache.get(request, resolved) if self._cache and chosen == "replay" else None
+        self._recorder = Recorder()
+
+    @property
+    def origin(self) -> Replayed | None:
+        return self.recording.origin if self.recording else None
+
+    def chunks(self, ask: Callable[[], AsyncIterator[StreamChunk]]) -> AsyncIterator[StreamChunk]:
+        """The stored answer's chunks, or ``ask()``'s, recorded as they pass."""
+        return self.recording.step(0) if self.recording else self._recorder.step(ask())
+
+    def keep(self, result: Result) -> None:
+        """Store the new answer, if the cache is on and it ended normally."""
+        if self._cache is not None and self.recording is None and storable(result):
+            self._cache.put(*self._key, self._recorder.recording())
 
 
 def storable(result: Result) -> bool:

@@ -102,33 +102,34 @@ class Session:
         # a bad name fails here, before any output
         refs = resolve(request.model, lockfile_path=s.lockfile, profile=s.profile) if s.backend is None else ()
         resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
-        mode = replay.mode(s.cache, opts.cache)
-        cache = replay.Cache(s.cache_path) if mode != "off" else None
-        recording = cache.get(request, resolved) if cache and mode == "replay" else None
+        priced = str(refs[0]) if refs else None  # what the budget estimates the price of
+        cached = replay.Question(s.cache, opts.cache, s.cache_path, request, resolved)
         budget = Budget(s.budget_usd, s.budget_tokens)
-        if recording is None:
-            self.ledger.check(request, str(refs[0]) if refs else None, budget)
+        if cached.recording is None:
+            self.ledger.check(request, priced, budget)  # refuses before anything is sent
         if opts.history and opts.new:
             self.conversations.new(opts.conversation)
             self.log.forget(opts.conversation)
         key = self._next_key()
-        shown = Amending(output, recording.origin if recording else None)
-        recorder = replay.Recorder()
-        if recording is not None:
-            chunks = recording.step(0)
-        else:
-            sent = chat_stream(
-                request, lockfile_path=s.lockfile, profile=s.profile, idle_timeout=s.idle_timeout, backend=s.backend
+        shown = Amending(output, cached.origin)
+        chunks = cached.chunks(
+            lambda: self.ledger.watch(
+                chat_stream(
+                    request, lockfile_path=s.lockfile, profile=s.profile, idle_timeout=s.idle_timeout, backend=s.backend
+                ),
+                request,
+                priced,
+                budget,
+                shown.stop,
             )
-            chunks = self.ledger.watch(recorder.step(sent), request, str(refs[0]) if refs else None, budget, shown.stop)
+        )
         chat = opts.conversation if opts.history else None
         await stream.run(
             request, chunks, shown, interval=1 / s.update_rate, price=pricing.price, chat=chat, dropped_turns=dropped
         )
         result = shown.result
         assert result is not None  # stream.run always finishes its output
-        if cache is not None and recording is None and replay.storable(result):
-            cache.put(request, resolved, recorder.recording())
+        cached.keep(result)
         self.ledger.add(result)
         if s.log_path:
             self.log.append(s.log_path, prompt, result)
