@@ -80,6 +80,8 @@ def test_a_fresh_kernel_replays_with_nothing_on_the_wire_and_changes_ask_again(
         footer(run),
     ), footer(run)
     assert value(fresh, "_llm.text, _llm.cost, _llm.replayed.model") == (TEXT, 0.0, "openai:gpt-4o-mini")
+    record = run.final["metadata"]["llmring"]
+    assert record["replayed"]["model"] == "openai:gpt-4o-mini" and record["cost_usd"] == 0.0, "saved: it says so"
     stored = (folder / ".llmring" / "cache.sqlite").read_bytes()
     assert SENTINELS["OPENAI_API_KEY"].encode() not in stored and PARTS[-1].encode() in stored
 
