@@ -64,6 +64,9 @@ class Ledger:
         if result.replayed is not None:  # nothing was sent: no tokens, no cost
             totals.replayed += 1
             return
+        if result.usage is None and not result.text:  # failed before an answer (no key, refused): nothing billed
+            return
+        # stopped before the provider counted: estimated, as the budget estimates
         usage = result.usage or Usage.of(input_tokens_of(result), estimate_tokens(result.text))
         totals.tokens_in += usage.prompt_tokens
         totals.tokens_out += usage.completion_tokens
@@ -97,25 +100,8 @@ class Ledger:
         """``chunks``; ``stop(why)`` is called (it presses Stop) once the answer's estimate passes the budget."""
         if not budget:
             return chunks
-        return self._watched(chunks, input_tokens(request), model, budget, stop)
-
-    async def _watched(
-        self,
-        chunks: AsyncIterator[StreamChunk],
-        needed: int,
-        model: str | None,
-        budget: Budget,
-        stop: Callable[[str], None],
-    ) -> AsyncIterator[StreamChunk]:
-        chars, stopped = 0, False
-        async for chunk in chunks:  # Stop cancels this loop at its next wait, closing the stream
-            yield chunk
-            chars += len(chunk.delta)
-            if stopped or chunk.finish_reason is not None:
-                continue
-            if over := self._over(budget, needed, (chars + 3) // 4, model, "has used"):
-                stop(f"{over[0]}; the answer was stopped there. {_raise_it(over[1])}")
-                stopped = True
+        needed = input_tokens(request)
+        return _watched(chunks, lambda tokens_out: self._over(budget, needed, tokens_out, model, "has used"), stop)
 
     def _over(
         self, budget: Budget, tokens_in: int, tokens_out: int, model: str | None, verb: str
@@ -182,6 +168,22 @@ class Ledger:
 
 def input_tokens_of(result: Result) -> int:
     return sum(estimate_tokens(m.content) + 4 for m in result.messages)
+
+
+async def _watched(
+    chunks: AsyncIterator[StreamChunk],
+    over: Callable[[int], tuple[str, str] | None],
+    stop: Callable[[str], None],
+) -> AsyncIterator[StreamChunk]:
+    chars, stopped = 0, False
+    async for chunk in chunks:  # Stop cancels this loop at its next wait, closing the stream
+        yield chunk
+        chars += len(chunk.delta)
+        if stopped or chunk.finish_reason is not None:
+            continue
+        if why := over((chars + 3) // 4):
+            stop(f"{why[0]}; the answer was stopped there. {_raise_it(why[1])}")
+            stopped = True
 
 
 def _raise_it(setting: str) -> str:

@@ -45,6 +45,14 @@ def test_totals_by_model_with_replayed_answers_free() -> None:
     assert ledger.tokens == 2470
 
 
+def test_an_answer_stopped_before_its_usage_is_estimated_a_failed_request_costs_nothing() -> None:
+    ledger = Ledger()
+    ledger.add(_result("demo:chat", None, text="x" * 40, finish_reason="cancelled"))
+    assert (ledger.models["demo:chat"].tokens_in, ledger.models["demo:chat"].tokens_out) == (input_tokens(QUESTION), 10)
+    ledger.add(_result("openai:gpt-4o-mini", None, text="", finish_reason="error", error="No API key"))
+    assert ledger.models["openai:gpt-4o-mini"].answers == 1 and ledger.tokens == input_tokens(QUESTION) + 10
+
+
 def test_the_usage_table_in_text_and_html() -> None:
     ledger = Ledger()
     ledger.add(_result("openai:gpt-4o-mini", Usage.of(1200, 340), 2.0))
