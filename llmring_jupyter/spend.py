@@ -46,6 +46,11 @@ class Totals:
     seconds: float = 0.0
 
 
+def dollars(amount: float) -> str:
+    """US dollars as the footer, the usage table and the budget write them: cents and below to 1/100 ¢."""
+    return f"${amount:.4f}" if amount < 1 else f"${amount:.2f}"
+
+
 def input_tokens(request: Request) -> int:
     """The estimate ``--dry-run`` shows: about four characters a token, plus each message's framing."""
     return sum(estimate_tokens(m.content) + 4 for m in request.messages)
@@ -116,7 +121,8 @@ class Ledger:
         cost = pricing.price(model, Usage.of(tokens_in, tokens_out)) if budget.usd else None
         if budget.usd and cost is not None and self.usd + cost > budget.usd:
             return (
-                f"Budget reached: ${self.usd:.4f} of ${budget.usd:.2f} spent, and this answer {verb} about ${cost:.4f}",
+                f"Budget reached: {dollars(self.usd)} of {dollars(budget.usd)} spent, "
+                f"and this answer {verb} about {dollars(cost)}",
                 "budget_usd",
             )
         return None
@@ -134,7 +140,7 @@ class Ledger:
                 f"{t.replayed:,}",
                 f"{t.tokens_in:,}",
                 f"{t.tokens_out:,}",
-                "—" if t.cost is None else f"${t.cost:.4f}",
+                "—" if t.cost is None else dollars(t.cost),
                 f"{t.seconds:.1f} s",
             )
             for model, t in self.models.items()
@@ -146,7 +152,7 @@ class Ledger:
             f"{sum(t.replayed for t in self.models.values()):,}",
             f"{sum(t.tokens_in for t in self.models.values()):,}",
             f"{sum(t.tokens_out for t in self.models.values()):,}",
-            f"${sum(known):.4f}" if known else "—",
+            dollars(sum(known)) if known else "—",
             f"{sum(t.seconds for t in self.models.values()):.1f} s",
         )
         table = [head, *rows, total] if len(rows) > 1 else [head, *rows]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from llmring_jupyter import replay
+from llmring_jupyter import options, replay
 from llmring_jupyter.magics import LLMMagics
 from llmring_jupyter.options import Options
 from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage, UsageError, chat_stream
@@ -142,6 +142,11 @@ async def test_no_key_or_secret_reaches_the_file(tmp_path: Path, monkeypatch: py
     assert SENTINEL.encode() not in stored
     assert b"hunter2-secret-value" not in stored
     assert b'"seed":7' in stored, "parameters that are not secret are kept, for a reader"
+
+
+def test_the_cell_option_is_one_field_with_its_opposite() -> None:
+    assert [options.parse(line).cache for line in ("demo", "demo --cache", "demo --no-cache")] == [None, True, False]
+    assert "--cache, --no-cache" in options.usage()
 
 
 def test_the_mode_of_a_cell() -> None:

@@ -98,7 +98,7 @@ def test_a_dollar_budget_uses_the_price_table() -> None:
     spent = ledger.usd
     assert spent > 0
     ledger.check(QUESTION, "openai:gpt-4o-mini", Budget(usd=spent * 2))
-    with pytest.raises(BudgetError, match=r"^Budget reached: \$0\.\d{4} of \$0\.\d\d spent.*LLMMagics\.budget_usd"):
+    with pytest.raises(BudgetError, match=r"^Budget reached: \$0\.\d{4} of \$0\.\d{4} spent.*LLMMagics\.budget_usd"):
         ledger.check(QUESTION, "openai:gpt-4o-mini", Budget(usd=spent + 1e-9))
     ledger.check(QUESTION, "ollama:llama3.2", Budget(usd=spent + 1e-9))  # a local model bills nothing
 

@@ -48,7 +48,7 @@ def _parts(result: Result) -> list[str]:
     if speed:
         parts.append(f"{speed:.0f} tok/s")
     if result.cost is not None:
-        parts.append(f"${result.cost:.4f}" if result.cost < 1 else f"${result.cost:.2f}")
+        parts.append(spend.dollars(result.cost))
     if result.dropped_turns:
         s = "s" if result.dropped_turns > 1 else ""
         parts.append(f"{result.dropped_turns} earlier turn{s} left out (history limit)")

@@ -70,6 +70,7 @@ def test_a_fresh_kernel_replays_with_nothing_on_the_wire_and_changes_ask_again(
 
     fresh = _kernel(folder, wire, "cache = 'replay'")
     kernels.append(fresh)
+    set_env(fresh, OPENAI.base_url_env(wire.url))  # no key: CI re-running a committed cache needs none
     run = fresh.run(CELL, cell_id="cell-1")
     assert run.ok, run.error
     assert len(wire.seen) == 1, "a replayed answer sends nothing"
@@ -85,6 +86,7 @@ def test_a_fresh_kernel_replays_with_nothing_on_the_wire_and_changes_ask_again(
     stored = (folder / ".llmring" / "cache.sqlite").read_bytes()
     assert SENTINELS["OPENAI_API_KEY"].encode() not in stored and PARTS[-1].encode() in stored
 
+    set_env(fresh, {"OPENAI_API_KEY": SENTINELS["OPENAI_API_KEY"], **OPENAI.base_url_env(wire.url)})
     variants = [  # each differs from CELL in one thing
         ("%%llm openai:gpt-4o-mini --no-history\nWhat is a functor?", "a changed prompt"),
         ("%%llm openai:gpt-4o --no-history\nWhat is a monad?", "another model"),
@@ -141,6 +143,22 @@ def test_a_token_budget_refuses_before_sending(folder: Path, kernels: list[Kerne
     assert k.run("%config LLMMagics.budget_tokens = 0").ok
     wire.queue(OPENAI.answer(PARTS))
     assert _asked(wire, k.run("%%llm openai:gpt-4o-mini\nAnd what is a functor?"), 1), "0: no budget"
+
+
+def test_a_dollar_budget_refuses_once_the_price_table_says_it_is_spent(
+    folder: Path, kernels: list[Kernel], wire: WireServer
+) -> None:
+    k = _kernel(folder, wire, "budget_usd = 0.005")
+    kernels.append(k)
+    wire.queue(OPENAI.answer(PARTS, usage=(20_000, 4_000)))  # $0.0054 at gpt-4o-mini's price
+    assert k.run(CELL).ok
+    run = k.run(CELL.replace("monad", "functor"))
+    assert re.fullmatch(
+        r"BudgetError: Budget reached: \$0\.0054 of \$0\.0050 spent, and this answer needs about \$0\.0000; nothing "
+        r"was sent\. Raise it with %config LLMMagics\.budget_usd = … \(0: no budget\)\.",
+        one_line_error(run),
+    ), one_line_error(run)
+    assert len(wire.seen) == 1
 
 
 def test_a_stream_past_the_budget_stops_like_stop_keeping_its_text(
