@@ -126,6 +126,10 @@ class Log:
         """The conversation starts afresh (``--new``): its next answer opens a new thread."""
         self._threads = {k: v for k, v in self._threads.items() if k[1] != chat}
 
+    def check(self, path: str | os.PathLike[str]) -> None:
+        """Fail now, before a question is sent, if the log cannot be written."""
+        _open(Path(path).expanduser()).close()
+
     def append(self, path: str | os.PathLike[str], prompt: str, result: Result) -> str:
         """Log one answer; returns its turn id."""
         target = Path(path).expanduser()

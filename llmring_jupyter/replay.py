@@ -171,7 +171,9 @@ class Question:
         chosen = mode(setting, cell)
         self._cache = Cache(path) if chosen != "off" else None
         self._key = (request, resolved)
-        self.recording = self._cache.get(request, resolved) if self._cache and chosen == "replay" else None
+        # looked up in refresh mode too: a file that cannot be used fails now, before anything is sent
+        found = self._cache.get(request, resolved) if self._cache else None
+        self.recording = found if chosen == "replay" else None
         self._recorder = Recorder()
 
     @property

@@ -104,6 +104,8 @@ class Session:
         resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
         priced = str(refs[0]) if refs else None  # what the budget estimates the price of
         cached = replay.Question(s.cache, opts.cache, s.cache_path, request, resolved)
+        if s.log_path:
+            self.log.check(s.log_path)
         budget = Budget(s.budget_usd, s.budget_tokens)
         if cached.recording is None:
             self.ledger.check(request, priced, budget)  # refuses before anything is sent
@@ -129,10 +131,10 @@ class Session:
         )
         result = shown.result
         assert result is not None  # stream.run always finishes its output
-        cached.keep(result)
-        self.ledger.add(result)
-        if s.log_path:
-            self.log.append(s.log_path, prompt, result)
         if chat is not None:
             self.conversations.get(chat).record(key, prompt, result)
+        self.ledger.add(result)
+        cached.keep(result)  # the files last: one that cannot be written loses no answer
+        if s.log_path:
+            self.log.append(s.log_path, prompt, result)
         return result

@@ -263,3 +263,13 @@ async def test_a_stopped_or_failed_answer_is_not_stored(tmp_path: Path) -> None:
     assert stopped.finish_reason == "cancelled"
     again, _ = await _ask(Session(_settings(tmp_path)), "A long answer, please", history=False)
     assert again.replayed is None and again.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("setting", ["cache_path", "log_path"])
+async def test_a_file_that_cannot_be_written_fails_before_anything_is_sent(tmp_path: Path, setting: str) -> None:
+    (tmp_path / "file").write_text("")
+    settings = _settings(tmp_path, cache="refresh", **{setting: str(tmp_path / "file" / "x.sqlite")})
+    session = Session(settings)
+    with pytest.raises(UsageError, match=rf"Cannot open the .* %config LLMMagics.{setting}"):
+        await _ask(session, "Anything", history=False)
+    assert session.ledger.models == {}, "nothing was asked"
