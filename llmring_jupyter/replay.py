@@ -180,9 +180,17 @@ class Question:
     def origin(self) -> Replayed | None:
         return self.recording.origin if self.recording else None
 
-    def chunks(self, ask: Callable[[], AsyncIterator[StreamChunk]]) -> AsyncIterator[StreamChunk]:
-        """The stored answer's chunks, or ``ask()``'s, recorded as they pass."""
-        return self.recording.step(0) if self.recording else self._recorder.step(ask())
+    def chunks(self, ask: Callable[[], AsyncIterator[StreamChunk]], step: int = 0) -> AsyncIterator[StreamChunk]:
+        """Step ``step``'s stored chunks, or ``ask()``'s, recorded as they pass (a tool loop: one per call)."""
+        return self.recording.step(step) if self.recording else self._recorder.step(ask())
+
+    def tool_result(self, call_id: str) -> str | None:
+        """When replaying, what the tool returned for ``call_id`` the first time (do not call it); else None."""
+        return self.recording.tool_result(call_id) if self.recording else None
+
+    def record_tool_result(self, call_id: str, output: str) -> None:
+        """A tool the loop ran: its result is stored with the exchange."""
+        self._recorder.tool_result(call_id, output)
 
     def keep(self, result: Result) -> None:
         """Store the new answer, if the cache is on and it ended normally."""

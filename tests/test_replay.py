@@ -18,7 +18,7 @@ from llmring_jupyter import options, replay
 from llmring_jupyter.magics import LLMMagics
 from llmring_jupyter.options import Options
 from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage, UsageError, chat_stream
-from llmring_jupyter.result import Result
+from llmring_jupyter.result import Result, Timings
 from llmring_jupyter.session import Session
 
 SENTINEL = "sk-SENTINEL-replay-0123456789abcdef"
@@ -124,6 +124,42 @@ async def test_a_tool_exchange_replays_every_step_and_each_result_by_call_id(tmp
     assert await _chunks(again.step(0)) == first
     assert again.tool_result("call_7") == '{"sky": "clear"}'
     assert await _chunks(again.step(1)) == second
+
+
+async def test_a_tool_loop_asks_records_then_replays_without_running_the_tool(tmp_path: Path) -> None:
+    """The API a tool loop uses: chunks(ask, step), tool_result(call_id), record_tool_result(...)."""
+    call = ToolCall("call_9", "add", '{"a": 2, "b": 3}')
+    replies = [
+        [StreamChunk(model="demo:echo", finish_reason="tool_calls", tool_calls=(call,))],
+        [StreamChunk("5"), StreamChunk(model="demo:echo", finish_reason="stop")],
+    ]
+    ran: list[str] = []
+
+    async def loop(question: replay.Question) -> list[list[StreamChunk]]:
+        seen = []
+        for step, reply in enumerate(replies):
+
+            async def ask(reply: list[StreamChunk] = reply) -> AsyncIterator[StreamChunk]:
+                for c in reply:
+                    yield c
+
+            chunks = await _chunks(question.chunks(ask, step))
+            seen.append(chunks)
+            for c in chunks:
+                for tool_call in c.tool_calls or ():
+                    if question.tool_result(tool_call.id) is None:
+                        ran.append(tool_call.id)
+                        question.record_tool_result(tool_call.id, "5")
+        return seen
+
+    path = str(tmp_path / "c.sqlite")
+    first = replay.Question("replay", None, path, BASE, "demo:echo")
+    asked = await loop(first)
+    first.keep(Result("5", "demo:echo", "demo:echo", "stop", None, Timings(0.0, None, 0.0), BASE.messages))
+    again = replay.Question("replay", None, path, BASE, "demo:echo")
+    assert again.recording is not None and again.tool_result("call_9") == "5"
+    assert await loop(again) == asked
+    assert ran == ["call_9"], "the replay did not run the tool"
 
 
 async def test_no_key_or_secret_reaches_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
