@@ -38,11 +38,6 @@ def _kernel(folder: Path, wire: WireServer, *config: str) -> Kernel:
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return tmp_path
-
-
-@pytest.fixture
 def kernels() -> Iterator[list[Kernel]]:
     started: list[Kernel] = []
     yield started
@@ -57,9 +52,9 @@ def _asked(wire: WireServer, run: Execution, before: int) -> bool:
 
 
 def test_a_fresh_kernel_replays_with_nothing_on_the_wire_and_changes_ask_again(
-    folder: Path, kernels: list[Kernel], wire: WireServer
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
 ) -> None:
-    first = _kernel(folder, wire, "cache = 'replay'")
+    first = _kernel(tmp_path, wire, "cache = 'replay'")
     kernels.append(first)
     wire.queue(OPENAI.answer(PARTS, usage=(13, 8)))
     asked = first.run(CELL, cell_id="cell-1")
@@ -68,7 +63,7 @@ def test_a_fresh_kernel_replays_with_nothing_on_the_wire_and_changes_ask_again(
     first.close()
     kernels.remove(first)
 
-    fresh = _kernel(folder, wire, "cache = 'replay'")
+    fresh = _kernel(tmp_path, wire, "cache = 'replay'")
     kernels.append(fresh)
     set_env(fresh, OPENAI.base_url_env(wire.url))  # no key: CI re-running a committed cache needs none
     run = fresh.run(CELL, cell_id="cell-1")
@@ -83,7 +78,7 @@ def test_a_fresh_kernel_replays_with_nothing_on_the_wire_and_changes_ask_again(
     assert value(fresh, "_llm.text, _llm.cost, _llm.replayed.model") == (TEXT, 0.0, "openai:gpt-4o-mini")
     record = run.final["metadata"]["llmring"]
     assert record["replayed"]["model"] == "openai:gpt-4o-mini" and record["cost_usd"] == 0.0, "saved: it says so"
-    stored = (folder / ".llmring" / "cache.sqlite").read_bytes()
+    stored = (tmp_path / ".llmring" / "cache.sqlite").read_bytes()
     assert SENTINELS["OPENAI_API_KEY"].encode() not in stored and PARTS[-1].encode() in stored
 
     set_env(fresh, {"OPENAI_API_KEY": SENTINELS["OPENAI_API_KEY"], **OPENAI.base_url_env(wire.url)})
@@ -117,8 +112,10 @@ def test_a_fresh_kernel_replays_with_nothing_on_the_wire_and_changes_ask_again(
     assert "<table" in shown["text/html"]
 
 
-def test_refresh_asks_again_and_the_cell_option_replays(folder: Path, kernels: list[Kernel], wire: WireServer) -> None:
-    k = _kernel(folder, wire, "cache = 'refresh'")
+def test_refresh_asks_again_and_the_cell_option_replays(
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
+) -> None:
+    k = _kernel(tmp_path, wire, "cache = 'refresh'")
     kernels.append(k)
     for _ in range(2):
         wire.queue(OPENAI.answer(PARTS))
@@ -129,8 +126,8 @@ def test_refresh_asks_again_and_the_cell_option_replays(folder: Path, kernels: l
     assert run.ok and len(wire.seen) == 2 and "replayed" in footer(run)
 
 
-def test_a_token_budget_refuses_before_sending(folder: Path, kernels: list[Kernel], wire: WireServer) -> None:
-    k = _kernel(folder, wire, "budget_tokens = 30")
+def test_a_token_budget_refuses_before_sending(tmp_path: Path, kernels: list[Kernel], wire: WireServer) -> None:
+    k = _kernel(tmp_path, wire, "budget_tokens = 30")
     kernels.append(k)
     wire.queue(OPENAI.answer(PARTS, usage=(13, 8)))
     assert k.run(CELL).ok
@@ -146,9 +143,9 @@ def test_a_token_budget_refuses_before_sending(folder: Path, kernels: list[Kerne
 
 
 def test_a_dollar_budget_refuses_once_the_price_table_says_it_is_spent(
-    folder: Path, kernels: list[Kernel], wire: WireServer
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
 ) -> None:
-    k = _kernel(folder, wire, "budget_usd = 0.005")
+    k = _kernel(tmp_path, wire, "budget_usd = 0.005")
     kernels.append(k)
     wire.queue(OPENAI.answer(PARTS, usage=(20_000, 4_000)))  # $0.0054 at gpt-4o-mini's price
     assert k.run(CELL).ok
@@ -162,9 +159,9 @@ def test_a_dollar_budget_refuses_once_the_price_table_says_it_is_spent(
 
 
 def test_a_stream_past_the_budget_stops_like_stop_keeping_its_text(
-    folder: Path, kernels: list[Kernel], wire: WireServer
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
 ) -> None:
-    k = _kernel(folder, wire, "budget_tokens = 40")
+    k = _kernel(tmp_path, wire, "budget_tokens = 40")
     kernels.append(k)
     words = [f"word{i:03} " for i in range(200)]  # ~2 tokens each by the estimate: past 40 well before the end
     reply = OPENAI.answer(words)
@@ -183,8 +180,8 @@ def test_a_stream_past_the_budget_stops_like_stop_keeping_its_text(
     assert value(k, f"[t.answer for t in {turns}] == [_llm.text]"), "the stopped answer is kept in the conversation"
 
 
-def test_the_log_is_read_by_the_llm_cli(folder: Path, kernels: list[Kernel], wire: WireServer) -> None:
-    k = _kernel(folder, wire, "log_path = 'logs.db'")
+def test_the_log_is_read_by_the_llm_cli(tmp_path: Path, kernels: list[Kernel], wire: WireServer) -> None:
+    k = _kernel(tmp_path, wire, "log_path = 'logs.db'")
     kernels.append(k)
     assert k.run("%llm system You answer in one line.").ok
     for prompt in ("What is a monad?", "And a functor?"):
@@ -193,7 +190,7 @@ def test_the_log_is_read_by_the_llm_cli(folder: Path, kernels: list[Kernel], wir
     assert k.run("%%llm demo\nOffline too").ok
     cli = shutil.which("llm", path=str(Path(sys.executable).parent)) or "llm"
     out = subprocess.run(
-        [cli, "logs", "list", "-d", str(folder / "logs.db"), "--json", "-n", "0"],
+        [cli, "logs", "list", "-d", str(tmp_path / "logs.db"), "--json", "-n", "0"],
         capture_output=True,
         text=True,
         check=True,
@@ -207,4 +204,4 @@ def test_the_log_is_read_by_the_llm_cli(folder: Path, kernels: list[Kernel], wir
     assert {r["system"] for r in rows} == {"You answer in one line."}
     assert len({r["conversation_id"] for r in rows}) == 1, "the notebook's default conversation is one thread"
     assert rows[0]["options_json"] == {"seed": 7} and (rows[1]["input_tokens"], rows[1]["output_tokens"]) == (13, 8)
-    assert SENTINELS["OPENAI_API_KEY"].encode() not in (folder / "logs.db").read_bytes()
+    assert SENTINELS["OPENAI_API_KEY"].encode() not in (tmp_path / "logs.db").read_bytes()
