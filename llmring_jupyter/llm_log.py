@@ -130,8 +130,10 @@ class Log:
         """Fail now, before a question is sent, if the log cannot be written."""
         _open(Path(path).expanduser()).close()
 
-    def append(self, path: str | os.PathLike[str], prompt: str, result: Result) -> str:
-        """Log one answer; returns its turn id."""
+    def append(self, path: str | os.PathLike[str], prompt: str, result: Result) -> str | None:
+        """Log one answer; returns its turn id. A request that failed before any answer is not logged."""
+        if not result.text and not result.tool_calls:
+            return None
         target = Path(path).expanduser()
         with closing(_open(target)) as db, db:
             key = (target.resolve(), result.chat) if result.chat is not None else None

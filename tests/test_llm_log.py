@@ -117,6 +117,14 @@ def test_tool_calls_and_replays_are_recorded(tmp_path: Path) -> None:
     assert json.loads(str(rows[1]["token_details"])) == {"cached_tokens": 100, "replayed": True}
 
 
+def test_a_request_that_failed_before_any_answer_is_not_logged(tmp_path: Path) -> None:
+    path = tmp_path / "logs.db"
+    failed = _answer("Hello", "", finish_reason="error", error="No API key for openai", usage=None)
+    assert llm_log.Log().append(path, "Hello", failed) is None
+    llm_log.Log().append(path, "Hello", _answer("Hello", "Hi, cut", finish_reason="cancelled", usage=None))
+    assert [(r["response"], r["input_tokens"]) for r in _logs(path)] == [("Hi, cut", None)], "a stopped one is"
+
+
 def test_appends_to_a_log_the_real_llm_made(tmp_path: Path) -> None:
     path = tmp_path / "logs.db"
     migrate(sqlite_utils.Database(path))

@@ -4,9 +4,10 @@ Sentinel keys sit in the kernel's environment for a representative session: answ
 from every provider, every error mode but the idle timeout (whose message holds nothing the server sent; the
 fault suite covers it), with the server echoing the key back in its error
 bodies, as some APIs do), ``%llm models``, ``%llm history``, ``%llm chats``,
-``--dry-run``, exports to JSON and Markdown, and a notebook saved by nbclient. No
-output, metadata, error, exported file, saved notebook or line the kernel process
-logged may contain a sentinel, while the wire server proves the keys were really sent.
+``--dry-run``, exports to JSON and Markdown, the replay cache and the ``llm`` log, and
+a notebook saved by nbclient. No output, metadata, error, exported file, cache, log,
+saved notebook or line the kernel process logged may contain a sentinel, while the
+wire server proves the keys were really sent.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def logged(wire: WireServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def test_a_whole_session_shows_and_logs_no_key(logged: tuple[Kernel, Path], wire: WireServer) -> None:
     kernel, cwd = logged
     runs: list[Execution] = []
+    for setting in ("cache = 'refresh'", "log_path = 'logs.db'"):  # every answer stored and logged too
+        assert kernel.run(f"%config LLMMagics.{setting}").ok
     for name in NAMES:
         d = load(name)
         model = f"{name}:{d.model}"
@@ -106,6 +109,8 @@ def test_a_whole_session_shows_and_logs_no_key(logged: tuple[Kernel, Path], wire
     assert _leaks(shown) == []
     for exported in ("chat.json", "chat.md"):
         assert _leaks((cwd / exported).read_text()) == [], exported
+    for stored in (".llmring/cache.sqlite", "logs.db"):
+        assert SENTINEL.encode() not in (cwd / stored).read_bytes(), stored
     kernel.run("import sys; sys.stdout.flush(); sys.__stdout__.flush(); sys.__stderr__.flush()")
     log = (cwd / "kernel.log").read_text(errors="replace")
     assert "HTTP Request: POST http://127.0.0.1" in log, "the log file holds the kernel's own log lines"
