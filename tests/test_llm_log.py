@@ -15,7 +15,8 @@ from llm.logs import LogStore
 from llm.migrations import MIGRATIONS, migrate
 
 from llmring_jupyter import llm_log
-from llmring_jupyter.providers import Message, ToolCall, Usage, UsageError
+from llmring_jupyter.errors import UsageError
+from llmring_jupyter.providers import Message, ToolCall, Usage
 from llmring_jupyter.result import Replayed, Result, Timings
 
 SENTINEL = "sk-SENTINEL-log-0123456789abcdef"

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from llmring_jupyter import options, replay
+from llmring_jupyter.errors import UsageError
 from llmring_jupyter.magics import LLMMagics
 from llmring_jupyter.options import Options
-from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage, UsageError, chat_stream
+from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage, chat_stream
 from llmring_jupyter.result import Result, Timings
 from llmring_jupyter.session import Session
 
