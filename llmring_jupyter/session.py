@@ -7,14 +7,16 @@ same conversation, same streaming view, same footer, same recorded turns.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any, Protocol
 
-from . import stream
+from . import stream, structured
 from .conversation import Conversations, Limits
 from .options import Options
 from .providers import Message, Request, chat_stream, pricing, resolve
 from .result import Result
+from .schema import Shape
 
 
 class Settings(Protocol):
@@ -55,8 +57,11 @@ class Session:
         self._calls += 1
         return key
 
-    def request(self, prompt: str, opts: Options) -> tuple[Request, int]:
-        """The exact request a question makes, and how many earlier turns were left out."""
+    def request(self, prompt: str, opts: Options, shape: Shape | None = None) -> tuple[Request, int]:
+        """The exact request a question makes, and how many earlier turns were left out.
+
+        ``shape`` is the type the answer must have (``--schema`` / ``--json``), resolved by the caller.
+        """
         s = self.settings
         chat = self.conversations.get(opts.conversation) if opts.history else None
         earlier: list[Message] = []
@@ -72,6 +77,7 @@ class Session:
             tuple(messages),
             temperature=opts.temperature,
             max_tokens=opts.max_tokens,
+            response_format=structured.response_format(shape) if shape else None,
             options=dict(opts.provider_options),
         )
         return request, dropped
@@ -79,10 +85,13 @@ class Session:
     def _peek_key(self) -> str:
         return f"{self._cell}#{self._calls}"
 
-    async def ask(self, prompt: str, opts: Options, output: stream.Output) -> Result:
-        """Stream the answer into ``output`` and record the turn (whatever its outcome)."""
+    async def ask(self, prompt: str, opts: Options, output: stream.Output, shape: Shape | None = None) -> Result:
+        """Stream the answer into ``output`` and record the turn (whatever its outcome).
+
+        With a ``shape``, the answer is validated before it is shown: ``data`` holds its value.
+        """
         s = self.settings
-        request, dropped = self.request(prompt, opts)
+        request, dropped = self.request(prompt, opts, shape)
         if s.backend is None:  # a bad name fails here, before any output
             resolve(request.model, lockfile_path=s.lockfile, profile=s.profile)
         if opts.history and opts.new:
@@ -93,7 +102,14 @@ class Session:
         )
         chat = opts.conversation if opts.history else None
         result = await stream.run(
-            request, chunks, output, interval=1 / s.update_rate, price=pricing.price, chat=chat, dropped_turns=dropped
+            request,
+            chunks,
+            output,
+            interval=1 / s.update_rate,
+            price=pricing.price,
+            chat=chat,
+            dropped_turns=dropped,
+            conclude=functools.partial(structured.conclude, shape) if shape else None,
         )
         if chat is not None:
             self.conversations.get(chat).record(key, prompt, result)
