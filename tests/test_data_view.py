@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 from pydantic import BaseModel
@@ -47,7 +48,8 @@ def test_an_object_is_a_tree_of_keys_and_values() -> None:
 
 
 def test_model_text_is_escaped_in_keys_and_values() -> None:
-    result = answered('{"%s": "%s"}' % (HOSTILE.replace('"', "'"), HOSTILE.replace('"', "'")), dict)
+    hostile = HOSTILE.replace('"', "'")
+    result = answered(json.dumps({hostile: hostile}), dict)
     markup, _ = data_view.json_answer(result)
     assert "<img" not in markup and "<script" not in markup and "&lt;script&gt;" in markup
 
