@@ -63,7 +63,7 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
         return out
 
     try:
-        return walk(schema)  # type: ignore[no-any-return]
+        return walk(schema)
     except _NotStrict:
         return None
 
