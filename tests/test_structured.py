@@ -13,9 +13,9 @@ from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from llmring_jupyter import structured
+from llmring_jupyter.errors import UsageError
 from llmring_jupyter.options import Options, parse
 from llmring_jupyter.providers import Message, Request, ResponseFormat, chat_stream
-from llmring_jupyter.providers.errors import UsageError
 from llmring_jupyter.result import Result, Timings
 from llmring_jupyter.schema import Mismatch
 
