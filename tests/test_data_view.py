@@ -6,18 +6,12 @@ import html
 import json
 import re
 
-from pydantic import BaseModel
+from answer_types import Paper
 
 from llmring_jupyter import data_view, render, structured
 from llmring_jupyter.result import Result, Timings
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
-
-
-class Paper(BaseModel):
-    title: str
-    year: int
-    topics: list[str]
 
 
 def answered(text: str, tp: object = list[Paper], finish: str = "stop") -> Result:
@@ -35,8 +29,8 @@ def test_a_list_of_records_is_a_table_one_row_a_record() -> None:
         '{"items": [{"title": "A", "year": 2020, "topics": ["x", "y"]}, {"title": "B", "year": 2021, "topics": []}]}'
     )
     markup, plain = data_view.json_answer(result)
-    assert cells(markup, "th") == ["title", "year", "topics"]
-    assert cells(markup, "td") == ["A", "2020", "x, y", "B", "2021", "[] (empty)"]
+    assert cells(markup, "th") == ["title", "year", "topics", "venue"]
+    assert cells(markup, "td") == ["A", "2020", "x, y", "null", "B", "2021", "[] (empty)", "null"]
     assert plain.startswith('[\n  {\n    "title": "A"')  # the value (unwrapped), pretty
 
 

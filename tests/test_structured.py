@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
 import json
 from typing import Any, Literal
 
 import pytest
+from answer_types import PERSON, Colour, Paper, Point
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
@@ -20,24 +20,6 @@ from llmring_jupyter.result import Result, Timings
 from llmring_jupyter.schema import Mismatch
 
 
-class Paper(BaseModel):
-    title: str
-    year: int
-    topics: list[str]
-    venue: str | None = None
-
-
-@dataclasses.dataclass
-class Point:
-    x: float
-    y: int = 0
-
-
-class Colour(enum.Enum):
-    RED = "red"
-    BLUE = "blue"
-
-
 class Label(TypedDict):
     name: str
     colour: Colour
@@ -45,12 +27,7 @@ class Label(TypedDict):
     kind: Literal["a", "b"]
 
 
-JSON_SCHEMA = {
-    "title": "Person",
-    "type": "object",
-    "properties": {"name": {"type": "string", "minLength": 3}, "age": {"type": "integer", "minimum": 18}},
-    "required": ["name", "age"],
-}
+JSON_SCHEMA = PERSON
 NAMESPACE = {"Paper": Paper, "Point": Point, "Label": Label, "person": JSON_SCHEMA, "models": dataclasses}
 
 

@@ -8,15 +8,14 @@ not fit fails naming the mismatch and keeps the raw text; a cut one says it was 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from providers.dialects import NAMES, Dialect, load
-from pydantic import BaseModel
+from answer_types import PERSON, Paper, Point
+from providers.dialects import Dialect, load
+from recorder import Recorder
 from wire_server import WireServer
 
 from llmring_jupyter import stream, structured
@@ -25,26 +24,6 @@ from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
 from llmring_jupyter.result import Result
 from llmring_jupyter.schema import Shape
 
-
-class Paper(BaseModel):
-    title: str
-    year: int
-    topics: list[str]
-    venue: str | None = None
-
-
-@dataclasses.dataclass
-class Point:
-    x: float
-    y: int = 0
-
-
-PERSON = {
-    "title": "Person",
-    "type": "object",
-    "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18}},
-    "required": ["name", "age"],
-}
 PAPER = {"title": "Graphs", "year": 2018, "topics": ["attention", "graphs"]}
 
 #: (type, the JSON a model streams, the value _llm.data must hold)
@@ -54,34 +33,6 @@ CASES: list[tuple[Any, Any, Any]] = [
     (list[Paper], {"items": [PAPER, PAPER]}, [Paper(**PAPER), Paper(**PAPER)]),
     (PERSON, {"name": "Ada", "age": 36}, {"name": "Ada", "age": 36}),
 ]
-
-
-@pytest.fixture(params=NAMES)
-def dialect(request: pytest.FixtureRequest, wire: WireServer, monkeypatch: pytest.MonkeyPatch) -> Dialect:
-    d = load(request.param)
-    for k, v in {**d.key_env, **d.base_url_env(wire.url)}.items():
-        monkeypatch.setenv(k, v)
-    return d
-
-
-class Recorder:
-    """An :class:`~llmring_jupyter.stream.Output` that keeps what it was shown."""
-
-    def __init__(self) -> None:
-        self.deltas: list[str] = []
-        self.final: Result | None = None
-
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        pass
-
-    def delta(self, text: str) -> None:
-        self.deltas.append(text)
-
-    def streaming(self) -> None:
-        pass
-
-    def finish(self, result: Result) -> None:
-        self.final = result
 
 
 def pieces(value: Any) -> list[str]:
