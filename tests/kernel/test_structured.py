@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import ast
 import json
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
+from kernel_providers import provider_env, set_env, value
 from kernel_session import Execution, Kernel
+from providers.dialects import NAMES, load
+from wire_server import WireServer, serving
 
 TYPES = """
 import dataclasses
@@ -38,12 +40,6 @@ person = {"title": "Person", "type": "object", "required": ["name", "age"],
 @pytest.fixture(scope="module", autouse=True)
 def types(kernel: Kernel) -> None:
     assert kernel.run(TYPES).ok
-
-
-def value(kernel: Kernel, expr: str) -> Any:
-    run = kernel.run(f"print(repr(({expr})))")
-    assert run.ok, run.error
-    return ast.literal_eval(run.stdout)
 
 
 def ask(kernel: Kernel, line: str, prompt: str = "Extract every paper about transformers") -> Execution:
@@ -143,3 +139,45 @@ def test_out_binds_the_result_with_its_data(kernel: Kernel) -> None:
     run = ask(kernel, "demo --schema Point --out pt")
     assert run.ok, run.error
     assert value(kernel, "pt.data == _llm.data and pt.text == _llm.text") is True
+
+
+# -- through each provider's real SDK and wire format ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wire(kernel: Kernel) -> Iterator[WireServer]:
+    for server in serving():
+        set_env(kernel, provider_env(server.url))
+        yield server
+
+
+NOTE = (
+    "anthropic:{model} has no mode for any JSON object: the answer is asked for as the input of a forced tool call.\n"
+)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_provider_is_asked_natively_and_its_answer_lands_in_llm_data(
+    kernel: Kernel, wire: WireServer, name: str
+) -> None:
+    d = load(name)
+    papers = {"items": [{"title": "Graphs", "year": 2018, "topics": ["attention"]}]}
+    text = json.dumps(papers)
+    wire.queue(d.answer([text[:20], text[20:]]))
+    run = ask(kernel, f"{name}:{d.model} --schema list[Paper]")
+    assert run.ok, run.error
+    assert d.sent_format(wire.last()), "the request carried no structured-output parameter"
+    assert value(kernel, "[p.model_dump() for p in _llm.data]") == papers["items"]
+    assert not run.stdout and not [m for m in run.of("stream") if m["content"]["name"] == "stderr"]
+
+
+def test_where_a_provider_cannot_it_says_so_in_one_line_before_sending(kernel: Kernel, wire: WireServer) -> None:
+    d = load("anthropic")
+    wire.queue(d.tool_call("answer", ['{"a": ', "1}"], "toolu_01"))
+    run = ask(kernel, f"anthropic:{d.model} --json")
+    assert run.ok, run.error
+    notes = [i for i, m in enumerate(run.messages) if m["msg_type"] == "stream"]
+    assert [run.messages[i]["content"] for i in notes] == [{"name": "stderr", "text": NOTE.format(model=d.model)}]
+    deltas = [i for i, m in enumerate(run.messages) if m["msg_type"] == "comm_msg" and "delta" in str(m["content"])]
+    assert notes[0] < deltas[0]  # said before the request went out, so before any answer
+    assert value(kernel, "_llm.data") == {"a": 1}
