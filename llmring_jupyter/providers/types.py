@@ -130,6 +130,8 @@ class Request:
             out["temperature"] = self.temperature
         if self.max_tokens is not None:
             out["max_tokens"] = self.max_tokens
+        if self.response_format is not None:  # the type's name: which schema the answer was asked to fit
+            out["response_format"] = self.response_format.name
         return out | self.options
 
 

@@ -55,6 +55,7 @@ def test_a_list_of_models_lands_in_llm_data_and_becomes_a_dataframe(kernel: Kern
         "import pandas as pd\ndf = pd.DataFrame([p.model_dump() for p in _llm.data])\nprint(df.shape, list(df.columns))"
     )
     assert frame.stdout.strip() == "(2, 3) ['title', 'year', 'topics']"
+    assert run.final["metadata"]["llmring"]["parameters"]["response_format"] == "list[Paper]"  # provenance
     html = run.final["data"]["text/html"]
     assert "<table" in html and ">title</th>" in html and value(kernel, "_llm.data[0].title") in html
 

@@ -19,7 +19,7 @@ from recorder import Recorder
 from wire_server import WireServer
 
 from llmring_jupyter import stream, structured
-from llmring_jupyter.providers import Message, Request, chat_stream
+from llmring_jupyter.providers import Message, Request, StreamChunk, chat_stream
 from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
 from llmring_jupyter.result import Result
 from llmring_jupyter.schema import Shape
@@ -152,3 +152,23 @@ NOTES = {
     "openai": "openai:{model} cannot answer to a JSON schema: "
     "it is asked for a JSON object, checked against list[Paper].",
 }
+
+
+async def test_a_user_backend_is_given_the_response_format_with_the_request() -> None:
+    shape = structured.resolve(Paper, False, {})
+    assert shape is not None
+    seen: list[Request] = []
+
+    class Backend:  # what a user writes: any object with a compatible chat_stream
+        async def chat_stream(self, request: Request) -> Any:
+            seen.append(request)
+            for piece in pieces(PAPER):
+                yield StreamChunk(delta=piece)
+            yield StreamChunk(model="mine", finish_reason="stop")
+
+    request = Request("mine", (Message("user", "One paper"),), response_format=structured.response_format(shape))
+    result = await stream.run(
+        request, chat_stream(request, backend=Backend()), Recorder(), conclude=lambda r: structured.conclude(shape, r)
+    )
+    assert seen[0].response_format == structured.response_format(shape)
+    assert result.data == Paper(**PAPER)
