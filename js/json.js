@@ -65,7 +65,7 @@ export function prettyJson(text) {
   return jsonPrinter().push(text);
 }
 
-// A live JSON view in `el`: show(text) is called with the whole answer so far.
+// A live JSON view in `el`: update(text) is called with the whole answer so far.
 export function jsonView(el) {
   const pre = el.ownerDocument.createElement("pre");
   pre.className = "llmring-json";
@@ -74,7 +74,7 @@ export function jsonView(el) {
   el.replaceChildren(pre);
   let printer = jsonPrinter();
   let seen = 0;
-  const show = (text) => {
+  const update = (text) => {
     if (text.length < seen) { // never expected: start again rather than show a wrong text
       printer = jsonPrinter();
       seen = 0;
@@ -84,5 +84,5 @@ export function jsonView(el) {
     seen = text.length;
     if (fresh) pre.append(fresh);
   };
-  return { show };
+  return { update };
 }

@@ -56,7 +56,7 @@ function render({ model, el }) {
   const paint = () => {
     pending = false;
     const t0 = performance.now();
-    if (json) json.show(text);
+    if (json) json.update(text);
     else answer.innerHTML = md.render(text);
     lastCost = performance.now() - t0;
     updateStatus();
