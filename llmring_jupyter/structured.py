@@ -84,10 +84,12 @@ def conclude(shape: Shape | None, result: Result) -> Result:
 
     Only a finished answer is validated: a stopped one keeps its partial text and no
     data, a failed one keeps its own error, and a step that calls tools is not the
-    answer yet.
+    answer yet. A cut or blocked one fails saying so, since the next cell expects data.
     """
-    if shape is None or result.finish_reason not in ("stop", "length"):
+    if shape is None or result.finish_reason not in ("stop", "length", "content_filter"):
         return result
+    if result.finish_reason == "content_filter":  # the next cell would build on nothing: say so
+        return _failed(result, f"The provider's content filter blocked the answer, so there is no {shape.name}.")
     if result.finish_reason == "length":
         return _failed(
             result,

@@ -193,7 +193,12 @@ def test_a_cut_answer_says_it_was_cut_not_that_the_json_is_broken() -> None:
     assert "JSON (" not in done.exception.message and "does not fit" not in done.exception.message
 
 
-@pytest.mark.parametrize("finish", ["cancelled", "tool_calls", "error", "content_filter"])
+def test_a_blocked_answer_fails_saying_so() -> None:
+    done = structured.conclude(structured.resolve(Paper, False, {}), result("", finish="content_filter"))
+    assert done.exception is not None and "content filter blocked the answer, so there is no Paper" in done.error
+
+
+@pytest.mark.parametrize("finish", ["cancelled", "tool_calls", "error"])
 def test_only_a_finished_answer_is_validated(finish: str) -> None:
     shape = structured.resolve(Paper, False, {})
     done = structured.conclude(shape, result('{"ti', finish=finish))
