@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..data_view import json_answer
 from ..result import Result
+from .data import json_answer
 from .footer import FOOTER_STYLE, footer_text
 from .markdown import answer_html
 from .provenance import provenance

@@ -13,7 +13,7 @@ import html
 import json
 from typing import Any
 
-from .result import Result
+from ..result import Result
 
 #: At most this many rows or items of one list are shown.
 MAX_ITEMS = 200
