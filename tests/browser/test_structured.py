@@ -31,6 +31,13 @@ def test_json_grows_pretty_printed_then_the_records_become_a_table(notebook: Not
     shown = live.evaluate("el => el.textContent")
     assert shown.startswith('{\n  "items": [\n    {\n      "title": "'), shown  # indented, one field a line
     assert "\\n" not in shown and "&quot;" not in shown  # neither escaped text nor markup
+    selected = live.evaluate(  # select the first line, as a reader copying a value would
+        """el => { const r = document.createRange(); r.setStart(el.firstChild, 0); r.setEnd(el.firstChild, 1);
+                   getSelection().removeAllRanges(); getSelection().addRange(r); return getSelection().toString(); }"""
+    )
+    length = len(shown)
+    page.wait_for_function("([el, n]) => el.textContent.length > n", arg=[live.element_handle(), length + 20])
+    assert page.evaluate("() => getSelection().toString()") == selected == "{"  # the text grew; the selection held
     expect(view).to_have_attribute("data-status", "streaming")  # the checks above ran mid-stream
     expect(view.locator(".llmring-answer p, .llmring-answer ul")).to_have_count(0)  # not rendered as markdown
 
