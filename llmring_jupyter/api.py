@@ -34,11 +34,11 @@ async def chat(prompt: str, model: str | None = None, **options: Any) -> Result:
 
     Keywords are the options of the ``%%llm`` line by their field names
     (``conversation="notes"``, ``system=``, ``temperature=``, ``max_tokens=``,
-    ``format=``, ``new=``, ``history=``, ``schema=`` a type or JSON Schema dict the answer
-    must fit, ``json=True`` any JSON object: then ``result.data`` is the validated value);
-    any other keyword is a provider
-    option, as ``-o`` on the line. Raises like ``%%llm`` does when the answer
-    fails or the kernel is interrupted (the partial text is kept in the
+    ``format=``, ``new=``, ``history=``; ``schema=Paper``, a type or JSON Schema dict
+    the answer must fit, or ``json=True`` for any JSON object, and ``result.data``
+    is the validated value); any other keyword is a provider option, as ``-o`` on
+    the line. Raises like ``%%llm`` does when the answer fails, does not fit its
+    schema, or the kernel is interrupted (the partial text is kept in the
     conversation either way).
     """
     magics = _magics()
