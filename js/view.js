@@ -10,6 +10,7 @@
 
 import { md } from "./markdown.js";
 import viewCss from "./view.css";
+import { jsonView } from "./json.js";
 
 // The only states a live view is ever in: once the answer ends, the static answer replaces it.
 const STATUS = {
@@ -51,10 +52,12 @@ function render({ model, el }) {
   let askedAt = 0;
 
   // Re-render markdown at most once a frame, and less often when rendering is slow.
+  const json = model.get("format") === "json" ? jsonView(answer) : null; // --schema / --json
   const paint = () => {
     pending = false;
     const t0 = performance.now();
-    answer.innerHTML = md.render(text);
+    if (json) json.update(text);
+    else answer.innerHTML = md.render(text);
     lastCost = performance.now() - t0;
     updateStatus();
   };

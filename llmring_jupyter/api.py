@@ -16,6 +16,7 @@ from ._blocking import run_blocking
 from .errors import UsageError
 from .options import Options
 from .result import Result
+from .structured import resolve
 
 
 def _magics() -> Any:
@@ -33,14 +34,17 @@ async def chat(prompt: str, model: str | None = None, **options: Any) -> Result:
 
     Keywords are the options of the ``%%llm`` line by their field names
     (``conversation="notes"``, ``system=``, ``temperature=``, ``max_tokens=``,
-    ``format=``, ``new=``, ``history=``); any other keyword is a provider
-    option, as ``-o`` on the line. Raises like ``%%llm`` does when the answer
-    fails or the kernel is interrupted (the partial text is kept in the
+    ``format=``, ``new=``, ``history=``; ``schema=Paper``, a type or JSON Schema dict
+    the answer must fit, or ``json=True`` for any JSON object, and ``result.data``
+    is the validated value); any other keyword is a provider option, as ``-o`` on
+    the line. Raises like ``%%llm`` does when the answer fails, does not fit its
+    schema, or the kernel is interrupted (the partial text is kept in the
     conversation either way).
     """
     magics = _magics()
     opts = Options.of(model, options)
-    result = await magics.session.ask(prompt, opts, magics.output(opts.format))
+    shape = resolve(opts.schema, opts.json, magics.shell.user_ns)
+    result = await magics.session.ask(prompt, opts, magics.output(opts.shown_as), shape)
     result.raise_for_error()
     return result
 

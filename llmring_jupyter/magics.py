@@ -10,7 +10,7 @@ from IPython.display import display
 from traitlets import Any as AnyTrait
 from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 
-from . import commands, options, render, replay
+from . import commands, options, render, replay, structured
 from ._blocking import run_blocking
 from .conversation import Limits
 from .errors import UsageError
@@ -110,11 +110,12 @@ class LLMMagics(Magics):
             prompt = interpolate(cell.strip(), self.shell.user_ns, self.max_value_chars)
             if not prompt:
                 raise UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
+            shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
             if opts.dry_run:
-                request, dropped = self.session.request(prompt, opts)
+                request, dropped = self.session.request(prompt, opts, shape)
                 display(render.dry_run_bundle(request, dropped), raw=True)
                 return
-            result = await self.session.ask(prompt, opts, self.output(opts.format))
+            result = await self.session.ask(prompt, opts, self.output(opts.shown_as), shape)
             self.shell.user_ns["_llm"] = result
             if opts.out:
                 self.shell.user_ns[opts.out] = result

@@ -93,6 +93,14 @@ class Options:
         repeat=True,
         help="a provider option, passed through (repeatable; VALUE is JSON or text)",
     )
+    schema: object = _flag(
+        None,
+        "--schema",
+        metavar="NAME",
+        help="the answer must be JSON of this type (Paper, list[Paper], a JSON Schema dict); "
+        "_llm.data holds it, validated",
+    )
+    json: bool = _flag(False, "--json", help="the answer must be a JSON object; _llm.data holds it")
     conversation: str = _flag(
         DEFAULT, "--chat", metavar="NAME", help="continue the conversation NAME instead of the notebook's default one"
     )
@@ -115,6 +123,16 @@ class Options:
         False, "--dry-run", line_only=True, help="show the exact messages and their estimated tokens; send nothing"
     )
 
+    @property
+    def wants_json(self) -> bool:
+        """Whether the answer must be JSON (``--schema`` or ``--json``)."""
+        return self.schema is not None or self.json
+
+    @property
+    def shown_as(self) -> str:
+        """How the answer is shown while it streams and once it ends."""
+        return "json" if self.wants_json else self.format
+
     def __post_init__(self) -> None:
         """The rules every value meets, from the line or from ``chat()`` alike."""
         if self.temperature is not None and not 0 <= self.temperature <= 2:
@@ -125,6 +143,10 @@ class Options:
             _bad(f"--format (format=) must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.out is not None and (not self.out.isidentifier() or keyword.iskeyword(self.out)):
             _bad(f"--out needs a variable name, not {self.out!r}")
+        if self.schema is not None and self.json:
+            _bad("--schema already asks for JSON: give --schema or --json, not both")
+        if (self.schema is not None or self.json) and self.format != "markdown":
+            _bad(f"--format {self.format} is for text answers; a JSON answer is shown as its data")
         if self.new and not self.history:
             _bad("--new and --no-history contradict each other: use one")
 

@@ -27,7 +27,7 @@ class WidgetOutput:
 
         from .widget import StreamView
 
-        self._view = StreamView(on_stop=on_stop, model_label=request.model)
+        self._view = StreamView(on_stop=on_stop, model_label=request.model, format=self._fmt)
         self._handle = display(self._view, display_id=True)
 
     def delta(self, text: str) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import advise
 from .providers.errors import LLMError
 from .providers.types import FinishReason, Message, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from .schema import Shape
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ class Result:
     replayed: Replayed | None = None  # from the replay cache, not from the model
     #: what failed: one of our typed errors, or a bug (raised with its own traceback)
     exception: Exception | None = field(default=None, repr=False, compare=False)
+    #: with --schema / --json: the validated value (a model instance, dataclass, list, dict);
+    #: ``text`` keeps the raw JSON
+    data: Any = field(default=None, compare=False)
+    shape: Shape | None = field(default=None, repr=False, compare=False)  # the type ``data`` was checked against
 
     @property
     def ok(self) -> bool:

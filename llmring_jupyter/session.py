@@ -7,15 +7,17 @@ same conversation, same streaming view, same footer, same recorded turns.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any, Protocol
 
-from . import llm_log, replay, stream
+from . import llm_log, replay, stream, structured
 from ._amend import Amending
 from .conversation import Conversations, Limits
 from .options import Options
 from .providers import Message, Request, chat_stream, external, pricing, resolve
 from .result import Result
+from .schema import Shape
 from .spend import Budget, Ledger
 
 
@@ -67,8 +69,11 @@ class Session:
         self._calls += 1
         return key
 
-    def request(self, prompt: str, opts: Options) -> tuple[Request, int]:
-        """The exact request a question makes, and how many earlier turns were left out."""
+    def request(self, prompt: str, opts: Options, shape: Shape | None = None) -> tuple[Request, int]:
+        """The exact request a question makes, and how many earlier turns were left out.
+
+        ``shape`` is the type the answer must have (``--schema`` / ``--json``), resolved by the caller.
+        """
         s = self.settings
         chat = self.conversations.get(opts.conversation) if opts.history else None
         earlier: list[Message] = []
@@ -84,6 +89,7 @@ class Session:
             tuple(messages),
             temperature=opts.temperature,
             max_tokens=opts.max_tokens,
+            response_format=structured.response_format(shape) if shape else None,
             options=dict(opts.provider_options),
         )
         return request, dropped
@@ -91,14 +97,15 @@ class Session:
     def _peek_key(self) -> str:
         return f"{self._cell}#{self._calls}"
 
-    async def ask(self, prompt: str, opts: Options, output: stream.Output) -> Result:
+    async def ask(self, prompt: str, opts: Options, output: stream.Output, shape: Shape | None = None) -> Result:
         """Stream the answer into ``output`` and record the turn (whatever its outcome).
 
         A stored answer (replay cache) streams instead of the model; otherwise the
         budget is checked before anything is sent and watched while it streams.
+        With a ``shape``, the answer is validated before it is shown: ``data`` holds its value.
         """
         s = self.settings
-        request, dropped = self.request(prompt, opts)
+        request, dropped = self.request(prompt, opts, shape)
         # a bad name fails here, before any output
         refs = resolve(request.model, lockfile_path=s.lockfile, profile=s.profile) if s.backend is None else ()
         resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
@@ -127,7 +134,14 @@ class Session:
         )
         chat = opts.conversation if opts.history else None
         await stream.run(
-            request, chunks, shown, interval=1 / s.update_rate, price=pricing.price, chat=chat, dropped_turns=dropped
+            request,
+            chunks,
+            shown,
+            interval=1 / s.update_rate,
+            price=pricing.price,
+            chat=chat,
+            dropped_turns=dropped,
+            conclude=functools.partial(structured.conclude, shape) if shape else None,
         )
         result = shown.result
         assert result is not None  # stream.run always finishes its output

@@ -116,6 +116,7 @@ async def run(
     price: Pricer | None = None,
     chat: str | None = None,
     dropped_turns: int = 0,
+    conclude: Callable[[Result], Result] | None = None,
 ) -> Result:
     """Stream ``chunks`` into ``output`` and return the :class:`Result`.
 
@@ -124,6 +125,8 @@ async def run(
     itself: the partial answer is recorded too, and the result says
     ``interrupted`` so the caller can end the cell with an error (Run All stops).
     Provider errors end in a result whose ``error`` says what to do.
+    ``conclude`` completes the result before it is shown (structured output
+    validates the answer there, so the final view shows its data).
     """
     loop = asyncio.get_running_loop()
     collected = _Collected()
@@ -193,5 +196,7 @@ async def run(
         chat=chat,
         dropped_turns=dropped_turns,
     )
+    if conclude is not None:
+        result = conclude(result)
     output.finish(result)
     return result

@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from recorder import Recorder
 from shell import loaded_shell, magics
 
 import llmring_jupyter
 from llmring_jupyter.errors import UsageError
 from llmring_jupyter.options import Options
-from llmring_jupyter.providers.types import Request
 from llmring_jupyter.result import Result
-
-
-class Recorder:
-    """An Output that keeps what the stream sent it (the real outputs draw it instead)."""
-
-    def __init__(self) -> None:
-        self.deltas: list[str] = []
-
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        pass
-
-    def delta(self, text: str) -> None:
-        self.deltas.append(text)
-
-    def streaming(self) -> None:
-        pass
-
-    def finish(self, result: Result) -> None:
-        pass
 
 
 @pytest.fixture

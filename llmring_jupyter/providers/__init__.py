@@ -23,7 +23,7 @@ from .errors import (
     UnknownModelError,
 )
 from .routing import DEFAULT_IDLE_TIMEOUT, chat_stream, resolve
-from .types import Message, ModelRef, Request, StreamChunk, ToolCall, Usage
+from .types import Message, ModelRef, Request, ResponseFormat, StreamChunk, ToolCall, Usage
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
@@ -38,6 +38,7 @@ __all__ = [
     "ProviderUnavailableError",
     "RateLimitError",
     "Request",
+    "ResponseFormat",
     "StreamChunk",
     "StreamTimeoutError",
     "ToolCall",

@@ -22,10 +22,21 @@ from . import keys
 from ._common import ClientCache, error_message, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
 from .errors import LLMError, ProviderError
-from .types import Message, Request, StreamFinish, Usage
+from .json_mode import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION, note, strict_schema
+from .types import Message, Request, ResponseFormat, StreamFinish, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096
+#: Models older than structured outputs (``output_config.format``): a forced tool call instead.
+_NO_OUTPUT_FORMAT = (
+    "claude-3",
+    "claude-2",
+    "claude-instant",
+    "claude-sonnet-4-0",
+    "claude-opus-4-0",
+    "claude-sonnet-4-2025",
+    "claude-opus-4-2025",
+)
 _FINISH: dict[str, StreamFinish] = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -80,6 +91,26 @@ def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]
     return system, out
 
 
+def _ask_for_json(model: str, fmt: ResponseFormat, tools: bool, kwargs: dict[str, Any]) -> bool:
+    """Ask for structured output in ``kwargs``: ``output_config`` where the model has it, else a forced
+    call of the answer tool, whose input is the answer (then True)."""
+    if fmt.schema is not None and strict_schema(fmt.schema) is not None and not model.startswith(_NO_OUTPUT_FORMAT):
+        kwargs.setdefault(
+            "output_config", {"format": {"type": "json_schema", "schema": anthropic.transform_schema(fmt.schema)}}
+        )
+        return False
+    why = f"has no structured-output mode for {fmt.name}" if fmt.schema else "has no mode for any JSON object"
+    note(f"anthropic:{model} {why}: the answer is asked for as the input of a forced tool call.")
+    schema = fmt.schema or {"type": "object"}
+    kwargs["tools"] = [
+        *kwargs.get("tools", ()),
+        {"name": ANSWER_TOOL, "description": ANSWER_TOOL_DESCRIPTION, "input_schema": schema},
+    ]
+    # with tools of the user's the model may call those first; the answer tool ends the answer
+    kwargs.setdefault("tool_choice", {"type": "any"} if tools else {"type": "tool", "name": ANSWER_TOOL})
+    return True
+
+
 class AnthropicProvider(WireAdapter):
     name = "anthropic"
 
@@ -103,6 +134,9 @@ class AnthropicProvider(WireAdapter):
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
         kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)  # required by the API
+        fmt = request.response_format
+        forced = fmt is not None and _ask_for_json(model, fmt, bool(request.tools), kwargs)
+        answer_block: int | None = None  # the forced answer tool's content block, whose input is the answer
         tokens = _Tokens()
         stream = await create(model=model, messages=messages, stream=True, **kwargs)
         answer.started = True
@@ -113,17 +147,25 @@ class AnthropicProvider(WireAdapter):
                     delta = event.delta
                     if delta.type == "text_delta" and delta.text:
                         yield delta.text
+                    elif delta.type == "input_json_delta" and event.index == answer_block:
+                        if delta.partial_json:
+                            yield delta.partial_json
                     elif delta.type == "input_json_delta":
                         answer.calls.add(event.index, arguments=delta.partial_json)
                 elif kind == "content_block_start" and event.content_block.type == "tool_use":
                     block = event.content_block
-                    answer.calls.add(event.index, id=block.id, name=block.name)
+                    if forced and block.name == ANSWER_TOOL:
+                        answer_block = event.index
+                    else:
+                        answer.calls.add(event.index, id=block.id, name=block.name)
                 elif kind == "message_start":
                     answer.model = event.message.model or answer.model
                     tokens.update(event.message.usage, final=False)
                     answer.usage = tokens.usage()
                 elif kind == "message_delta":
                     answer.finish = _FINISH.get(event.delta.stop_reason or "", answer.finish)
+                    if answer_block is not None and answer.finish == "tool_calls":
+                        answer.finish = "stop"  # the call was the answer; real calls still make it tool_calls
                     tokens.update(event.usage, final=True)
                     answer.usage = tokens.usage()
                 elif kind == "message_stop":

@@ -11,6 +11,9 @@ Models:
 - ``demo:echo``: streams the last user message back verbatim, so what reached
   the provider can be seen exactly.
 
+Asked for JSON (``Request.response_format``), ``demo`` answers a value that
+fits the schema (see :mod:`.demo_data`); ``demo:echo`` still echoes.
+
 Request options understood: ``delay`` (seconds between tokens; default from
 ``LLMRING_DEMO_DELAY``, else 0.02) and ``tokens`` (stream exactly this many
 tokens, repeating the answer; for benchmarks).
@@ -24,6 +27,7 @@ import re
 import textwrap
 from collections.abc import AsyncGenerator
 
+from . import demo_data
 from .errors import UnknownModelError
 from .tokens import estimate_tokens
 from .types import Message, Request, StreamChunk, StreamFinish, Usage
@@ -46,7 +50,12 @@ class DemoProvider:
         model = model or "chat"
         if model not in self.models:
             raise UnknownModelError(f"The demo provider has no model {model!r}: use demo, demo:chat or demo:echo.")
-        answer = _echo(request.messages) if model == "echo" else _answer(request.messages)
+        if model == "echo":
+            answer = _echo(request.messages)
+        elif request.response_format is not None:  # JSON that fits the schema, from the prompt's words
+            answer = demo_data.answer(request.response_format, _last_user(request.messages))
+        else:
+            answer = _answer(request.messages)
         tokens = tokenize(answer)
         wanted = request.options.get("tokens")
         if wanted is not None:

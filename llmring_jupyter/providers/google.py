@@ -98,6 +98,10 @@ def _config(request: Request, system: str | None) -> types.GenerateContentConfig
         config["temperature"] = request.temperature
     if request.max_tokens is not None:
         config["max_output_tokens"] = request.max_tokens
+    if request.response_format is not None:  # structured output: JSON, of the schema when there is one
+        config["response_mime_type"] = "application/json"
+        if request.response_format.schema is not None:
+            config["response_json_schema"] = request.response_format.schema
     if request.tools:
         config["tools"] = [
             {

@@ -110,6 +110,8 @@ class OllamaProvider(WireAdapter):
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
         extra = {k: request.options[k] for k in _TOP_LEVEL if k in request.options}
+        if request.response_format is not None:  # structured output: the schema itself, or any JSON
+            extra.setdefault("format", request.response_format.schema or "json")
         n_calls = 0
         sdk_stream = await client.chat(
             model=model,

@@ -9,6 +9,7 @@ ends. The SDK ends silently when the body stops short; a stream that never sent 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -18,9 +19,12 @@ from . import keys
 from ._common import ClientCache, error_message, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
 from .errors import LLMError, ProviderError
-from .types import Message, Request, StreamFinish, Usage
+from .json_mode import note, strict_schema
+from .types import Message, Request, ResponseFormat, StreamFinish, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: Models older than JSON-schema mode (``response_format`` type ``json_schema``): JSON mode only.
+_NO_JSON_SCHEMA = ("gpt-3.5", "gpt-4-")
 _FINISH: dict[str, StreamFinish] = {
     "stop": "stop",
     "length": "length",
@@ -53,6 +57,23 @@ def _message(m: Message) -> dict[str, Any]:
     return out
 
 
+def _response_format(model: str, fmt: ResponseFormat) -> dict[str, Any]:
+    """Structured output as chat completions asks for it: a strict JSON schema where one can be said."""
+    old = model == "gpt-4" or model.startswith(_NO_JSON_SCHEMA)
+    if fmt.schema is not None and old:
+        note(
+            f"openai:{model} cannot answer to a JSON schema: it is asked for a JSON object, checked against {fmt.name}."
+        )
+    if fmt.schema is None or old:
+        return {"type": "json_object"}
+    strict = strict_schema(fmt.schema)
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", fmt.name).strip("_")[:64] or "answer"
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": name, "schema": strict or fmt.schema, "strict": strict is not None},
+    }
+
+
 class OpenAIProvider(WireAdapter):
     name = "openai"
 
@@ -71,6 +92,8 @@ class OpenAIProvider(WireAdapter):
             kwargs["max_completion_tokens"] = request.max_tokens  # max_tokens is deprecated
         if request.tools:
             kwargs["tools"] = list(request.tools)
+        if request.response_format is not None:
+            kwargs.setdefault("response_format", _response_format(model, request.response_format))
         stream = await create(
             model=model,
             messages=[_message(m) for m in request.messages],

@@ -99,6 +99,19 @@ class StreamChunk:
 
 
 @dataclass(frozen=True)
+class ResponseFormat:
+    """The answer must be JSON: an instance of ``schema``, or any JSON object when it is None.
+
+    ``schema`` is plain JSON Schema with its refs inlined and an object at its root
+    (every provider's structured mode accepts that); each adapter maps it to its
+    native parameter.
+    """
+
+    name: str  # what the user called it (``Paper``, ``list[Paper]``), for messages
+    schema: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Request:
     """What to ask: the model name (alias or ``provider:model``) and messages."""
 
@@ -107,6 +120,7 @@ class Request:
     temperature: float | None = None
     max_tokens: int | None = None
     tools: tuple[dict[str, Any], ...] = ()
+    response_format: ResponseFormat | None = None
     options: dict[str, Any] = field(default_factory=dict)  # passed through to the SDK call
 
     def parameters(self) -> dict[str, Any]:
@@ -116,6 +130,8 @@ class Request:
             out["temperature"] = self.temperature
         if self.max_tokens is not None:
             out["max_tokens"] = self.max_tokens
+        if self.response_format is not None:  # the type's name: which schema the answer was asked to fit
+            out["response_format"] = self.response_format.name
         return out | self.options
 
 

@@ -2,6 +2,7 @@
 
 - :mod:`.bundle` — the static HTML + text answer that replaces the live view
 - :mod:`.markdown` — untrusted markdown to safe HTML, code highlighted
+- :mod:`.data` — a JSON answer's value (``--schema``) as a table or a tree
 - :mod:`.code` — the code of an answer (``--format code``)
 - :mod:`.copy_button` — the Copy button's script, a constant
 - :mod:`.footer` — the footer line

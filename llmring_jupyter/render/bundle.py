@@ -11,6 +11,7 @@ import html
 from typing import Any
 
 from ..result import Result
+from .data import json_answer
 from .footer import FOOTER_STYLE, footer_text
 from .markdown import answer_html
 from .provenance import provenance
@@ -19,9 +20,13 @@ from .provenance import provenance
 def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], dict[str, Any]]:
     """The display data (HTML + plain text) and provenance metadata of an answer."""
     foot = footer_text(result)
+    if fmt == "json":  # --schema / --json: the value, as a table or a tree
+        body, plain = json_answer(result)
+    else:
+        body, plain = answer_html(result.text, fmt), result.text
     data = {
-        "text/html": f'<div class="llmring-answer">{answer_html(result.text, fmt)}</div>'
+        "text/html": f'<div class="llmring-answer">{body}</div>'
         f'<div class="llmring-footer" style="{FOOTER_STYLE}">{html.escape(foot)}</div>',
-        "text/plain": f"{result.text}\n\n— {foot}",
+        "text/plain": f"{plain}\n\n— {foot}",
     }
     return data, {"llmring": provenance(result)}

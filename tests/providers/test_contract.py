@@ -10,7 +10,7 @@ import asyncio
 import time
 
 import pytest
-from providers.dialects import NAMES, Dialect, load
+from providers.dialects import Dialect
 from providers.streams import collect, text
 from wire_server import CUT, HANG, WireServer
 
@@ -31,14 +31,6 @@ from llmring_jupyter.providers.keys import KEY_VARIABLES
 
 PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\n```py\nx = {1: 2}\n```"]
 TEXT = "".join(PARTS)
-
-
-@pytest.fixture(params=NAMES)
-def dialect(request: pytest.FixtureRequest, wire: WireServer, monkeypatch: pytest.MonkeyPatch) -> Dialect:
-    d = load(request.param)
-    for k, v in {**d.key_env, **d.base_url_env(wire.url)}.items():
-        monkeypatch.setenv(k, v)
-    return d
 
 
 def _request(d: Dialect, **kw) -> Request:

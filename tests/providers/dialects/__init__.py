@@ -60,6 +60,13 @@ class Dialect(Protocol):
     def sent_options(self, seen: Seen) -> dict[str, Any]:
         """``temperature`` and ``max_tokens`` as sent, under our names (absent when not sent)."""
 
+    def sent_format(self, seen: Seen) -> dict[str, Any]:
+        """The structured-output parameters the SDK sent, under their wire names ({} when none)."""
+
+    def json_request(self, name: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+        """What :meth:`sent_format` must find when JSON of ``schema`` (None: any object) named
+        ``name`` is asked for in the provider's native structured mode."""
+
 
 #: Every provider that talks HTTP: each must have a dialect module of its name.
 NAMES = tuple(p for p in registry.providers() if p != "demo")

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import anthropic
 from providers.dialects import Tokens, key_env
 from wire_server import Reply, Seen, sse
+
+from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}
 _ERROR_TYPE = {
@@ -149,6 +152,15 @@ class AnthropicDialect:
 
         system = [("system", text(body["system"]))] if body.get("system") else []
         return system + [(m["role"], text(m["content"])) for m in body["messages"]]
+
+    def sent_format(self, seen: Seen) -> dict[str, Any]:
+        return {k: seen.json[k] for k in ("output_config", "tools", "tool_choice") if k in seen.json}
+
+    def json_request(self, name: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+        if schema is None:  # no native mode for any object: the answer is a forced tool call's input
+            tool = {"name": "answer", "description": ANSWER_TOOL_DESCRIPTION, "input_schema": {"type": "object"}}
+            return {"tools": [tool], "tool_choice": {"type": "tool", "name": "answer"}}
+        return {"output_config": {"format": {"type": "json_schema", "schema": anthropic.transform_schema(schema)}}}
 
     def sent_options(self, seen: Seen) -> dict[str, Any]:
         return {k: seen.json[k] for k in ("temperature", "max_tokens") if k in seen.json}

@@ -123,6 +123,13 @@ class GoogleDialect:
             out += [(role, p["text"]) for p in content["parts"] if "text" in p]
         return out
 
+    def sent_format(self, seen: Seen) -> dict[str, Any]:
+        config = seen.json.get("generationConfig") or {}
+        return {k: config[k] for k in ("responseMimeType", "responseJsonSchema", "responseSchema") if k in config}
+
+    def json_request(self, name: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+        return {"responseMimeType": "application/json"} | ({"responseJsonSchema": schema} if schema else {})
+
     def sent_options(self, seen: Seen) -> dict[str, Any]:
         config = seen.json.get("generationConfig") or {}
         names = {"temperature": "temperature", "maxOutputTokens": "max_tokens"}

@@ -94,6 +94,12 @@ class OllamaDialect:
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         return [(m["role"], m["content"]) for m in seen.json["messages"]]
 
+    def sent_format(self, seen: Seen) -> dict[str, Any]:
+        return {k: seen.json[k] for k in ("format",) if k in seen.json}
+
+    def json_request(self, name: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+        return {"format": schema or "json"}
+
     def sent_options(self, seen: Seen) -> dict[str, Any]:
         options = seen.json.get("options") or {}
         names = {"temperature": "temperature", "num_predict": "max_tokens"}

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 from providers.dialects import Tokens, key_env
 from wire_server import Reply, Seen, sse
 
+from llmring_jupyter.providers.json_mode import strict_schema
+
 _FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter"}
 _ERROR_TYPE = {
     401: ("invalid_request_error", "invalid_api_key"),
@@ -123,6 +125,15 @@ class OpenAIDialect:
                 content = "".join(p.get("text", "") for p in content)
             out.append(("system" if m["role"] == "developer" else m["role"], content))
         return out
+
+    def sent_format(self, seen: Seen) -> dict[str, Any]:
+        return {k: seen.json[k] for k in ("response_format",) if k in seen.json}
+
+    def json_request(self, name: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+        if schema is None:
+            return {"response_format": {"type": "json_object"}}
+        strict = {"name": name.replace("[", "_").strip("]"), "schema": strict_schema(schema), "strict": True}
+        return {"response_format": {"type": "json_schema", "json_schema": strict}}
 
     def sent_options(self, seen: Seen) -> dict[str, Any]:
         body = seen.json

@@ -1,0 +1,80 @@
+"""What the adapters share to ask for JSON: OpenAI's strict dialect, the forced-tool fallback, the note.
+
+A :class:`~.types.ResponseFormat` arrives as plain JSON Schema with an object at
+its root; each adapter maps it to its provider's native parameter. Where a
+provider or model cannot do what is asked, :func:`note` says so in one line
+before the request goes out (the answer is still checked against the schema
+once it ends), rather than sending it and hoping.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+#: The tool a model is made to call when its answer comes as a tool call's input.
+ANSWER_TOOL = "answer"
+ANSWER_TOOL_DESCRIPTION = "Give the answer: its input is the answer itself, as JSON."
+
+_log = logging.getLogger("llmring_jupyter")
+_SUBSCHEMAS = ("items", "additionalProperties", "not")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def note(message: str) -> None:
+    """One line for the user before the request goes out (stderr under a cell, unless logging is set up)."""
+    _log.warning(message)
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """``schema`` in OpenAI's strict dialect, or None when it cannot be said strictly.
+
+    Strict mode closes every object (``additionalProperties: false``) and requires
+    every property, so an optional one becomes nullable (the answer then carries
+    ``null`` for it, which the check above the adapters reads as left out); it has
+    no ``default``. A free-form object (``dict[str, X]``, ``--json``) has no strict
+    form.
+    """
+
+    def walk(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "default":
+                continue
+            if key == "properties" and isinstance(value, dict):  # names → schemas: keep every name
+                out[key] = {name: walk(sub) for name, sub in value.items()}
+            elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
+                out[key] = [walk(sub) for sub in value]
+            elif key in _SUBSCHEMAS:
+                out[key] = walk(value)
+            else:
+                out[key] = value
+        if out.get("type") == "object":
+            props = out.get("properties")
+            extra = out.get("additionalProperties", False)
+            if not isinstance(props, dict) or not props or extra not in (False, None):
+                raise _NotStrict
+            required = set(out.get("required", ()))
+            out["properties"] = {k: v if k in required else _nullable(v) for k, v in props.items()}
+            out["required"] = list(props)
+            out["additionalProperties"] = False
+        return out
+
+    try:
+        return walk(schema)
+    except _NotStrict:
+        return None
+
+
+class _NotStrict(Exception):
+    pass
+
+
+def _nullable(schema: Any) -> Any:
+    if isinstance(schema, dict) and (
+        schema.get("type") == "null" or any(s.get("type") == "null" for s in schema.get("anyOf", ()))
+    ):
+        return schema
+    return {"anyOf": [schema, {"type": "null"}]}

@@ -1,0 +1,26 @@
+"""An Output that keeps what a stream sent it (the real outputs draw it instead)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from llmring_jupyter.providers.types import Request
+from llmring_jupyter.result import Result
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.deltas: list[str] = []
+        self.final: Result | None = None
+
+    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
+        pass
+
+    def delta(self, text: str) -> None:
+        self.deltas.append(text)
+
+    def streaming(self) -> None:
+        pass
+
+    def finish(self, result: Result) -> None:
+        self.final = result
