@@ -38,6 +38,7 @@ def load_ipython_extension(ip: Any) -> None:
     ip.events.register("pre_run_cell", magics.session.pre_run_cell)
     if magics.in_kernel:
         ip.input_transformers_cleanup.append(awaitable_cell)
+    magics.preload_sdks()
 
 
 def unload_ipython_extension(ip: Any) -> None:

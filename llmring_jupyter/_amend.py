@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from .providers.retry import Retry
 from .providers.types import Request
 from .result import Replayed, Result
 from .stream import Output
@@ -26,6 +27,9 @@ class Amending:
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         self._stop = on_stop
         self._output.start(request, on_stop)
+
+    def retrying(self, retry: Retry | None) -> None:
+        self._output.retrying(retry)
 
     def delta(self, text: str) -> None:
         self._output.delta(text)

@@ -18,11 +18,11 @@ class UsageError(LLMError):
 def advise(exc: LLMError) -> LLMError:
     """Add the notebook's next step to ``exc``, and return it."""
     if isinstance(exc, MissingKeyError):
-        exc.advise(f"Or run `%llm key {exc.provider}` to enter it for this session only")
+        exc.append(f"Or run `%llm key {exc.provider}` to enter it for this session only")
     elif isinstance(exc, AuthenticationError) and exc.provider in PROVIDER_KEYS:
-        exc.advise(f"Or run `%llm key {exc.provider}` to enter another")
+        exc.append(f"Or run `%llm key {exc.provider}` to enter another")
     elif isinstance(exc, StreamTimeoutError):
-        exc.advise("To allow longer silences, raise `%config LLMMagics.idle_timeout`")
+        exc.append("To allow longer silences, raise `%config LLMMagics.idle_timeout`")
     return exc
 
 

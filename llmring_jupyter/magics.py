@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Any as AnyTrait
-from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
+from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode, observe
 
 from . import commands, options, render, replay, structured
 from ._blocking import run_blocking
@@ -16,7 +16,9 @@ from .conversation import Limits
 from .errors import UsageError
 from .interpolate import DEFAULT_MAX_CHARS, interpolate
 from .outputs import TerminalOutput, WidgetOutput
-from .providers import DEFAULT_IDLE_TIMEOUT
+from .providers import DEFAULT_IDLE_TIMEOUT, registry
+from .providers.retry import DEFAULT_RETRIES
+from .providers.routing import providers_named
 from .session import Session
 from .stream import DEFAULT_INTERVAL, Output
 
@@ -38,6 +40,11 @@ class LLMMagics(Magics):
     ).tag(config=True)
     update_rate = Float(
         1 / DEFAULT_INTERVAL, help="How many times a second new text is sent to the browser (the first at once)."
+    ).tag(config=True)
+    retries = Int(
+        DEFAULT_RETRIES,
+        help="How often a request that failed before any text (rate limit, overload, lost connection) "
+        "is made again before the next model or the error; 0 turns retries off.",
     ).tag(config=True)
     lockfile = Unicode(
         None,
@@ -90,6 +97,12 @@ class LLMMagics(Magics):
         super().__init__(shell)
         self.in_kernel = in_kernel
         self.session = Session(self)
+
+    @observe("default_model", "lockfile", "profile")
+    def preload_sdks(self, _change: Any = None) -> None:
+        """Import the SDKs the default model and the lockfile name, in the background."""
+        names = (self.default_model,)
+        registry.preload(lambda: providers_named(names, lockfile_path=self.lockfile, profile=self.profile))
 
     @no_var_expand
     @line_cell_magic

@@ -84,6 +84,13 @@ class Options:
         metavar="|".join(FORMATS),
         help="how to show the answer; code also puts the code in a new cell",
     )
+    retries: int | None = _flag(
+        None,
+        "--retries",
+        metavar="N",
+        read=_count,
+        help="retry a request that failed before any text up to N times (0: never); default %config LLMMagics.retries",
+    )
     provider_options: tuple[tuple[str, Any], ...] = _flag(
         (),
         "-o",
@@ -139,6 +146,8 @@ class Options:
             _bad(f"--temperature (temperature=) must be a number from 0 to 2, not {self.temperature:g}")
         if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or self.max_tokens < 1):
             _bad(f"--max-tokens (max_tokens=) must be a whole number of at least 1, not {self.max_tokens}")
+        if self.retries is not None and (isinstance(self.retries, bool) or not 0 <= self.retries <= 10):
+            _bad(f"--retries (retries=) must be a whole number from 0 to 10, not {self.retries}")
         if self.format not in FORMATS:
             _bad(f"--format (format=) must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.out is not None and (not self.out.isidentifier() or keyword.iskeyword(self.out)):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from . import render
+from .providers.retry import Retry, retry_line, retry_status
 from .providers.types import Request
 from .result import Result
 
@@ -29,6 +30,14 @@ class WidgetOutput:
 
         self._view = StreamView(on_stop=on_stop, model_label=request.model, format=self._fmt)
         self._handle = display(self._view, display_id=True)
+
+    def retrying(self, retry: Retry | None) -> None:
+        if retry is None:  # a request is sent: after a retry's wait, the view waits for it again
+            if self._view.status == "retrying":
+                self._view.status = "waiting"
+        else:
+            self._view.retry = retry_status(retry)
+            self._view.status = "retrying"
 
     def delta(self, text: str) -> None:
         self._view.push(text)
@@ -54,6 +63,11 @@ class TerminalOutput:
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         pass  # Ctrl-C is the stop button here
+
+    def retrying(self, retry: Retry | None) -> None:
+        if retry is not None:
+            self._out.write(f"[{retry_line(retry)}]\n")
+            self._out.flush()
 
     def delta(self, text: str) -> None:
         self._out.write(text)

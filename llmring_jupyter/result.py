@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import advise
 from .providers.errors import LLMError
+from .providers.retry import Retry
 from .providers.types import FinishReason, Message, ToolCall, Usage
 
 if TYPE_CHECKING:
@@ -15,15 +16,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Timings:
-    started_at: float  # wall clock (epoch seconds) when the request was sent
-    first_token: float | None  # seconds from the request to the first text
-    total: float  # seconds from the request to the end of the stream
+    started_at: float  # wall clock (epoch seconds) when the question was asked
+    first_token: float | None  # seconds from sending the (last) request to the first text
+    total: float  # seconds from the question to the end of the stream
+    waited: float = 0.0  # seconds before the request went out: SDK import, retry waits
+    import_s: float = 0.0  # of which importing the provider's SDK
 
     def tokens_per_second(self, completion_tokens: int) -> float | None:
         """Generation speed: completion tokens over the time after the first one."""
         if self.first_token is None or completion_tokens <= 1:
             return None
-        span = self.total - self.first_token
+        span = self.total - self.waited - self.first_token
         return completion_tokens / span if span > 0 else None
 
     def to_dict(self) -> dict[str, float | None]:
@@ -31,6 +34,8 @@ class Timings:
             "started_at": round(self.started_at, 3),
             "first_token_s": None if self.first_token is None else round(self.first_token, 4),
             "total_s": round(self.total, 4),
+            "waited_s": round(self.waited, 4),
+            "import_s": round(self.import_s, 4),
         }
 
 
@@ -68,12 +73,18 @@ class Result:
     chat: str | None = None  # the conversation it belongs to; None with --no-history
     dropped_turns: int = 0  # earlier turns the history limit left out of the request
     replayed: Replayed | None = None  # from the replay cache, not from the model
+    retries: tuple[Retry, ...] = ()  # failed attempts made again, in order (see providers.retry)
     #: what failed: one of our typed errors, or a bug (raised with its own traceback)
     exception: Exception | None = field(default=None, repr=False, compare=False)
     #: with --schema / --json: the validated value (a model instance, dataclass, list, dict);
     #: ``text`` keeps the raw JSON
     data: Any = field(default=None, compare=False)
     shape: Shape | None = field(default=None, repr=False, compare=False)  # the type ``data`` was checked against
+
+    @property
+    def attempts(self) -> int:
+        """How many requests this answer took: 1, plus one per retry."""
+        return 1 + len(self.retries)
 
     @property
     def ok(self) -> bool:
@@ -96,7 +107,12 @@ class Result:
     def raise_for_error(self) -> None:
         """Raise if the answer failed or the kernel was interrupted; the text is kept either way."""
         if self.interrupted:
-            raise Interrupted(f"Interrupted after {len(self.text):,} characters; the partial answer is kept in _llm.")
+            kept = (
+                f"the {len(self.text):,} characters that arrived are kept in _llm"
+                if self.text
+                else "nothing had arrived"
+            )
+            raise Interrupted(f"The kernel was interrupted while {self.model or self.requested} answered; {kept}.")
         if isinstance(self.exception, LLMError):
             raise advise(self.exception)
         if self.exception is not None:

@@ -16,6 +16,7 @@ from ._amend import Amending
 from .conversation import Conversations, Limits
 from .options import Options
 from .providers import Message, Request, chat_stream, external, pricing, resolve
+from .providers.retry import AttemptLog
 from .result import Result
 from .schema import Shape
 from .spend import Budget, Ledger
@@ -26,6 +27,7 @@ class Settings(Protocol):
 
     default_model: str
     idle_timeout: float
+    retries: int
     update_rate: float
     lockfile: str | None
     profile: str | None
@@ -121,10 +123,17 @@ class Session:
             self.log.forget(opts.conversation)
         key = self._next_key()
         shown = Amending(output, cached.origin)
+        log = AttemptLog()
         chunks = cached.chunks(
             lambda: self.ledger.watch(
                 chat_stream(
-                    request, lockfile_path=s.lockfile, profile=s.profile, idle_timeout=s.idle_timeout, backend=s.backend
+                    request,
+                    lockfile_path=s.lockfile,
+                    profile=s.profile,
+                    idle_timeout=s.idle_timeout,
+                    backend=s.backend,
+                    retries=s.retries if opts.retries is None else opts.retries,
+                    log=log,
                 ),
                 request,
                 priced,
@@ -142,6 +151,7 @@ class Session:
             chat=chat,
             dropped_turns=dropped,
             conclude=functools.partial(structured.conclude, shape) if shape else None,
+            log=log,
         )
         result = shown.result
         assert result is not None  # stream.run always finishes its output

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 from .providers import pricing
-from .providers.demo import estimate_tokens
+from .providers.tokens import estimate_prompt, estimate_tokens
 from .providers.types import Request, StreamChunk, Usage
 from .result import Result
 
@@ -53,7 +53,7 @@ def dollars(amount: float) -> str:
 
 def input_tokens(request: Request) -> int:
     """The estimate ``--dry-run`` shows: about four characters a token, plus each message's framing."""
-    return sum(estimate_tokens(m.content) + 4 for m in request.messages)
+    return estimate_prompt(request.messages)
 
 
 class Ledger:
@@ -173,7 +173,7 @@ class Ledger:
 
 
 def input_tokens_of(result: Result) -> int:
-    return sum(estimate_tokens(m.content) + 4 for m in result.messages)
+    return estimate_prompt(result.messages)
 
 
 async def _watched(

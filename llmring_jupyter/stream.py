@@ -15,6 +15,8 @@ from typing import Protocol
 
 from .providers.errors import LLMError, ProviderError
 from .providers.keys import scrub
+from .providers.retry import AttemptLog, Retry
+from .providers.tokens import estimate_usage
 from .providers.types import FinishReason, Request, StreamChunk, StreamFinish, ToolCall, Usage
 from .result import Result, Timings
 
@@ -22,12 +24,18 @@ from .result import Result, Timings
 #: one frame, so the text looks live while an answer costs a few hundred
 #: messages instead of one per token.
 DEFAULT_INTERVAL = 1 / 30
+#: The loop wakes at least this often while a stream waits, so an interrupt ends it
+#: within about this long in any state (well inside the 250 ms a stop may take).
+HEARTBEAT = 0.1
 
 
 class Output(Protocol):
     """Where a streaming answer is shown while it arrives."""
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None: ...
+    def retrying(self, retry: Retry | None) -> None:
+        """A failed request will be retried after ``retry.wait`` s; None: it is being sent."""
+
     def delta(self, text: str) -> None: ...
     def streaming(self) -> None: ...
     def finish(self, result: Result) -> None: ...
@@ -74,20 +82,18 @@ class _Collected:
     """What arrived so far; survives cancellation and errors."""
 
     parts: list[str] = field(default_factory=list)
-    first_token: float | None = None
+    first_token_at: float | None = None  # time.perf_counter() of the first text
     model: str | None = None
     finish_reason: StreamFinish | None = None
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] = ()
 
 
-async def _consume(
-    chunks: AsyncIterator[StreamChunk], into: _Collected, on_delta: Callable[[str], None], started: float
-) -> None:
+async def _consume(chunks: AsyncIterator[StreamChunk], into: _Collected, on_delta: Callable[[str], None]) -> None:
     async for chunk in chunks:
         if chunk.delta:
-            if into.first_token is None:
-                into.first_token = time.perf_counter() - started
+            if into.first_token_at is None:
+                into.first_token_at = time.perf_counter()
             into.parts.append(chunk.delta)
             on_delta(chunk.delta)
         if chunk.finish_reason is not None:
@@ -95,6 +101,37 @@ async def _consume(
             into.finish_reason = chunk.finish_reason
             into.usage = Usage.coerce(chunk.usage)
             into.tool_calls = tuple(chunk.tool_calls or ())
+
+
+class _Heartbeat:
+    """Wakes the event loop every :data:`HEARTBEAT` s while a stream waits.
+
+    A kernel interrupt (SIGINT) reaches ipykernel's handler only when the loop's
+    ``select()`` returns; a silent stream would otherwise leave it asleep until the next
+    byte or the idle watchdog, so an interrupt took up to a minute.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._handle = loop.call_later(HEARTBEAT, self._beat)
+
+    def _beat(self) -> None:
+        self._handle = self._loop.call_later(HEARTBEAT, self._beat)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
+def _timings(started_at: float, started: float, first_token_at: float | None, log: AttemptLog) -> Timings:
+    """First token from when the (last) request was sent: not our imports, not retry waits."""
+    sent = log.sent_at if log.sent_at is not None else started
+    return Timings(
+        started_at,
+        None if first_token_at is None else first_token_at - sent,
+        time.perf_counter() - started,
+        waited=max(0.0, sent - started),
+        import_s=log.import_s,
+    )
 
 
 def _describe(error: Exception | None) -> str | None:
@@ -117,6 +154,7 @@ async def run(
     chat: str | None = None,
     dropped_turns: int = 0,
     conclude: Callable[[Result], Result] | None = None,
+    log: AttemptLog | None = None,
 ) -> Result:
     """Stream ``chunks`` into ``output`` and return the :class:`Result`.
 
@@ -127,8 +165,13 @@ async def run(
     Provider errors end in a result whose ``error`` says what to do.
     ``conclude`` completes the result before it is shown (structured output
     validates the answer there, so the final view shows its data).
+
+    ``log`` is the :class:`AttemptLog` the stream reports to: retries are shown as they
+    wait and recorded, and the first token is timed from when the request was sent.
     """
     loop = asyncio.get_running_loop()
+    log = log or AttemptLog()
+    log.listeners.append(output.retrying)
     collected = _Collected()
     coalescer = Coalescer(output.delta, interval, loop)
     stopped = False
@@ -148,9 +191,10 @@ async def run(
             output.streaming()
         coalescer.add(text)
 
-    task = asyncio.ensure_future(_consume(chunks, collected, on_delta, started))
+    task = asyncio.ensure_future(_consume(chunks, collected, on_delta))
     if stopped:  # Stop was clicked before the request went out
         task.cancel()
+    heartbeat = _Heartbeat(loop)
     error: Exception | None = None
     interrupted = False
     try:
@@ -165,8 +209,15 @@ async def run(
                 this.uncancel()
     except Exception as exc:  # noqa: BLE001 - kept, with its traceback: raised once the answer is recorded
         error = exc
+    finally:
+        heartbeat.cancel()
     coalescer.flush()
 
+    text = "".join(collected.parts)
+    model = collected.model or log.model  # the model served, or the one last asked: not the alias
+    usage = collected.usage
+    if usage is None and (text or collected.finish_reason is not None):  # billed, but not counted
+        usage = estimate_usage(request.messages, text)
     finish: FinishReason
     if interrupted or stopped:
         finish = "cancelled"
@@ -176,25 +227,26 @@ async def run(
         finish = collected.finish_reason or "incomplete"
         if finish == "incomplete":  # maybe cut short: fail the cell so Run All does not build on it
             error = ProviderError(
-                f"{collected.model or request.model} ended the answer without its end marker, so it may "
-                "be cut short; the partial answer is kept in _llm. Run the cell again for a full one."
+                f"{model or request.model} ended the answer without its end marker, so it may be cut "
+                "short; the partial answer is kept in _llm. Run the cell again for a full one."
             )
     result = Result(
-        text="".join(collected.parts),
+        text=text,
         requested=request.model,
-        model=collected.model,
+        model=model,
         finish_reason=finish,
-        usage=collected.usage,
-        timings=Timings(started_at, collected.first_token, time.perf_counter() - started),
+        usage=usage,
+        timings=_timings(started_at, started, collected.first_token_at, log),
         messages=request.messages,
         parameters=request.parameters(),
         tool_calls=collected.tool_calls,
         error=_describe(error),
         exception=error,
         interrupted=interrupted,
-        cost=price(collected.model, collected.usage) if price else None,
+        cost=price(model, usage) if price else None,
         chat=chat,
         dropped_turns=dropped_turns,
+        retries=tuple(log.retries),
     )
     if conclude is not None:
         result = conclude(result)

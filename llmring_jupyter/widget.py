@@ -91,6 +91,7 @@ class StreamView(anywidget.AnyWidget):
 
     text = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("waiting").tag(sync=True)
+    retry = traitlets.Dict({}).tag(sync=True)  # while status is "retrying": reason, attempt, attempts, seconds
     model_label = traitlets.Unicode("").tag(sync=True)
     format = traitlets.Unicode("markdown").tag(sync=True)  # "json": shown pretty-printed as it grows
     stop_supported = traitlets.Bool(True).tag(sync=True)

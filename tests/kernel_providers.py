@@ -7,6 +7,7 @@ A kernel inherits the test process's environment, which may hold real keys:
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from kernel_session import Execution, Kernel
@@ -54,6 +55,21 @@ def value(kernel: Kernel, expr: str) -> Any:
 def footer(run: Execution) -> str:
     """The footer line of the static answer, as its plain-text copy shows it."""
     return run.final["data"]["text/plain"].rsplit("\n\n— ", 1)[1]
+
+
+#: Words of a next step: every error line says what to do.
+NEXT_STEPS = ("try again", "check", "run ", "set ", "raise", "ask again", "retry", "start it", "report")
+
+
+def reads_well(line: str) -> None:
+    """The wording rules of an error line: one sentence or a few short ones, each ending once
+    (no "key.. Check", no ".;"), saying what to do next, and not repeating its type."""
+    kind, _, message = line.partition(": ")
+    assert re.search(r"[.;:,!?]\s*[.;:!?]", message) is None, f"doubled punctuation: {line}"
+    assert message[-1] in ".!?", f"unfinished sentence: {line}"
+    assert len(re.findall(r"[.!?](?:\s|$)", message)) <= 3, f"too long: {line}"
+    assert not message.lower().startswith(kind.lower()), f"says its type twice: {line}"
+    assert any(step in message.lower() for step in NEXT_STEPS), f"no next step: {line}"
 
 
 def one_line_error(run: Execution) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llmring_jupyter.providers.retry import Retry
 from llmring_jupyter.providers.types import Request
 from llmring_jupyter.result import Result
 
@@ -12,9 +13,13 @@ class Recorder:
     def __init__(self) -> None:
         self.deltas: list[str] = []
         self.final: Result | None = None
+        self.retries: list[Retry | None] = []
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         pass
+
+    def retrying(self, retry: Retry | None) -> None:
+        self.retries.append(retry)
 
     def delta(self, text: str) -> None:
         self.deltas.append(text)

@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, Callable
 import pytest
 
 from llmring_jupyter.providers import Message, ProviderError, Request, StreamChunk
+from llmring_jupyter.providers.retry import Retry
 from llmring_jupyter.result import Result
 from llmring_jupyter.stream import Coalescer, run
 
@@ -60,8 +61,12 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.text, self.result = "", None
+        self.retries: list[Retry | None] = []
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None: ...
+
+    def retrying(self, retry: Retry | None) -> None:
+        self.retries.append(retry)
 
     def delta(self, text: str) -> None:
         self.text += text

@@ -37,6 +37,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     parts: list[Part] = field(default_factory=list)
     content_type: str = "text/event-stream"
+    #: what happens before the status line: CUT resets the connection before any answer,
+    #: HANG never answers (until the client leaves), a number waits that many seconds
+    before: Part | None = None
 
     @classmethod
     def json(cls, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -53,6 +56,7 @@ class Seen:
     body: bytes
     client_closed_early: bool = False
     closed_at: float | None = None  # monotonic time the client hung up, if it did
+    received: float = field(default_factory=time.monotonic)  # when the request was read
     finished: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -142,6 +146,13 @@ class WireServer:
 
     async def _send(self, reply: Reply, writer: asyncio.StreamWriter, watcher: asyncio.Future) -> bool:
         """Send the reply; False if it was cut, stalled or the client left first."""
+        if isinstance(reply.before, Cut):
+            writer.transport.abort()
+            return False
+        if reply.before is not None:
+            await asyncio.wait({watcher}, timeout=120 if isinstance(reply.before, Hang) else float(reply.before))
+            if watcher.done():
+                return False
         reason = {
             200: "OK",
             401: "Unauthorized",

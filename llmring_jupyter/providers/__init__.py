@@ -19,6 +19,7 @@ from .errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
+    RouteNotFoundError,
     StreamTimeoutError,
     UnknownModelError,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "RateLimitError",
     "Request",
     "ResponseFormat",
+    "RouteNotFoundError",
     "StreamChunk",
     "StreamTimeoutError",
     "ToolCall",

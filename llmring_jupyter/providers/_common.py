@@ -32,6 +32,7 @@ from .errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
+    RouteNotFoundError,
     sentences,
 )
 from .types import ToolCall
@@ -47,17 +48,18 @@ class ClientCache(Generic[C]):
     scripts run several loops; a kernel runs one, so there this is a plain cache).
     """
 
-    def __init__(self, factory: Callable[[str | None, str | None], C]) -> None:
+    def __init__(self, factory: Callable[..., C]) -> None:
         self._factory = factory
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, C]] = (
             weakref.WeakKeyDictionary()
         )
 
-    def get(self, key: str | None, base_url: str | None) -> C:
+    def get(self, key: str | None, *where: str | None) -> C:
+        """The client for ``key`` and ``where`` (base URL, API version...: the factory's arguments)."""
         clients = self._by_loop.setdefault(asyncio.get_running_loop(), {})
-        if (key, base_url) not in clients:
-            clients[(key, base_url)] = self._factory(key, base_url)
-        return clients[(key, base_url)]
+        if (key, *where) not in clients:
+            clients[(key, *where)] = self._factory(key, *where)
+        return clients[(key, *where)]
 
 
 def error_message(body: Any, fallback: str = "") -> str:
@@ -101,6 +103,8 @@ def http_error(
     model: str,
     key_variable: str | None = None,
     headers: Mapping[str, str] | None = None,
+    url: str | None = None,
+    route_hint: str = "Check the base URL setting",
 ) -> ProviderError:
     """The typed error for an HTTP error status, saying what to do about it."""
     message = message.strip().rstrip(".")  # the sentence goes on after it
@@ -114,6 +118,13 @@ def http_error(
             status=status,
             key_variable=key_variable,
         )
+    if status == 404 and model not in message:  # the route is missing, not the model
+        where = f" {url}" if url else ""
+        return RouteNotFoundError(
+            sentences(f"{provider} has no API route{where} (HTTP 404){said}", route_hint),
+            provider=provider,
+            status=status,
+        )
     if status == 404:
         return ModelNotFoundError(
             sentences(
@@ -125,14 +136,26 @@ def http_error(
         )
     if status == 429:
         wait = retry_after(headers)
-        when = f"retry after {wait:g} s" if wait is not None else "retry in a moment"
+        when = f"retry after {wait:g} s" if wait else "retry in a moment"
         return RateLimitError(
-            sentences(f"{provider} rate limit reached (HTTP 429){said}; {when}"),
+            sentences(f"{provider}:{model} is rate limited (HTTP 429){said}; {when}"),
             provider=provider,
             status=status,
             retry_after=wait,
         )
-    return ProviderError(sentences(f"{provider} returned HTTP {status}{said}"), provider=provider, status=status)
+    if status >= 500:
+        what, todo = f"{provider}:{model} failed with HTTP {status}{said}", "Try again in a moment"
+    else:
+        what, todo = f"{provider}:{model} refused the request (HTTP {status}){said}", "Check the request's options"
+    return ProviderError(sentences(what, todo), provider=provider, status=status, retry_after=retry_after(headers))
+
+
+def mid_answer(provider: str, model: str, message: str) -> ProviderError:
+    """An error the provider sent inside its 200 stream, instead of the rest of the answer."""
+    return ProviderError(
+        sentences(f"{provider}:{model} stopped the answer with an error: {message}", "Ask again for a whole answer"),
+        provider=provider,
+    )
 
 
 def status_error(provider: str, exc: Any, *, model: str, key_variable: str | None) -> ProviderError:
@@ -140,7 +163,13 @@ def status_error(provider: str, exc: Any, *, model: str, key_variable: str | Non
     made both: ``status_code``, a JSON ``body``, ``message`` and the ``response`` headers)."""
     message = error_message(exc.body, exc.message)
     return http_error(
-        provider, exc.status_code, message, model=model, key_variable=key_variable, headers=exc.response.headers
+        provider,
+        exc.status_code,
+        message,
+        model=model,
+        key_variable=key_variable,
+        headers=exc.response.headers,
+        url=str(exc.response.request.url),
     )
 
 
@@ -150,28 +179,48 @@ def is_transport_error(exc: BaseException) -> bool:
     return isinstance(exc, kinds)
 
 
-def unreachable(provider: str, address: object, exc: BaseException, *, started: bool) -> ProviderUnavailableError:
-    """The error for a failed connection: refused, DNS, TLS, or cut mid-stream."""
-    detail = ""  # from the innermost cause that says something, not "Connection error."
+#: Failures of making a connection at all (as opposed to losing one that was made).
+_CONNECT_FAILURES = ("ConnectError", "ConnectTimeout", "ConnectionRefusedError", "gaierror", "SSLError")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
     seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            break
-        detail = str(seen).strip().rstrip(".") or detail or type(seen).__name__
+    while seen is not None and len(chain) < 8:
+        chain.append(seen)
         seen = seen.__cause__ or seen.__context__
+    return chain
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    """Whether no connection was made at all (refused, DNS, TLS), rather than one lost."""
+    return any(type(e).__name__.startswith(_CONNECT_FAILURES) for e in _causes(exc))
+
+
+def unreachable(provider: str, address: object, exc: BaseException, *, started: bool) -> ProviderUnavailableError:
+    """The error for a failed connection: refused, DNS, TLS, reset before answering, or cut mid-stream."""
+    detail = ""  # the innermost cause that says something, not "Connection error."
+    for cause in _causes(exc):
+        detail = str(cause).strip().rstrip(".") or detail or type(cause).__name__
+    connecting = is_connect_failure(exc)
     address = str(address).rstrip("/")
     if started:
-        return ProviderUnavailableError(
-            f"Lost the connection to {provider} at {address} mid-answer: {detail}", provider=provider
-        )
-    return ProviderUnavailableError(
-        f"Cannot reach {provider} at {address}: {detail}. Check the network, or the base URL setting.",
-        provider=provider,
-    )
+        what = f"Lost the connection to {provider} at {address} mid-answer: {detail}"
+        todo = "The partial answer is kept; ask again for the whole answer"
+    elif connecting:
+        what = f"Cannot reach {provider} at {address}: {detail}"
+        todo = "Check the network, or the base URL setting"
+    else:
+        what = f"{provider} at {address} closed the connection before answering: {detail}"
+        todo = "Try again in a moment"
+    return ProviderUnavailableError(sentences(what, todo), provider=provider)
 
 
 def malformed(provider: str, exc: BaseException) -> ProviderError:
-    return ProviderError(f"{provider} sent a malformed stream event: {exc}", provider=provider)
+    return ProviderError(
+        sentences(f"{provider} sent a malformed stream event: {exc}", "Try again; if it persists, report it"),
+        provider=provider,
+    )
 
 
 class ToolCallAssembler:

@@ -19,9 +19,9 @@ from typing import Any
 import anthropic
 
 from . import keys
-from ._common import ClientCache, error_message, split_options, status_error, unreachable
+from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
-from .errors import LLMError, ProviderError
+from .errors import LLMError
 from .json_mode import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION, note, strict_schema
 from .types import Message, Request, ResponseFormat, StreamFinish, Usage
 
@@ -174,8 +174,7 @@ class AnthropicProvider(WireAdapter):
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, anthropic.APIStatusError):
             if exc.status_code < 400:  # an `event: error` inside a 200 stream
-                message = error_message(exc.body, exc.message)
-                return ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name)
+                return mid_answer(self.name, answer.model, error_message(exc.body, exc.message))
             return status_error(self.name, exc, model=model, key_variable=answer.key_variable)
         if isinstance(exc, anthropic.APIConnectionError):
             return unreachable(self.name, self.address(), exc, started=answer.started)
@@ -203,7 +202,7 @@ class _Tokens:
             self.completion = _first(u.output_tokens, self.completion)
 
     def usage(self) -> Usage | None:
-        if self.prompt is None and self.completion is None:
+        if self.completion is None:  # message_start's placeholder is no count: estimate instead
             return None
         # Anthropic's input_tokens excludes cached ones; our prompt_tokens counts them all.
         prompt = (self.prompt or 0) + (self.cache_read or 0) + (self.cache_write or 0)

@@ -29,7 +29,7 @@ from collections.abc import AsyncGenerator
 
 from . import demo_data
 from .errors import UnknownModelError
-from .tokens import estimate_tokens
+from .tokens import estimate_prompt
 from .types import Message, Request, StreamChunk, StreamFinish, Usage
 
 _TOKEN = re.compile(r"\s*\S+|\s+$")
@@ -71,8 +71,8 @@ class DemoProvider:
             else:
                 await asyncio.sleep(0)  # stay cancellable and let the loop breathe
             yield StreamChunk(delta=token)
-        prompt = sum(estimate_tokens(m.content) + 4 for m in request.messages)
-        yield StreamChunk(model=model, finish_reason=finish, usage=Usage.of(prompt, len(tokens)))
+        usage = Usage.of(estimate_prompt(request.messages), len(tokens))
+        yield StreamChunk(model=model, finish_reason=finish, usage=usage)
 
 
 def _last_user(messages: tuple[Message, ...]) -> str:

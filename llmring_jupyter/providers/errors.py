@@ -3,7 +3,7 @@
 Every message passes through :func:`~.keys.scrub`, so an API key that an SDK
 echoes back (some do, in 401 bodies) never reaches an output, a log or a
 notebook. How a frontend lets the user act on an error (a command, a setting)
-is not known here: it adds that with :meth:`LLMError.advise`.
+is not known here: it adds that with :meth:`LLMError.append`.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ class LLMError(Exception):
     def message(self) -> str:
         return str(self.args[0])
 
-    def advise(self, next_step: str) -> None:
-        """Append what the user can do where the error is shown (e.g. a notebook command)."""
-        if next_step in self.message:  # shown twice: advised once
+    def append(self, sentence: str) -> None:
+        """Add a sentence: how often it was tried, or what the user can do where it is shown."""
+        if sentence in self.message:  # raised twice: said once
             return
-        self.args = (scrub(sentences(self.message, next_step)),)
+        self.args = (scrub(sentences(self.message, sentence)),)
 
 
 class ConfigurationError(LLMError):
@@ -56,9 +56,12 @@ class MissingKeyError(ConfigurationError):
 class ProviderError(LLMError):
     """The provider answered with an error, before or during the stream."""
 
-    def __init__(self, message: str, *, provider: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str = "", status: int | None = None, retry_after: float | None = None
+    ) -> None:
         self.provider = provider
         self.status = status
+        self.retry_after = retry_after  # seconds the provider asked us to wait, if it said
         super().__init__(message)
 
 
@@ -76,12 +79,15 @@ class ModelNotFoundError(ProviderError):
     pass
 
 
+class RouteNotFoundError(ProviderError):
+    """A 404 for the API route itself, not the model: a wrong base URL or API version."""
+
+
 class RateLimitError(ProviderError):
     def __init__(
         self, message: str, *, provider: str = "", status: int | None = 429, retry_after: float | None = None
     ) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, provider=provider, status=status)
+        super().__init__(message, provider=provider, status=status, retry_after=retry_after)
 
 
 class ProviderUnavailableError(ProviderError):

@@ -29,17 +29,18 @@ from google import genai
 from google.genai import errors, types
 
 from . import keys
-from ._common import ClientCache, http_error, malformed, track_response
+from ._common import ClientCache, http_error, malformed, mid_answer, track_response
 from .adapter import Answer, WireAdapter
 from .errors import AuthenticationError, ConfigurationError, LLMError, ProviderError, sentences
 from .types import Message, Request, StreamFinish, Usage
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+API_VERSION_VARIABLE = "GOOGLE_GENAI_API_VERSION"  # google-genai's own: "v1" unless set
 _FINISH: dict[str, StreamFinish] = {"STOP": "stop", "MAX_TOKENS": "length"}
 _FILTERED = ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED", "SPII", "MODEL_ARMOR")
 
 
-def _new_client(key: str | None, base_url: str | None) -> genai.Client:
+def _new_client(key: str | None, base_url: str | None, api_version: str | None) -> genai.Client:
     http_args: dict[str, Any] = {"event_hooks": {"response": [track_response]}}
     if importlib.util.find_spec("aiohttp"):
         # With aiohttp installed the SDK would stream through it instead: no event hook,
@@ -47,6 +48,7 @@ def _new_client(key: str | None, base_url: str | None) -> genai.Client:
         http_args["transport"] = httpx2.AsyncHTTPTransport()
     options = types.HttpOptions(
         base_url=base_url,
+        api_version=api_version,  # None: the SDK's own default, or its GOOGLE_GENAI_API_VERSION
         async_client_args=http_args,
         retry_options=types.HttpRetryOptions(attempts=1),  # also disables the implicit retry
     )
@@ -136,7 +138,7 @@ def _finish(reason: Any) -> StreamFinish:
 
 
 def _usage(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
-    if meta is None:
+    if meta is None or meta.candidates_token_count is None:  # a prompt count alone is no answer's count
         return None
     prompt = (meta.prompt_token_count or 0) + (meta.tool_use_prompt_token_count or 0)
     completion = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
@@ -156,9 +158,7 @@ def _retry_delay(body: Any) -> str | None:
 def _api_error(exc: errors.APIError, model: str, answer: Answer) -> ProviderError:
     status, message = int(exc.code or 0), (exc.message or exc.status or "").strip()
     if answer.started:
-        return ProviderError(
-            f"google stopped the answer with an error ({status} {exc.status}): {message}", provider="google"
-        )
+        return mid_answer("google", answer.model, f"{message} ({status} {exc.status})")
     if status == 400 and ("API_KEY_INVALID" in str(exc.details) or "API key not valid" in message):
         return AuthenticationError(
             sentences(f"google rejected the API key in {answer.key_variable} (HTTP 400): {message}", "Check the key"),
@@ -170,7 +170,18 @@ def _api_error(exc: errors.APIError, model: str, answer: Answer) -> ProviderErro
     headers = {str(k).lower(): str(v) for k, v in dict(raw).items()}
     if "retry-after" not in headers and (delay := _retry_delay(exc.details)):
         headers["retry-after"] = delay
-    return http_error("google", status, message, model=model, key_variable=answer.key_variable, headers=headers)
+    request = getattr(exc.response, "request", None)
+    return http_error(
+        "google",
+        status,
+        message,
+        model=model,
+        key_variable=answer.key_variable,
+        headers=headers,
+        url=str(request.url) if request is not None else None,
+        route_hint=f"Check the base URL, or the API version the server serves: set {API_VERSION_VARIABLE} "
+        f"(now {_api_version() or 'the SDK default, v1'}; e.g. v1beta)",
+    )
 
 
 class GoogleProvider(WireAdapter):
@@ -184,7 +195,7 @@ class GoogleProvider(WireAdapter):
     ) -> AsyncGenerator[str, None]:
         system, contents = _contents(request.messages)
         config = _config(request, system)
-        client = _clients.get(key.value if key else None, _base_url())
+        client = _clients.get(key.value if key else None, _base_url(), _api_version())
         n_calls = 0
         sdk_stream = await client.aio.models.generate_content_stream(model=model, contents=contents, config=config)
         async with contextlib.aclosing(sdk_stream):
@@ -221,3 +232,9 @@ class GoogleProvider(WireAdapter):
 
 def _base_url() -> str | None:
     return os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or None
+
+
+def _api_version() -> str | None:
+    """The SDK's own setting, read here too so a change in the session makes a new client."""
+    version = os.environ.get(API_VERSION_VARIABLE, "").strip()
+    return "v1beta" if version == "beta" else version or None  # "beta" as the SDK reads it

@@ -24,7 +24,16 @@ import ollama
 import pydantic
 
 from . import keys
-from ._common import ClientCache, http_error, is_transport_error, malformed, track_response, unreachable
+from ._common import (
+    ClientCache,
+    http_error,
+    is_connect_failure,
+    is_transport_error,
+    malformed,
+    mid_answer,
+    track_response,
+    unreachable,
+)
 from .adapter import Answer, WireAdapter
 from .errors import (
     AuthenticationError,
@@ -74,7 +83,7 @@ def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
 def _response_error(exc: ollama.ResponseError, model: str, host: str, answer: Answer) -> ProviderError:
     status, message = exc.status_code, str(exc.error).strip()
     if status < 0 or answer.started:  # an {"error": ...} line inside a 200 stream
-        return ProviderError(f"ollama stopped the answer with an error: {message}", provider="ollama")
+        return mid_answer("ollama", answer.model, message)
     if status in (401, 403):
         return AuthenticationError(
             sentences(
@@ -84,7 +93,7 @@ def _response_error(exc: ollama.ResponseError, model: str, host: str, answer: An
             provider="ollama",
             status=status,
         )
-    if status == 404:
+    if status == 404 and model in message:  # else the route is missing (http_error says so)
         return ModelNotFoundError(
             sentences(f"Ollama at {host} has no model {model!r} (HTTP 404): {message}", f"Run `ollama pull {model}`"),
             provider="ollama",
@@ -146,7 +155,7 @@ class OllamaProvider(WireAdapter):
         if isinstance(exc, json.JSONDecodeError | pydantic.ValidationError):
             return malformed(self.name, exc)
         connection = is_transport_error(exc) or isinstance(exc, ConnectionError)
-        if connection and not answer.started and "Connect" in type(exc).__name__:
+        if connection and not answer.started and is_connect_failure(exc):
             return ProviderUnavailableError(
                 f"Ollama is not reachable at {host}: start it with `ollama serve` "
                 f"or set OLLAMA_HOST ({exc or type(exc).__name__}).",

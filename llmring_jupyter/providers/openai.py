@@ -16,9 +16,9 @@ from typing import Any
 import openai
 
 from . import keys
-from ._common import ClientCache, error_message, split_options, status_error, unreachable
+from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
-from .errors import LLMError, ProviderError
+from .errors import LLMError
 from .json_mode import note, strict_schema
 from .types import Message, Request, ResponseFormat, StreamFinish, Usage
 
@@ -126,6 +126,5 @@ class OpenAIProvider(WireAdapter):
         if isinstance(exc, openai.APIConnectionError):
             return unreachable(self.name, self.address(), exc, started=answer.started)
         if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
-            message = error_message(exc.body, exc.message)
-            return ProviderError(f"{self.name} failed mid-answer: {message}", provider=self.name)
+            return mid_answer(self.name, answer.model, error_message(exc.body, exc.message))
         return None

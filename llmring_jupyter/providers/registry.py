@@ -9,6 +9,8 @@ variables in :data:`.keys.PROVIDER_KEYS`.
 from __future__ import annotations
 
 import importlib
+import threading
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from .adapter import Adapter
@@ -42,6 +44,30 @@ def example(provider: str) -> str:
 
 def canonical(provider: str) -> str:
     return _ALIASES.get(provider, provider)
+
+
+def preload(names: Callable[[], Iterable[str]]) -> threading.Thread:
+    """Import the adapters (and SDKs) of the providers ``names()`` returns, in the background.
+
+    So the first answer does not wait seconds for an SDK import, while loading the
+    extension stays instant: ``names`` (which may read the lockfile) runs in the thread
+    too. An import the thread has not finished is waited for by the request that needs it.
+    """
+
+    def run() -> None:
+        try:
+            wanted = {canonical(n) for n in names()}
+        except Exception:  # noqa: BLE001 - a bad name or lockfile fails the cell that uses it, not this
+            return
+        for provider in sorted(wanted & set(_ADAPTERS) - {"demo"}):
+            try:
+                importlib.import_module(_ADAPTERS[provider].adapter.partition(":")[0])
+            except Exception:  # noqa: BLE001 - a missing SDK is reported by the request that needs it
+                continue
+
+    thread = threading.Thread(target=run, name="llmring-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def get(provider: str) -> Adapter:

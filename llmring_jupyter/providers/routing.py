@@ -1,9 +1,9 @@
-"""``chat_stream``: resolve a name, try its models in order, bound silences.
+"""``chat_stream``: resolve a name, try its models in order, retry, bound silences.
 
-Fallback to the next model happens only before the first chunk (once text has
-been shown, switching models would splice two answers) and never after an
-authentication error (the next model would fail the same way, or worse,
-silently bill another account).
+Retries and fallback to the next model happen only before the first chunk (once
+text has been shown, another request would splice two answers) and never after an
+authentication error (the next model would fail the same way, or worse, silently
+bill another account). A model is retried (:mod:`.retry`) before the next is tried.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import math
 import os
-from collections.abc import AsyncGenerator
+import time
+from collections.abc import AsyncGenerator, Iterable
 
-from . import external, lockfile, registry
+from . import external, lockfile, registry, retry
 from .adapter import Adapter
 from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
@@ -47,6 +48,18 @@ def resolve(
     return tuple(ModelRef.parse(m) for m in aliases[name])
 
 
+def providers_named(
+    names: Iterable[str], *, lockfile_path: str | os.PathLike[str] | None = None, profile: str | None = None
+) -> set[str]:
+    """The providers ``names`` and every alias of the lockfile (if one is found) would use."""
+    out = {ref.provider for name in names for ref in resolve(name, lockfile_path=lockfile_path, profile=profile)}
+    path = lockfile.find(explicit=lockfile_path)
+    if path is not None:
+        for models in lockfile.load(path).aliases(profile).values():
+            out |= {ModelRef.parse(m).provider for m in models}
+    return out
+
+
 async def chat_stream(
     request: Request,
     *,
@@ -54,6 +67,8 @@ async def chat_stream(
     profile: str | None = None,
     idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
     backend: object | None = None,
+    retries: int = retry.DEFAULT_RETRIES,
+    log: retry.AttemptLog | None = None,
 ) -> AsyncGenerator[StreamChunk, None]:
     """Stream the answer to ``request`` as :class:`StreamChunk` objects.
 
@@ -62,9 +77,15 @@ async def chat_stream(
     Errors are raised as :class:`~.errors.LLMError` subclasses. ``backend``: any
     object with a compatible ``chat_stream(request)`` (llmring's ``LLMRing``)
     serves the request instead of the built-in adapters.
+
+    A failure before the first chunk that another attempt may heal is retried up to
+    ``retries`` times (see :mod:`.retry`), then the next model of the alias is tried.
+    ``log`` hears when each request is sent and each retry's wait begins.
     """
+    log = log or retry.AttemptLog()
     if backend is not None:
         ref = ModelRef(external.name_of(backend), request.model)  # names it in a timeout
+        log.sending(str(ref), 0.0)
         async with contextlib.aclosing(_bounded(external.stream(backend, request), idle_timeout, ref)) as chunks:
             async for chunk in chunks:
                 yield chunk
@@ -72,21 +93,34 @@ async def chat_stream(
     candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
     for index, ref in enumerate(candidates):
         last = index == len(candidates) - 1
-        started = False
-        try:
-            # aclosing: a consumer's aclose() must reach the adapter now, closing the HTTP
-            # request at once rather than at garbage collection (the model would keep billing)
-            adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
-            async with contextlib.aclosing(_bounded(_served(adapter, ref, request), idle_timeout, ref)) as chunks:
-                async for chunk in chunks:
-                    started = True
-                    yield chunk
-            return
-        except AuthenticationError:
-            raise
-        except LLMError:
-            if started or last:
+        for attempt in range(1, max(retries, 0) + 2):
+            started = False
+            try:
+                imported = time.perf_counter()
+                adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
+                log.sending(str(ref), time.perf_counter() - imported)
+                # aclosing: a consumer's aclose() must reach the adapter now, closing the HTTP
+                # request at once rather than at garbage collection (the model would keep billing)
+                async with contextlib.aclosing(_bounded(_served(adapter, ref, request), idle_timeout, ref)) as chunks:
+                    async for chunk in chunks:
+                        started = True
+                        yield chunk
+                return
+            except AuthenticationError:
                 raise
+            except LLMError as exc:
+                if started:
+                    raise
+                why = retry.reason(exc)
+                wait = retry.delay(exc, attempt) if why and attempt <= retries else None
+                if wait is None:
+                    if attempt > 1:
+                        exc.append(f"Gave up after {attempt} attempts")
+                    if last:
+                        raise
+                    break  # the next model of the alias
+                log.waiting(retry.Retry(str(ref), why or "", attempt + 1, retries + 1, wait))
+                await asyncio.sleep(wait)  # Stop and interrupts cancel this at once
 
 
 async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGenerator[StreamChunk, None]:

@@ -1,8 +1,25 @@
-"""Token counts when a provider gives none: a provider-neutral estimate."""
+"""Token counts when a provider gives none: a provider-neutral estimate, marked as one."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .types import Message, Usage
+
+#: What a message costs besides its text (role and separators), about as providers count it.
+PER_MESSAGE = 4
 
 
 def estimate_tokens(text: str) -> int:
     """About four characters a token: close enough for budgets and a marked estimate."""
     return max(1, (len(text) + 3) // 4) if text else 0
+
+
+def estimate_prompt(messages: Iterable[Message]) -> int:
+    return sum(estimate_tokens(m.content) + PER_MESSAGE for m in messages)
+
+
+def estimate_usage(messages: Iterable[Message], answer: str) -> Usage:
+    """The usage of an answer whose provider sent none (a cut stream, a server that ignores
+    ``stream_options``): estimated, and marked so (the footer shows ``~``)."""
+    return Usage.of(estimate_prompt(messages), estimate_tokens(answer), estimated=True)

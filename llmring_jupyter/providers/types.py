@@ -57,12 +57,13 @@ class Usage:
     total_tokens: int = 0
     cached_tokens: int | None = None  # prompt tokens read from the provider's cache
     cache_creation_tokens: int | None = None  # prompt tokens written to it (Anthropic)
+    estimated: bool = False  # the provider sent no counts: ours, from the text (see tokens.py)
 
     @classmethod
-    def of(cls, prompt: int | None, completion: int | None, **cache: int | None) -> Usage:
+    def of(cls, prompt: int | None, completion: int | None, **extra: Any) -> Usage:
         """Build a usage whose total is the sum, as every provider means it."""
         p, c = prompt or 0, completion or 0
-        return cls(p, c, p + c, **cache)
+        return cls(p, c, p + c, **extra)
 
     @classmethod
     def coerce(cls, value: Usage | dict[str, Any] | None) -> Usage | None:
@@ -77,10 +78,11 @@ class Usage:
             int(value.get("total_tokens") or p + c),
             value.get("cached_tokens"),
             value.get("cache_creation_tokens"),
+            bool(value.get("estimated")),
         )
 
-    def to_dict(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+    def to_dict(self) -> dict[str, int | bool]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 
-from ..providers.tokens import estimate_tokens
+from ..providers.tokens import estimate_prompt
 from ..providers.types import Request
 
 
 def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
     """The exact messages that would be sent, and their size, as HTML and plain text."""
-    tokens = sum(estimate_tokens(m.content) + 4 for m in request.messages)
+    tokens = estimate_prompt(request.messages)
     head = f"Dry run: {len(request.messages)} messages to {request.model}, about {tokens:,} tokens; nothing sent."
     if dropped:
         head += f" {dropped} earlier turn{'s' if dropped > 1 else ''} left out (history limit)."

@@ -36,19 +36,30 @@ def _ending(result: Result) -> str:
 
 
 def _parts(result: Result) -> list[str]:
-    parts = [result.model or result.requested, result.finish_reason]
-    if result.usage:
-        u = result.usage
-        parts.append(f"{u.prompt_tokens:,} in · {u.completion_tokens:,} out · {u.total_tokens:,} tokens")
+    # a stopped answer says so once ("■ stopped"), not also as the word "cancelled"
+    parts = [result.model or result.requested]
+    if result.finish_reason != "cancelled":
+        parts.append(result.finish_reason)
+    u = result.usage
+    about = "~" if u and u.estimated else ""  # counted by us, not the provider
+    if u:
+        parts.append(
+            f"{about}{u.prompt_tokens:,} in · {about}{u.completion_tokens:,} out · {about}{u.total_tokens:,} tokens"
+        )
     t = result.timings
+    if t.import_s >= 0.05:  # the SDK was still loading: shown apart, never inside "first token"
+        parts.append(f"SDK import {t.import_s:.2f} s")
     if t.first_token is not None:
         parts.append(f"first token {t.first_token:.2f} s")
     parts.append(f"{t.total:.2f} s")
-    speed = t.tokens_per_second(result.usage.completion_tokens if result.usage else 0)
+    speed = t.tokens_per_second(u.completion_tokens if u and not u.estimated else 0)
     if speed:
         parts.append(f"{speed:.0f} tok/s")
     if result.cost is not None:
-        parts.append(spend.dollars(result.cost))
+        parts.append(about + spend.dollars(result.cost))
+    if result.retries:
+        reasons = ", ".join(dict.fromkeys(r.reason for r in result.retries))
+        parts.append(f"{result.attempts} attempts ({reasons})")
     if result.dropped_turns:
         s = "s" if result.dropped_turns > 1 else ""
         parts.append(f"{result.dropped_turns} earlier turn{s} left out (history limit)")

@@ -22,6 +22,9 @@ def provenance(result: Result) -> dict[str, Any]:
         record["cost_usd"] = round(result.cost, 6)
     if result.error:
         record["error"] = result.error
+    if result.retries:
+        record["attempts"] = result.attempts
+        record["retries"] = [r.to_dict() for r in result.retries]
     if result.replayed is not None:
         record["replayed"] = {"first_answered_at": round(result.replayed.answered_at), "model": result.replayed.model}
     return record

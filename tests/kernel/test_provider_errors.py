@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kernel_providers import footer, one_line_error, set_env, value
+from kernel_providers import footer, one_line_error, reads_well, set_env, value
 from kernel_session import Execution, Kernel
 from providers.dialects import NAMES, Dialect, load
 from wire_server import CUT, WireServer
@@ -60,10 +60,13 @@ def test_answer_footer_names_the_served_model_finish_and_tokens(
 
 
 def test_rate_limit_is_one_line_saying_when_to_retry(kernel: Kernel, dialect: Dialect, wire: WireServer) -> None:
-    wire.queue(dialect.http_error(429, "Rate limit reached for requests", retry_after=7))
+    # longer than the longest wait a retry sits through: said, not waited for
+    wire.queue(dialect.http_error(429, "Rate limit reached for requests", retry_after=30))
     run = _ask(kernel, dialect)
     error = one_line_error(run)
-    assert error.startswith("RateLimitError: ") and "retry after 7 s" in error
+    assert error.startswith("RateLimitError: ") and "retry after 30 s" in error
+    reads_well(error)
+    assert len(wire.seen) == 1
     assert all(not any(data.values()) for data in _shown(run)), "no text arrived: nothing else is shown"
     assert run.stdout == ""
     for key in dialect.key_env.values():
@@ -98,8 +101,23 @@ def test_missing_key_names_the_variable_and_the_command(kernel: Kernel, wire: Wi
     set_env(kernel, d.base_url_env(wire.url))  # the URL, but no key
     error = one_line_error(_ask(kernel, d))
     assert error.startswith("MissingKeyError: ")
+    reads_well(error)
     assert all(var in error for var in d.key_env) and f"%llm key {d.provider}" in error
     assert wire.seen == [], "nothing may be sent without a key"
+
+
+def test_usage_the_provider_did_not_send_is_estimated_and_marked(kernel: Kernel, wire: WireServer) -> None:
+    d = load("openai")  # an OpenAI-compatible server that ignores stream_options: no usage chunk
+    set_env(kernel, {**d.key_env, **d.base_url_env(wire.url)})
+    reply = d.answer(PARTS)
+    reply.parts = [p for p in reply.parts if '"usage": {' not in str(p)]
+    wire.queue(reply)
+    run = _ask(kernel, d)
+    assert run.ok, run.error
+    estimated, completion = value(kernel, "_llm.usage.estimated, _llm.usage.completion_tokens")
+    assert estimated is True and completion == (len(TEXT) + 3) // 4
+    assert f"~{completion} out" in footer(run) and "tok/s" not in footer(run)
+    assert run.final["metadata"]["llmring"]["usage"]["estimated"] is True
 
 
 def test_openai_answer_shows_its_cost(kernel: Kernel, wire: WireServer) -> None:
@@ -131,7 +149,7 @@ def test_fallback_footer_names_the_model_that_served(kernel: Kernel, wire: WireS
             "LLMRING_LOCKFILE_PATH": str(lock),
         },
     )
-    wire.queue(first.http_error(500, "internal error"), second.answer(PARTS))
+    wire.queue(first.http_error(404, "no such model"), second.answer(PARTS))  # not retried: the next model
     run = kernel.run("%%llm chatbot\nSay hello")
     assert run.ok, run.error
     assert footer(run).startswith(f"anthropic:{second.model} · stop")

@@ -12,7 +12,7 @@ import time
 import pytest
 from providers.dialects import Dialect
 from providers.streams import collect, text
-from wire_server import CUT, HANG, WireServer
+from wire_server import CUT, HANG, Reply, WireServer
 
 from llmring_jupyter.providers import (
     AuthenticationError,
@@ -23,11 +23,13 @@ from llmring_jupyter.providers import (
     ProviderUnavailableError,
     RateLimitError,
     Request,
+    RouteNotFoundError,
     StreamChunk,
     StreamTimeoutError,
     chat_stream,
 )
 from llmring_jupyter.providers.keys import KEY_VARIABLES
+from llmring_jupyter.providers.retry import AttemptLog
 
 PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\n```py\nx = {1: 2}\n```"]
 TEXT = "".join(PARTS)
@@ -116,7 +118,10 @@ async def test_body_without_end_marker_is_incomplete(dialect: Dialect, wire: Wir
     wire.queue(dialect.without_end_marker(PARTS[:3]))
     chunks, error = await collect(_request(dialect))
     assert error is None and text(chunks) == "".join(PARTS[:3])
-    assert _final(chunks).finish_reason == "incomplete"
+    final = _final(chunks)
+    assert final.finish_reason == "incomplete"
+    # no made-up count: Anthropic's message_start says output_tokens 1, a placeholder
+    assert final.usage is None or final.usage.completion_tokens > 1, final.usage
 
 
 async def test_malformed_line_is_a_clear_error(dialect: Dialect, wire: WireServer) -> None:
@@ -130,7 +135,7 @@ async def test_malformed_line_is_a_clear_error(dialect: Dialect, wire: WireServe
     ("status", "kind", "words"),
     [
         (401, AuthenticationError, "key"),
-        (404, ModelNotFoundError, "model"),
+        (404, ModelNotFoundError, "model"),  # the provider's message names the model
         (429, RateLimitError, "retry after 7"),
         (500, ProviderError, "500"),
     ],
@@ -138,8 +143,9 @@ async def test_malformed_line_is_a_clear_error(dialect: Dialect, wire: WireServe
 async def test_http_error_before_stream(
     dialect: Dialect, wire: WireServer, status: int, kind: type[ProviderError], words: str
 ) -> None:
-    wire.queue(dialect.http_error(status, "the provider's own explanation", retry_after=7))
-    chunks, error = await collect(_request(dialect))
+    explanation = f"the provider's own explanation of {dialect.model}"
+    wire.queue(dialect.http_error(status, explanation, retry_after=7))
+    chunks, error = await collect(_request(dialect), retries=0)
     assert chunks == []
     assert isinstance(error, kind), error
     assert words in str(error).lower() and "\n" not in str(error)
@@ -147,7 +153,7 @@ async def test_http_error_before_stream(
     if kind is RateLimitError:
         assert error.retry_after == 7
     _no_key_in(dialect, str(error))
-    assert len(wire.seen) == 1, "errors must not be retried behind the user's back"
+    assert len(wire.seen) == 1, "with retries=0, nothing is retried"
 
 
 async def test_long_silence_times_out_and_hangs_up(dialect: Dialect, wire: WireServer) -> None:
@@ -210,3 +216,54 @@ async def test_unreachable_provider_names_the_address(dialect: Dialect, monkeypa
     _chunks, error = await collect(_request(dialect))
     assert isinstance(error, ProviderUnavailableError)
     assert "127.0.0.1:9" in str(error)
+
+
+async def test_a_missing_route_is_not_called_a_missing_model(dialect: Dialect, wire: WireServer) -> None:
+    wire.queue(Reply(404, {}, ["404 page not found"], "text/plain; charset=utf-8"))
+    chunks, error = await collect(_request(dialect))
+    assert chunks == [] and isinstance(error, RouteNotFoundError), error
+    assert "route" in str(error) and "has no model" not in str(error) and "base URL" in str(error)
+    assert len(wire.seen) == 1, "a 404 is not retried"
+
+
+# -- retries: before the first token, for what another attempt can heal ----------------------
+
+HEALS = {
+    "503 overloaded": (lambda d: d.http_error(503, "The model is overloaded"), "overloaded"),
+    "429 with retry-after": (lambda d: d.http_error(429, "Rate limit reached", retry_after=0.3), "rate limited"),
+    "reset before answering": (lambda d: Reply(before=CUT), "connection failed"),
+}
+
+
+@pytest.mark.parametrize("fault", HEALS)
+async def test_a_transient_failure_heals_with_a_retry(dialect: Dialect, wire: WireServer, fault: str) -> None:
+    make, reason = HEALS[fault]
+    wire.queue(make(dialect), dialect.answer(PARTS))
+    log = AttemptLog()
+    started = time.monotonic()
+    chunks, error = await collect(_request(dialect), log=log)
+    assert error is None, error
+    assert text(chunks) == TEXT and _final(chunks).finish_reason == "stop"
+    assert len(wire.seen) == 2
+    (retry,) = log.retries
+    assert (retry.reason, retry.attempt, retry.attempts) == (reason, 2, 3)
+    if fault.startswith("429"):
+        assert retry.wait >= 0.3 and time.monotonic() - started >= 0.3, "the provider's retry-after is honoured"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+async def test_what_a_retry_cannot_heal_is_not_retried(dialect: Dialect, wire: WireServer, status: int) -> None:
+    wire.queue(dialect.http_error(status, "no"), dialect.answer(PARTS))
+    log = AttemptLog()
+    chunks, error = await collect(_request(dialect), log=log)
+    assert chunks == [] and isinstance(error, ProviderError)
+    assert len(wire.seen) == 1 and log.retries == []
+
+
+async def test_retries_end_with_an_error_that_says_how_many_attempts(dialect: Dialect, wire: WireServer) -> None:
+    wire.queue(*[dialect.http_error(503, "The model is overloaded")] * 3)
+    log = AttemptLog()
+    chunks, error = await collect(_request(dialect), retries=2, log=log)
+    assert chunks == [] and isinstance(error, ProviderError) and error.status == 503
+    assert str(error).endswith("Gave up after 3 attempts."), error
+    assert len(wire.seen) == 3 and [r.attempt for r in log.retries] == [2, 3]

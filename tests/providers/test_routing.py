@@ -7,8 +7,10 @@ provider has its own wire server, so which one answered is plain to see.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from providers.dialects import load
@@ -29,6 +31,7 @@ from llmring_jupyter.providers import (
     registry,
     resolve,
 )
+from llmring_jupyter.providers.retry import AttemptLog
 
 OPENAI, ANTHROPIC = load("openai"), load("anthropic")
 PARTS = ["Hello", " from", " the", " model"]
@@ -55,8 +58,8 @@ def lock(tmp_path: Path, wire: WireServer, second: WireServer, monkeypatch: pyte
     return path
 
 
-async def _ask(lock: Path) -> tuple[list[StreamChunk], LLMError | None]:
-    return await collect(Request("chatbot", (Message("user", "Hi"),)), lockfile_path=lock)
+async def _ask(lock: Path, **kw: Any) -> tuple[list[StreamChunk], LLMError | None]:
+    return await collect(Request("chatbot", (Message("user", "Hi"),)), lockfile_path=lock, **kw)
 
 
 @pytest.mark.parametrize("failure", ["http 500", "unreachable"])
@@ -68,7 +71,7 @@ async def test_failure_before_the_first_chunk_falls_back(
     else:
         wire.queue(OPENAI.http_error(500, "internal error"))
     second.queue(ANTHROPIC.answer(PARTS, usage=(9, 4)))
-    chunks, error = await _ask(lock)
+    chunks, error = await _ask(lock, retries=0)
     assert error is None
     assert text(chunks) == "".join(PARTS)
     assert chunks[-1].model == f"anthropic:{ANTHROPIC.model}", "the footer must name the model that served"
@@ -81,6 +84,7 @@ async def test_authentication_error_never_falls_back(lock: Path, wire: WireServe
     assert chunks == [] and isinstance(error, AuthenticationError)
     assert "OPENAI_API_KEY" in str(error)
     assert second.seen == [], "another provider must not be billed after a key was rejected"
+    assert len(wire.seen) == 1, "a rejected key is never retried"
 
 
 async def test_failure_after_the_first_chunk_keeps_the_text_and_does_not_fall_back(
@@ -93,6 +97,7 @@ async def test_failure_after_the_first_chunk_keeps_the_text_and_does_not_fall_ba
     assert text(chunks) and "".join(PARTS).startswith(text(chunks))
     assert isinstance(error, ProviderUnavailableError) and "mid-answer" in str(error)
     assert second.seen == [], "a second model must not splice its answer onto the first"
+    assert len(wire.seen) == 1, "nor a second attempt of the same model"
 
 
 async def test_when_every_model_fails_the_last_error_is_raised(
@@ -100,7 +105,7 @@ async def test_when_every_model_fails_the_last_error_is_raised(
 ) -> None:
     wire.queue(OPENAI.http_error(500, "internal error"))
     second.queue(ANTHROPIC.http_error(500, "overloaded"))
-    chunks, error = await _ask(lock)
+    chunks, error = await _ask(lock, retries=0)
     assert chunks == [] and isinstance(error, ProviderError)
     assert error.provider == "anthropic" and "overloaded" in str(error)
     assert len(wire.seen) == len(second.seen) == 1
@@ -137,3 +142,30 @@ async def test_stopping_a_stream_closes_the_adapter_before_aclose_returns(monkey
     assert (await anext(stream)).delta == "x"
     await stream.aclose()
     assert probe.closed
+
+
+async def test_a_model_is_retried_before_the_alias_falls_back(lock: Path, wire: WireServer, second: WireServer) -> None:
+    wire.queue(*[OPENAI.http_error(503, "overloaded")] * 2)
+    second.queue(ANTHROPIC.answer(PARTS))
+    log = AttemptLog()
+    chunks, error = await _ask(lock, retries=1, log=log)
+    assert error is None and text(chunks) == "".join(PARTS)
+    assert len(wire.seen) == 2 and len(second.seen) == 1, "two attempts of the first model, then the second"
+    assert [(r.model, r.reason) for r in log.retries] == [(f"openai:{OPENAI.model}", "overloaded")]
+    assert log.model == f"anthropic:{ANTHROPIC.model}"
+
+
+async def test_stop_during_a_retry_wait_ends_it_at_once(wire: WireServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in {**OPENAI.key_env, **OPENAI.base_url_env(wire.url)}.items():
+        monkeypatch.setenv(k, v)
+    wire.queue(OPENAI.http_error(429, "Rate limit reached", retry_after=15), OPENAI.answer(PARTS))
+    log = AttemptLog()
+    waiting = asyncio.Event()
+    log.listeners.append(lambda retry: retry and waiting.set())
+    task = asyncio.ensure_future(collect(Request(f"openai:{OPENAI.model}", (Message("user", "Hi"),)), log=log))
+    await asyncio.wait_for(waiting.wait(), 10)
+    stopped = time.monotonic()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert time.monotonic() - stopped < 0.25
+    assert len(wire.seen) == 1, "no second request after Stop"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kernel_providers import footer, one_line_error, provider_env, value
+from kernel_providers import footer, one_line_error, provider_env, reads_well, value
 from kernel_session import Kernel
 from providers.dialects import NAMES, Dialect, load
 from wire_server import CUT, HANG, Reply, WireServer
@@ -52,7 +52,8 @@ def _silent(d: Dialect) -> Reply:
 
 @pytest.fixture(scope="module", autouse=True)
 def quick_timeout(kernel: Kernel) -> None:
-    assert kernel.run("%config LLMMagics.idle_timeout = 2").ok
+    # each fault once, as the user meets it when it persists: retries have their own tests
+    assert kernel.run("%config LLMMagics.idle_timeout = 2\n%config LLMMagics.retries = 0").ok
 
 
 def well_formed(messages: list[tuple[str, str]]) -> None:
@@ -81,6 +82,7 @@ def test_fault_is_one_line_keeps_the_text_and_the_chat_goes_on(
     error = one_line_error(run)
     assert "Traceback" not in run.error
     assert words in error, error
+    reads_well(error)
     # the partial text is kept, with how it ended
     text, finish = value(kernel, "_llm.text, _llm.finish_reason")
     assert finish in ("error", "incomplete")

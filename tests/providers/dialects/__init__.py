@@ -51,7 +51,7 @@ class Dialect(Protocol):
     def malformed(self, parts: list[str]) -> Reply:
         """Some text, then a line that is not valid for the format."""
 
-    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+    def http_error(self, status: int, message: str, retry_after: float | None = None) -> Reply:
         """An error response before any streaming, in the provider's error body shape."""
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:

@@ -131,7 +131,7 @@ class AnthropicDialect:
         )
         return Reply(200, {}, self._text(parts, self.model) + [truncated])
 
-    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+    def http_error(self, status: int, message: str, retry_after: float | None = None) -> Reply:
         body = {
             "type": "error",
             "error": {"type": _ERROR_TYPE.get(status, "api_error"), "message": message},

@@ -98,7 +98,7 @@ class GoogleDialect:
     def malformed(self, parts: list[str]) -> Reply:
         return Reply(200, {}, self._texts(parts) + ['data: {"candidates": [{"content": {"parts"\r\n\r\n'])
 
-    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+    def http_error(self, status: int, message: str, retry_after: float | None = None) -> Reply:
         error: dict[str, Any] = {"code": status, "message": message, "status": _STATUS.get(status, "UNKNOWN")}
         if status == 429 and retry_after is not None:
             error["details"] = [

@@ -87,7 +87,7 @@ class OllamaDialect:
     def malformed(self, parts: list[str]) -> Reply:
         return Reply(200, {}, self._texts(parts) + ['{"model":"llama3.2:3b","message":{"role":\n'], _NDJSON)
 
-    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+    def http_error(self, status: int, message: str, retry_after: float | None = None) -> Reply:
         headers = {"Retry-After": str(retry_after)} if status == 429 and retry_after else {}
         return Reply(status, headers, [json.dumps({"error": message})], "application/json; charset=utf-8")
 

@@ -105,7 +105,7 @@ class OpenAIDialect:
         truncated = 'data: {"id":"chatcmpl-Bwire0001","object":"chat.completion.chunk","choi\n\n'
         return Reply(200, {}, sse(*self._text(parts, self.model), truncated))
 
-    def http_error(self, status: int, message: str, retry_after: int | None = None) -> Reply:
+    def http_error(self, status: int, message: str, retry_after: float | None = None) -> Reply:
         kind, code = _ERROR_TYPE.get(status, ("invalid_request_error", None))
         headers = {"x-request-id": "req_wire"}
         if status == 429 and retry_after is not None:
