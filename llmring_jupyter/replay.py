@@ -181,8 +181,12 @@ class Question:
         return self.recording.origin if self.recording else None
 
     def chunks(self, ask: Callable[[], AsyncIterator[StreamChunk]], step: int = 0) -> AsyncIterator[StreamChunk]:
-        """Step ``step``'s stored chunks, or ``ask()``'s, recorded as they pass (a tool loop: one per call)."""
-        return self.recording.step(step) if self.recording else self._recorder.step(ask())
+        """Step ``step``'s stored chunks, or ``ask()``'s, recorded as they pass (a tool loop: one per call).
+
+        With the cache off, ``ask()``'s chunks pass untouched: no cost per chunk."""
+        if self.recording is not None:
+            return self.recording.step(step)
+        return self._recorder.step(ask()) if self._cache is not None else ask()
 
     def tool_result(self, call_id: str) -> str | None:
         """When replaying, what the tool returned for ``call_id`` the first time (do not call it); else None."""

@@ -205,3 +205,27 @@ def test_the_log_is_read_by_the_llm_cli(tmp_path: Path, kernels: list[Kernel], w
     assert len({r["conversation_id"] for r in rows}) == 1, "the notebook's default conversation is one thread"
     assert rows[0]["options_json"] == {"seed": 7} and (rows[1]["input_tokens"], rows[1]["output_tokens"]) == (13, 8)
     assert SENTINELS["OPENAI_API_KEY"].encode() not in (tmp_path / "logs.db").read_bytes()
+
+
+PAPER = "from pydantic import BaseModel\nclass Paper(BaseModel):\n    title: str\n    year: int\n    topics: list[str]"
+
+
+def test_a_schema_answer_replays_and_is_validated_again(
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
+) -> None:
+    cell = "%%llm demo --no-history --schema Paper\nOne paper about graphs"
+    first = _kernel(tmp_path, wire, "cache = 'replay'")
+    kernels.append(first)
+    assert first.run(PAPER).ok
+    asked = first.run(cell)
+    assert asked.ok, asked.error
+    data = value(first, "_llm.data.model_dump()")
+    fresh = _kernel(tmp_path, wire, "cache = 'replay'")
+    kernels.append(fresh)
+    assert fresh.run(PAPER).ok
+    run = fresh.run(cell)
+    assert run.ok, run.error
+    assert "replayed" in footer(run)
+    assert value(fresh, "type(_llm.data).__name__, _llm.data.model_dump()") == ("Paper", data)
+    other = fresh.run(cell.replace("Paper", "list[Paper]"))
+    assert other.ok and "replayed" not in footer(other), "another schema is another request"
