@@ -12,7 +12,7 @@ from llmring_jupyter.result import Result
 class Recorder:
     def __init__(self) -> None:
         self.deltas: list[str] = []
-        self.final: Result | None = None
+        self.result: Result | None = None
         self.retries: list[Retry | None] = []
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
@@ -28,4 +28,8 @@ class Recorder:
         pass
 
     def finish(self, result: Result) -> None:
-        self.final = result
+        self.result = result
+
+    @property
+    def text(self) -> str:
+        return "".join(self.deltas)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from recorder import Recorder
 
 from llmring_jupyter import options, replay
 from llmring_jupyter.errors import UsageError
@@ -208,26 +209,6 @@ def test_an_unusable_file_is_one_line_that_says_what_to_do(tmp_path: Path) -> No
 # -- through the session, as a cell asks ------------------------------------------------------
 
 
-class Shown:
-    """An Output that keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.result: Result | None = None
-
-    def start(self, request: Request, on_stop: Any) -> None:
-        pass
-
-    def delta(self, text: str) -> None:
-        self.text += text
-
-    def streaming(self) -> None:
-        pass
-
-    def finish(self, result: Result) -> None:
-        self.result = result
-
-
 def _settings(tmp_path: Path, **changes: Any) -> LLMMagics:
     """The real settings, as %config sets them (no shell needed to read them)."""
     magics = LLMMagics(None, in_kernel=False)
@@ -237,8 +218,8 @@ def _settings(tmp_path: Path, **changes: Any) -> LLMMagics:
     return magics
 
 
-async def _ask(session: Session, prompt: str, **opts: Any) -> tuple[Result, Shown]:
-    shown = Shown()
+async def _ask(session: Session, prompt: str, **opts: Any) -> tuple[Result, Recorder]:
+    shown = Recorder()
     result = await session.ask(prompt, Options.of(opts.pop("model", "demo"), opts), shown)
     return result, shown
 

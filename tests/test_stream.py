@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 
 import pytest
+from recorder import Recorder
 
 from llmring_jupyter.providers import Message, ProviderError, Request, StreamChunk
-from llmring_jupyter.providers.retry import Retry
-from llmring_jupyter.result import Result
 from llmring_jupyter.stream import Coalescer, run
 
 
@@ -56,34 +55,13 @@ async def test_a_slow_stream_sends_each_delta_without_delay() -> None:
     assert sent == ["one", "two", "three"]
 
 
-class _Recorder:
-    """An Output that keeps what it was shown."""
-
-    def __init__(self) -> None:
-        self.text, self.result = "", None
-        self.retries: list[Retry | None] = []
-
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None: ...
-
-    def retrying(self, retry: Retry | None) -> None:
-        self.retries.append(retry)
-
-    def delta(self, text: str) -> None:
-        self.text += text
-
-    def streaming(self) -> None: ...
-
-    def finish(self, result: Result) -> None:
-        self.result = result
-
-
 async def _broken_stream() -> AsyncGenerator[StreamChunk, None]:
     yield StreamChunk(delta="partial ")
     raise KeyError("choices")  # a bug of ours: e.g. a wire mapping that misreads an event
 
 
 async def test_a_bug_keeps_the_partial_answer_and_raises_with_its_own_traceback() -> None:
-    output = _Recorder()
+    output = Recorder()
     result = await run(Request("demo", (Message("user", "Hi"),)), _broken_stream(), output)
     assert result.text == output.text == "partial " and result.finish_reason == "error"
     assert result.error == "KeyError: 'choices'"
@@ -98,7 +76,7 @@ async def test_a_provider_fault_stays_one_typed_line() -> None:
         yield StreamChunk(delta="partial ")
         raise ProviderError("openai failed mid-answer: Overloaded.", provider="openai")
 
-    result = await run(Request("demo", (Message("user", "Hi"),)), failing(), _Recorder())
+    result = await run(Request("demo", (Message("user", "Hi"),)), failing(), Recorder())
     assert result.error == "openai failed mid-answer: Overloaded."
     with pytest.raises(ProviderError):
         result.raise_for_error()

@@ -51,7 +51,7 @@ async def ask(d: Dialect, shape: Shape, model: str = "", **kw: Any) -> tuple[Res
     output = Recorder()
     conclude = lambda r: structured.conclude(shape, r)  # noqa: E731 - what the session passes
     result = await stream.run(request, chat_stream(request), output, interval=0, conclude=conclude)
-    assert output.final is result  # the output is shown the validated result
+    assert output.result is result  # the output is shown the validated result
     return result, output
 
 
