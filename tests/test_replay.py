@@ -218,6 +218,9 @@ class Shown:
     def start(self, request: Request, on_stop: Any) -> None:
         pass
 
+    def retrying(self, retry: Any) -> None:
+        pass
+
     def delta(self, text: str) -> None:
         self.text += text
 
