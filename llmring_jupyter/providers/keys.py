@@ -1,7 +1,7 @@
 """API keys: where each provider's key is read from, and keeping keys out of text.
 
 One source for the order of a provider's key variables: the adapters read keys
-with :func:`find`, and ``%llm key`` / ``%llm models`` report and write the same
+with :func:`find`, and the commands that report and enter keys use the same
 variables in the same order.
 """
 

@@ -8,14 +8,16 @@ each provider's base-URL variable, with sentinel keys.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kernel_providers import footer, one_line_error, reads_well, set_env, value
-from kernel_session import Execution, Kernel
+from kernel_session import Execution, Kernel, Msg
 from providers.dialects import NAMES, Dialect, load
-from wire_server import CUT, WireServer
+from wire_server import CUT, HANG, WireServer
 
 from llmring_jupyter.providers import Usage
 from llmring_jupyter.providers.pricing import price
@@ -177,3 +179,33 @@ def test_nothing_but_the_provider_request_leaves_the_kernel(kernel: Kernel, dial
     hosts = {target for event, target in events}
     assert hosts <= {"127.0.0.1", f"('127.0.0.1', {wire.port})"}, events
     assert ("socket.connect", f"('127.0.0.1', {wire.port})") in events
+
+
+def test_a_stopped_answer_names_the_model_asked_and_says_stopped_once(
+    kernel: Kernel, wire: WireServer, tmp_path: Path
+) -> None:
+    d = load("openai")
+    lock = tmp_path / "llmring.lock"
+    lock.write_text(f'[[profiles.default.bindings]]\nalias = "chatbot"\nmodels = ["openai:{d.model}"]\n')
+    set_env(kernel, {**d.key_env, **d.base_url_env(wire.url), "LLMRING_LOCKFILE_PATH": str(lock)})
+    reply = d.answer(PARTS)
+    reply.parts = [*reply.parts[:2], HANG]  # the served model's name would come with the end
+    wire.queue(reply)
+    before = len(wire.seen)
+    state: dict[str, Any] = {}
+
+    def during(msg: Msg, k: Kernel) -> None:
+        if msg["msg_type"] == "comm_open" and msg["content"]["data"].get("state", {}).get("_model_name") == "AnyModel":
+            state["comm"] = msg["content"]["comm_id"]
+
+    def tick(k: Kernel) -> None:
+        settled = len(wire.seen) > before and time.monotonic() - wire.seen[-1].received > 0.4
+        if "comm" in state and "stopped" not in state and settled:
+            state["stopped"] = True
+            k.send_custom(state["comm"], {"kind": "stop"})
+
+    run = kernel.run("%%llm chatbot\nSay hello", during=during, tick=tick, timeout=30)
+    assert run.ok, run.error
+    line = footer(run)
+    assert line.startswith(f"openai:{d.model} · "), line
+    assert "■ stopped" in line and "cancelled" not in line, line
