@@ -102,3 +102,19 @@ def _encoded(size: tuple[int, int], fmt: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, fmt)
     return out.getvalue()
+
+
+def test_the_replay_cache_tells_images_apart_by_hash_without_storing_them() -> None:
+    from llmring_jupyter import replay
+    from llmring_jupyter.providers.types import Message, Request
+
+    def asking(colour: tuple[int, int, int]) -> Request:
+        out = io.BytesIO()
+        Image.new("RGB", (3, 2), colour).save(out, "PNG")
+        part = images.image(out.getvalue(), "fig")
+        return Request("demo", (Message("user", "What colour?", attachments=(part,)),))
+
+    red, blue = asking((255, 0, 0)), asking((0, 0, 255))
+    assert replay.key_of(red, "demo:chat") != replay.key_of(blue, "demo:chat")
+    stored = replay.canonical(red, "demo:chat")
+    assert f'"data":"sha256:{red.messages[0].attachments[0].digest}"' in stored and "\\x89" not in stored
