@@ -36,6 +36,7 @@ def load_ipython_extension(ip: Any) -> None:
     magics = LLMMagics(ip, in_kernel=getattr(ip, "kernel", None) is not None)
     ip.register_magics(magics)
     ip.events.register("pre_run_cell", magics.session.pre_run_cell)
+    ip.events.register("post_run_cell", magics.errors.post_run_cell)
     if magics.in_kernel:
         ip.input_transformers_cleanup.append(awaitable_cell)
     magics.preload_sdks()
@@ -46,10 +47,14 @@ def unload_ipython_extension(ip: Any) -> None:
         ip.input_transformers_cleanup.remove(awaitable_cell)
     magics = ip.magics_manager.registry.get("LLMMagics")
     if magics is not None:
-        try:
-            ip.events.unregister("pre_run_cell", magics.session.pre_run_cell)
-        except ValueError:
-            pass
+        for event, callback in (
+            ("pre_run_cell", magics.session.pre_run_cell),
+            ("post_run_cell", magics.errors.post_run_cell),
+        ):
+            try:
+                ip.events.unregister(event, callback)
+            except ValueError:
+                pass
     ip.magics_manager.registry.pop("LLMMagics", None)  # chat() must not answer after unloading
     ip.magics_manager.magics["line"].pop("llm", None)
     ip.magics_manager.magics["cell"].pop("llm", None)

@@ -7,11 +7,11 @@ import shlex
 from collections.abc import Callable
 from getpass import getpass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
 
-from . import options, transcript
+from . import fix, options, transcript
 from .conversation import DEFAULT
 from .errors import UsageError
 from .providers import keys, lockfile, registry
@@ -21,19 +21,23 @@ if TYPE_CHECKING:
     from .magics import LLMMagics
 
 
-def run(magics: LLMMagics, line: str) -> None:
+def run(magics: LLMMagics, line: str) -> Any:
+    """Run a command; ``%llm fix`` returns the coroutine of its answer, the others None."""
     command, _, rest = line.strip().partition(" ")
     handler = _COMMANDS.get(command.lower() or "help")
     if handler is None:
         raise UsageError(f"Unknown command %llm {command}; see %llm help. To ask a model, use the cell magic %%llm.")
     if handler is _system:  # free text: an apostrophe must not be a quoting error
         _system(magics, rest.strip())
-        return
+        return None
+    if handler is fix.fix:  # its options are a %%llm line's, read by options.parse
+        return fix.fix(magics, rest)
     try:
         args = shlex.split(rest)
     except ValueError as exc:
         raise UsageError(f"Cannot read the %llm line ({exc}); check its quotes.") from None
     handler(magics, args)
+    return None
 
 
 def help_text() -> str:
@@ -157,9 +161,10 @@ _HELP = (
     ("%llm usage", "this kernel's answers, tokens, cost and time, by model"),
     ("%llm export [NAME] FILE", "save a conversation to FILE.json (to load again) or FILE.md"),
     ("%llm load FILE [NAME]", "load a conversation saved as JSON"),
+    ("%llm fix [MODEL] [options]", "explain the latest error; its corrected cell is put below"),
 )
 
-_COMMANDS: dict[str, Callable[..., None]] = {
+_COMMANDS: dict[str, Callable[..., Any]] = {
     "help": _help,
     "-h": _help,
     "--help": _help,
@@ -173,4 +178,5 @@ _COMMANDS: dict[str, Callable[..., None]] = {
     "usage": _usage,
     "export": _export,
     "load": _load,
+    "fix": fix.fix,
 }

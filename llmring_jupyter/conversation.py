@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .providers.images import part_tokens
 from .providers.tokens import estimate_tokens
-from .providers.types import Message
+from .providers.types import Attachment, Message
 from .result import Result
 
 DEFAULT = "default"
@@ -22,6 +23,12 @@ class Turn:
     key: str  # the frontend's cell id, or the cell's text where none is sent
     prompt: str  # exactly what was sent as the user message
     result: Result
+    attachments: tuple[Attachment, ...] = ()  # its images and documents, sent again with later turns
+
+    def cost(self) -> int:
+        """Estimated tokens to send this turn again."""
+        parts = sum(part_tokens(a) for a in self.attachments)
+        return estimate_tokens(self.prompt) + estimate_tokens(self.answer) + parts
 
     @property
     def answer(self) -> str:
@@ -58,19 +65,19 @@ class Conversation:
         kept: list[Turn] = []
         budget = limits.tokens
         for turn in reversed(usable):
-            cost = estimate_tokens(turn.prompt) + estimate_tokens(turn.answer)
+            cost = turn.cost()
             if len(kept) >= limits.turns or cost > budget:
                 break
             kept.append(turn)
             budget -= cost
         messages = []
         for turn in reversed(kept):
-            messages += [Message("user", turn.prompt), Message("assistant", turn.answer)]
+            messages += [Message("user", turn.prompt, attachments=turn.attachments), Message("assistant", turn.answer)]
         return messages, len(usable) - len(kept)
 
-    def record(self, key: str, prompt: str, result: Result) -> None:
+    def record(self, key: str, prompt: str, result: Result, attachments: tuple[Attachment, ...] = ()) -> None:
         """Keep a turn; a re-run cell replaces its own turn where it stands."""
-        turn = Turn(key, prompt, result)
+        turn = Turn(key, prompt, result, attachments)
         index = self._index(key)
         if index is None:
             self.turns.append(turn)
@@ -79,7 +86,7 @@ class Conversation:
 
     def tokens(self) -> int:
         """Estimated tokens the conversation would cost to resend whole."""
-        return sum(estimate_tokens(t.prompt) + estimate_tokens(t.answer) for t in self.turns)
+        return sum(t.cost() for t in self.turns)
 
     def _index(self, key: str) -> int | None:
         return next((i for i, t in enumerate(self.turns) if t.key == key), None)

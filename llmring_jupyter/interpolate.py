@@ -1,54 +1,111 @@
-"""``{{name}}`` in a prompt pulls in a notebook variable; everything else is literal.
+"""``{{name}}`` in a prompt pulls in something from the notebook; everything else is literal.
 
 Single braces are left alone (pasted code, JSON and f-strings are common in
 prompts, and ``str.format`` breaks on them), and ``\\{{`` escapes the syntax.
-Only names and attribute paths are looked up, never evaluated as code.
+A placeholder is a name followed by attributes and items — ``{{df.columns}}``,
+``{{results["auc"]}}``, ``{{In[3]}}``, ``{{Out[3]}}``, ``{{_}}``, ``{{Err[5]}}`` —
+looked up step by step, never evaluated as code: an item key is a number or a
+quoted string, nothing else.
+
 Values are rendered for a model to read: a DataFrame as its shape, dtypes and
-first rows rather than its full repr, and anything long cut with a marker.
+first rows rather than its full repr, anything long cut with a marker, an
+object with an ``_llm_prompt_()`` method (the notebook's errors) as the text it
+gives, and an image (a matplotlib figure, a PIL image, anything with
+``_repr_png_``/``_repr_jpeg_``) as an image part sent beside the text, with a
+marker where it stood.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import UsageError
+from .providers.types import Attachment
 
-_PLACEHOLDER = re.compile(r"(\\?)\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_KEY = r"""\[\s*(?:-?\d+|'[^'\\\n]*'|"[^"\\\n]*")\s*\]"""
+_PLACEHOLDER = re.compile(rf"(\\?)\{{\{{\s*({_NAME}(?:\.{_NAME}|{_KEY})*)\s*\}}\}}")
+_STEP = re.compile(rf"\.({_NAME})|\[\s*([^\]]*?)\s*\]")
 DEFAULT_MAX_CHARS = 4_000
 HEAD_ROWS = 5
 
 
-def interpolate(prompt: str, namespace: Mapping[str, Any], max_chars: int = DEFAULT_MAX_CHARS) -> str:
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt's text and the images and documents that go with it."""
+
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+def interpolate(prompt: str, namespace: Mapping[str, Any], max_chars: int = DEFAULT_MAX_CHARS) -> Prompt:
+    from . import attachments
+
+    parts: list[Attachment] = []
+
     def substitute(match: re.Match[str]) -> str:
         if match.group(1):  # \{{name}} → {{name}}, sent as written
             return match.group(0)[1:]
-        return render_value(_lookup(match.group(2), namespace), max_chars)
+        path = match.group(2)
+        value = lookup(path, namespace)
+        image = attachments.from_value(value, path)
+        if image is not None:
+            parts.append(image)
+            return f"[image {len(parts)}: {path}]"
+        return render_value(value, max_chars)
 
-    return _PLACEHOLDER.sub(substitute, prompt)
+    return Prompt(_PLACEHOLDER.sub(substitute, prompt), tuple(parts))
 
 
-def _lookup(path: str, namespace: Mapping[str, Any]) -> Any:
-    name, *attributes = path.split(".")
-    if name not in namespace:
+def lookup(path: str, namespace: Mapping[str, Any]) -> Any:
+    """The value ``path`` names: ``name``, then ``.attribute`` and ``[key]`` steps in order."""
+    name = re.match(_NAME, path)
+    assert name is not None  # the placeholder pattern guarantees it
+    if name.group(0) not in namespace:
         raise UsageError(
-            f"{{{{{path}}}}} names no variable {name!r}: define it first, "
+            f"{{{{{path}}}}} names no variable {name.group(0)!r}: define it first, "
             f"or write \\{{{{{path}}}}} to send the braces as they are."
         )
-    value = namespace[name]
-    for i, attribute in enumerate(attributes):
-        try:
-            value = getattr(value, attribute)
-        except AttributeError:
-            owner = ".".join([name, *attributes[:i]])
-            raise UsageError(f"{{{{{path}}}}}: {owner} has no attribute {attribute!r}.") from None
+    value = namespace[name.group(0)]
+    done = name.group(0)
+    for step in _STEP.finditer(path, name.end()):
+        attribute, key = step.groups()
+        if attribute is not None:
+            try:
+                value = getattr(value, attribute)
+            except AttributeError:
+                raise UsageError(f"{{{{{path}}}}}: {done} has no attribute {attribute!r}.") from None
+        else:
+            value = _item(path, done, value, ast.literal_eval(key))
+        done += step.group(0)
     return value
+
+
+def _item(path: str, owner: str, value: Any, key: int | str) -> Any:
+    try:
+        return value[key]
+    except (KeyError, IndexError):
+        if isinstance(value, Mapping):
+            keys = list(value)[:12]
+            more = ", …" if len(value) > len(keys) else ""
+            known = f" (its keys: {', '.join(map(repr, keys))}{more})" if keys else " (it is empty)"
+        else:
+            known = f" (it has {len(value)} items)" if hasattr(value, "__len__") else ""
+        raise UsageError(f"{{{{{path}}}}}: {owner} has no item {key!r}{known}.") from None
+    except TypeError:
+        raise UsageError(f"{{{{{path}}}}}: {owner} ({type(value).__name__}) has no items to look up.") from None
 
 
 def render_value(value: Any, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """Text a model can read, at most about ``max_chars`` long."""
     kind = type(value)
+    hook = getattr(kind, "_llm_prompt_", None)
+    if callable(hook):
+        return str(hook(value))  # it chose its own text and bounds (the notebook's errors)
     if kind.__module__.startswith("pandas") and kind.__name__ == "DataFrame":
         text = _dataframe(value)
     elif kind.__module__.startswith("pandas") and kind.__name__ == "Series":
@@ -57,7 +114,14 @@ def render_value(value: Any, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         text = value
     else:
         text = repr(value)
-    return _truncate(text, max_chars)
+    return truncate(text, max_chars)
+
+
+def fenced(text: str, info: str = "") -> str:
+    """``text`` as a markdown code block whose fence no run of backticks inside it can close."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text.rstrip()}\n{fence}"
 
 
 def _dataframe(df: Any) -> str:
@@ -68,7 +132,7 @@ def _dataframe(df: Any) -> str:
     return f"DataFrame with {rows:,} rows × {columns:,} columns\ncolumns: {dtypes}\nfirst rows (CSV):\n{head}{more}"
 
 
-def _truncate(text: str, max_chars: int) -> str:
+def truncate(text: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     return f"{text[:max_chars]}\n… [truncated: {len(text) - max_chars:,} more characters]"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+import inspect
+from collections import ChainMap
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
@@ -14,11 +16,14 @@ from . import commands, options, render, replay, structured
 from ._blocking import run_blocking
 from .conversation import Limits
 from .errors import UsageError
-from .interpolate import DEFAULT_MAX_CHARS, interpolate
+from .interpolate import DEFAULT_MAX_CHARS, Prompt, interpolate
+from .notebook_errors import ErrorLog
+from .options import Options
 from .outputs import TerminalOutput, WidgetOutput
 from .providers import DEFAULT_IDLE_TIMEOUT, registry
 from .providers.retry import DEFAULT_RETRIES
 from .providers.routing import providers_named
+from .result import Result
 from .session import Session
 from .stream import DEFAULT_INTERVAL, Output
 
@@ -97,6 +102,7 @@ class LLMMagics(Magics):
         super().__init__(shell)
         self.in_kernel = in_kernel
         self.session = Session(self)
+        self.errors = ErrorLog(shell)
 
     @observe("default_model", "lockfile", "profile")
     def preload_sdks(self, _change: Any = None) -> None:
@@ -108,35 +114,45 @@ class LLMMagics(Magics):
     @line_cell_magic
     def llm(self, line: str, cell: str | None = None) -> Any:
         if cell is None:
-            return commands.run(self, line)
+            ran = commands.run(self, line)
+            return self._awaitable(ran) if inspect.iscoroutine(ran) else None  # %llm fix asks a model
+        return self._awaitable(self._answer(line, cell))
+
+    def _awaitable(self, answer: Coroutine[Any, Any, Any]) -> Any:
         if self.in_kernel:  # the input transformer awaits this coroutine
-            return self._answer(line, cell)
-        run_blocking(lambda: self._answer(line, cell))
+            return answer
+        run_blocking(lambda: answer)
         return None
 
-    def _answer(self, line: str, cell: str) -> Coroutine[Any, Any, None]:
-        async def answer() -> None:
-            opts = options.parse(line)
-            if opts is None:
-                print(commands.help_text())
-                return
-            prompt = interpolate(cell.strip(), self.shell.user_ns, self.max_value_chars)
-            if not prompt:
-                raise UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
-            shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
-            if opts.dry_run:
-                request, dropped = self.session.request(prompt, opts, shape)
-                display(render.dry_run_bundle(request, dropped), raw=True)
-                return
-            result = await self.session.ask(prompt, opts, self.output(opts.shown_as), shape)
-            self.shell.user_ns["_llm"] = result
-            if opts.out:
-                self.shell.user_ns[opts.out] = result
-            if opts.format == "code" and result.text:
-                self.shell.set_next_input(render.code_of(result.text), replace=False)
-            result.raise_for_error()
+    def namespace(self) -> Mapping[str, Any]:
+        """What ``{{name}}`` looks in: the user's variables, then ``Err`` (the notebook's errors)."""
+        return ChainMap(self.shell.user_ns, {"Err": self.errors})
 
-        return answer()
+    async def _answer(self, line: str, cell: str) -> None:
+        opts = options.parse(line)
+        if opts is None:
+            print(commands.help_text())
+            return
+        prompt = interpolate(cell.strip(), self.namespace(), self.max_value_chars)
+        if not prompt.text:
+            raise UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
+        await self.ask(prompt, opts)
+
+    async def ask(self, prompt: Prompt, opts: Options) -> Result | None:
+        """Show the dry run, or stream the answer and bind it; None for a dry run. Raises if it failed."""
+        shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
+        if opts.dry_run:
+            request, dropped = self.session.request(prompt, opts, shape)
+            display(render.dry_run_bundle(request, dropped), raw=True)
+            return None
+        result = await self.session.ask(prompt, opts, self.output(opts.shown_as), shape)
+        self.shell.user_ns["_llm"] = result
+        if opts.out:
+            self.shell.user_ns[opts.out] = result
+        if opts.format == "code" and result.text:
+            self.shell.set_next_input(render.code_of(result.text), replace=False)
+        result.raise_for_error()
+        return result
 
     def output(self, fmt: str) -> Output:
         """Where an answer streams: the live view in a kernel, the terminal elsewhere."""

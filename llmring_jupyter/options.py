@@ -15,6 +15,7 @@ import keyword
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from os import PathLike
 from typing import Any, NoReturn
 
 from .conversation import DEFAULT
@@ -108,6 +109,13 @@ class Options:
         "_llm.data holds it, validated",
     )
     json: bool = _flag(False, "--json", help="the answer must be a JSON object; _llm.data holds it")
+    attach: tuple[str, ...] = _flag(
+        (),
+        "--attach",
+        metavar="PATH",
+        repeat=True,
+        help="send a file with the prompt: an image, a PDF (as a document) or a text file (inlined); repeatable",
+    )
     conversation: str = _flag(
         DEFAULT, "--chat", metavar="NAME", help="continue the conversation NAME instead of the notebook's default one"
     )
@@ -171,8 +179,10 @@ class Options:
                 passed.append((name, value))
             elif spec.metadata["flag"].line_only:
                 raise UsageError(f"{name}= is an option of the %%llm line, not of chat(); see %llm help.")
+            elif spec.metadata["flag"].repeat:  # one value or several: attach="a.png" or attach=[...]
+                settings[name] = (value,) if isinstance(value, str | PathLike) else tuple(value)
             else:
-                settings[name] = tuple(value) if spec.metadata["flag"].repeat else value
+                settings[name] = value
         settings["provider_options"] = tuple(settings.get("provider_options", ())) + tuple(passed)
         return cls(model=model, **settings)
 
@@ -203,7 +213,11 @@ def usage() -> str:
             lines += [left, " " * 29 + flag.help]
         else:
             lines.append(f"{left:<29}{flag.help}")
-    lines.append("  In the prompt, {{name}} inserts a variable (DataFrames compactly); \\{{name}} is sent as written.")
+    lines += [
+        "  In the prompt, {{name}} inserts a variable (DataFrames compactly), {{x.attr}} and {{d['key']}}",
+        "  look inside one, {{In[3]}} {{Out[3]}} {{_}} are cells' code and output, {{Err}} {{Err[5]}} the",
+        "  latest error or cell 5's, and an image ({{fig}}) is sent as an image; \\{{name}} is sent as written.",
+    ]
     return "\n".join(lines)
 
 

@@ -63,7 +63,13 @@ def canonical(request: Request, resolved: str) -> str:
     """The request as the cache knows it: every field, the model as resolved, no secret."""
     body = public(dataclasses.asdict(request))
     body["model"] = resolved
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def _plain(value: object) -> str:
+    """JSON for what is not: an image's or a document's bytes by their SHA-256 (the key still
+    tells two images apart; the stored request stays small), anything else as its text."""
+    return f"sha256:{hashlib.sha256(value).hexdigest()}" if isinstance(value, bytes) else str(value)
 
 
 def key_of(request: Request, resolved: str) -> str:

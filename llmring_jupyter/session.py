@@ -11,9 +11,10 @@ import functools
 import hashlib
 from typing import Any, Protocol
 
-from . import llm_log, replay, stream, structured
+from . import attachments, llm_log, replay, stream, structured
 from ._amend import Amending
 from .conversation import Conversations, Limits
+from .interpolate import Prompt
 from .options import Options
 from .providers import Message, Request, chat_stream, external, pricing, resolve
 from .providers.retry import AttemptLog
@@ -71,7 +72,7 @@ class Session:
         self._calls += 1
         return key
 
-    def request(self, prompt: str, opts: Options, shape: Shape | None = None) -> tuple[Request, int]:
+    def request(self, prompt: str | Prompt, opts: Options, shape: Shape | None = None) -> tuple[Request, int]:
         """The exact request a question makes, and how many earlier turns were left out.
 
         ``shape`` is the type the answer must have (``--schema`` / ``--json``), resolved by the caller.
@@ -85,7 +86,7 @@ class Session:
             earlier, dropped = chat.context(self._peek_key(), limits)
         system = opts.system if opts.system is not None else (chat.system if chat else None)
         messages = ([Message("system", system)] if system else []) + earlier
-        messages.append(Message("user", prompt))
+        messages.append(_user_message(prompt, opts.attach))
         request = Request(
             opts.model or s.default_model,
             tuple(messages),
@@ -99,7 +100,9 @@ class Session:
     def _peek_key(self) -> str:
         return f"{self._cell}#{self._calls}"
 
-    async def ask(self, prompt: str, opts: Options, output: stream.Output, shape: Shape | None = None) -> Result:
+    async def ask(
+        self, prompt: str | Prompt, opts: Options, output: stream.Output, shape: Shape | None = None
+    ) -> Result:
         """Stream the answer into ``output`` and record the turn (whatever its outcome).
 
         A stored answer (replay cache) streams instead of the model; otherwise the
@@ -155,10 +158,19 @@ class Session:
         )
         result = shown.result
         assert result is not None  # stream.run always finishes its output
+        asked = request.messages[-1]  # the question as sent, with its images and documents
         if chat is not None:
-            self.conversations.get(chat).record(key, prompt, result)
+            self.conversations.get(chat).record(key, asked.content, result, asked.attachments)
         self.ledger.add(result)
         cached.keep(result)  # the files last: one that cannot be written loses no answer
         if s.log_path:
-            self.log.append(s.log_path, prompt, result)
+            self.log.append(s.log_path, asked.content, result)
         return result
+
+
+def _user_message(prompt: str | Prompt, attach: tuple[str, ...]) -> Message:
+    """The question as sent: its text, inlined text files after it, then its images and documents."""
+    prompt = Prompt(prompt) if isinstance(prompt, str) else prompt
+    files_text, files = attachments.load_files(attach)
+    text = f"{prompt.text}\n\n{files_text}" if files_text else prompt.text
+    return Message("user", text, attachments=prompt.attachments + files)

@@ -2,10 +2,14 @@
 
 JSON round-trips (``%llm export`` then ``%llm load``), so a chat can survive a
 kernel restart when the user wants it to; Markdown is for reading and sharing.
+Images and documents are written once each, by SHA-256, under ``attachments``
+(turns name them by hash), so an image sent with ten turns is stored once; the
+history view and Markdown only name them.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from pathlib import Path
@@ -14,7 +18,7 @@ from typing import Any
 from . import render
 from .conversation import Conversation, Turn
 from .errors import UsageError
-from .providers.types import Usage
+from .providers.types import Attachment, Usage
 from .result import Result, Timings
 
 FORMAT = "llmring_jupyter.conversation"
@@ -28,7 +32,29 @@ def to_json(chat: Conversation) -> dict[str, Any]:
         "name": chat.name,
         "system": chat.system,
         "turns": [_turn_json(t) for t in chat.turns],
+        "attachments": {a.digest: _attachment_json(a) for t in chat.turns for a in t.attachments},
     }
+
+
+def _attachment_json(a: Attachment) -> dict[str, Any]:
+    size = {"width": a.width, "height": a.height} if a.width else {}
+    return {
+        "kind": a.kind,
+        "media_type": a.media_type,
+        "name": a.name,
+        **size,
+        "base64": base64.b64encode(a.data).decode(),
+    }
+
+
+def _attachment(data: dict[str, Any]) -> Attachment:
+    raw = base64.b64decode(data["base64"])
+    return Attachment(data["kind"], data["media_type"], raw, data.get("name"), data.get("width"), data.get("height"))
+
+
+def _named(turn: Turn) -> str:
+    """How the history view and Markdown mention a turn's images and documents (never their bytes)."""
+    return "; ".join(f"{a.name or a.kind}: {a.describe()}, sha256 {a.digest[:12]}" for a in turn.attachments)
 
 
 def _turn_json(turn: Turn) -> dict[str, Any]:
@@ -36,6 +62,7 @@ def _turn_json(turn: Turn) -> dict[str, Any]:
     return {
         "key": turn.key,
         "prompt": turn.prompt,
+        "attachments": [a.digest for a in turn.attachments],
         "answer": r.text,
         "requested": r.requested,
         "model": r.model,
@@ -53,6 +80,7 @@ def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
     if data.get("format") != FORMAT:
         raise UsageError("That file is not a conversation exported by %llm export (no format marker).")
     chat = Conversation(name or data["name"], data.get("system"))
+    stored = {digest: _attachment(a) for digest, a in (data.get("attachments") or {}).items()}
     for t in data.get("turns", []):
         timings = t.get("timings") or {}
         result = Result(
@@ -71,7 +99,8 @@ def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
             cost=t.get("cost_usd"),
             chat=chat.name,
         )
-        chat.turns.append(Turn(t["key"], t["prompt"], result))
+        parts = tuple(stored[d] for d in t.get("attachments") or () if d in stored)
+        chat.turns.append(Turn(t["key"], t["prompt"], result, parts))
     return chat
 
 
@@ -85,6 +114,7 @@ def to_markdown(chat: Conversation) -> str:
             "",
             turn.prompt,
             "",
+            *([f"_Attached: {_named(turn)}_", ""] if turn.attachments else []),
             f"## {number}. {turn.result.model or turn.result.requested}",
             "",
             turn.answer,
@@ -120,7 +150,12 @@ def history_bundle(chat: Conversation) -> dict[str, str]:
         total += r.usage.total_tokens if r.usage else 0
         parts.append(
             f'<div><b>{number}. You</b><pre style="white-space:pre-wrap">{html.escape(turn.prompt)}</pre>'
-            f"<b>{number}. {html.escape(r.model or r.requested)}</b>{render.answer_html(turn.answer)}"
+            + (
+                f'<div style="{render.FOOTER_STYLE}">Attached: {html.escape(_named(turn))}</div>'
+                if turn.attachments
+                else ""
+            )
+            + f"<b>{number}. {html.escape(r.model or r.requested)}</b>{render.answer_html(turn.answer)}"
             f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(r))}</div></div><hr>'
         )
     head = f"Conversation {chat.name!r}: {len(chat.turns)} turns, {total:,} tokens used"

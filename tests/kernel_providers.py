@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from kernel_session import Execution, Kernel
@@ -35,6 +37,18 @@ def provider_env(url: str) -> dict[str, str]:
     for name in NAMES:
         env.update(load(name).base_url_env(url))
     return env
+
+
+def wired_kernel(url: str, cwd: Path, delay: str = "0.002") -> Iterator[Kernel]:
+    """A kernel with the extension loaded and every provider at the wire server at ``url``
+    (the body of a kernel fixture: ``yield from wired_kernel(...)``)."""
+    k = Kernel(cwd=cwd, env={"LLMRING_DEMO_DELAY": delay})
+    assert k.run("%load_ext llmring_jupyter").ok
+    set_env(k, provider_env(url))
+    try:
+        yield k
+    finally:
+        k.close()
 
 
 def set_env(kernel: Kernel, values: dict[str, str]) -> None:

@@ -60,3 +60,17 @@ def test_the_token_budget_keeps_a_turn_that_fits_exactly_and_drops_one_token_mor
     chat = _chat(("a", "Q", "x" * 396))  # 1 + 99 = 100 estimated tokens
     assert len(chat.context("new", Limits(tokens=100))[0]) == 2
     assert chat.context("new", Limits(tokens=99)) == ([], 1)
+
+
+def test_image_turns_are_sent_again_and_count_against_the_token_limit() -> None:
+    from llmring_jupyter.providers.types import Attachment
+
+    image = Attachment("image", "image/png", b"png", "fig", 1500, 1000)  # ~2,000 tokens
+    chat = Conversation("default")
+    chat.record("a", "What is [image 1: fig]?", _result("A bar chart."), (image,))
+    chat.record("b", "And the axes?", _result("Years and sales."))
+    messages, dropped = chat.context("c", Limits())
+    assert messages[0].attachments == (image,) and dropped == 0
+    assert chat.tokens() > 1_500
+    messages, dropped = chat.context("c", Limits(tokens=1_000))
+    assert [m.content for m in messages] == ["And the axes?", "Years and sales."] and dropped == 1

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from . import keys
 from ._common import ToolCallAssembler, close_responses, is_transport_error, malformed, step, unreachable
 from .errors import LLMError, MissingKeyError
+from .inputs import TEXT_ONLY, Inputs
 from .types import Request, StreamChunk, StreamFinish, Usage
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ T = TypeVar("T")
 class Adapter(Protocol):
     """What :mod:`.routing` needs of an adapter: one async generator per request."""
 
-    name: str
+    name: str  # and optionally ``inputs``, an :class:`~.inputs.Inputs`: what its models take beside text
 
     def stream(self, model: str, request: Request) -> AsyncGenerator[StreamChunk, None]: ...
 
@@ -70,6 +71,7 @@ class WireAdapter(ABC):
     """Base of the HTTP adapters: subclasses implement :meth:`answer` and :meth:`error`."""
 
     name: ClassVar[str]
+    inputs: ClassVar[Inputs] = TEXT_ONLY
 
     @abstractmethod
     def address(self) -> str:

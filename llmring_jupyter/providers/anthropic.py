@@ -11,8 +11,10 @@ httpx2 exceptions, which the skeleton's transport check catches.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -22,8 +24,10 @@ from . import keys
 from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
 from .errors import LLMError
+from .images import ImageLimits
+from .inputs import Inputs
 from .json_mode import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION, note, strict_schema
-from .types import Message, Request, ResponseFormat, StreamFinish, Usage
+from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096
@@ -67,6 +71,20 @@ def _tool(tool: dict[str, Any]) -> dict[str, Any]:
     return out | ({"description": fn["description"]} if fn.get("description") else {})
 
 
+#: Past 1568 px or ~1.15 megapixels the API shrinks an image itself (slower, same tokens); 5 MB at most.
+INPUTS = Inputs(
+    images=ImageLimits(max_side=1568, max_pixels=1_150_000, max_bytes=5 * 2**20),
+    documents=True,
+    text_only=re.compile(r"claude-(2|instant)"),
+    vision_example="anthropic:claude-3-5-sonnet-latest",
+)
+
+
+def _block(a: Attachment) -> dict[str, Any]:
+    source = {"type": "base64", "media_type": a.media_type, "data": base64.b64encode(a.data).decode()}
+    return {"type": a.kind, "source": source}  # "image" or "document", as Anthropic names them
+
+
 def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]:
     """(system prompt, messages): tool results become user turns, merged as Anthropic asks."""
     system = "\n\n".join(m.content for m in messages if m.role == "system")
@@ -86,6 +104,8 @@ def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]
                 for c in m.tool_calls
             ]
             out.append({"role": "assistant", "content": blocks})
+        elif m.attachments:  # images and documents first, then the text, as Anthropic advises
+            out.append({"role": m.role, "content": [*map(_block, m.attachments), {"type": "text", "text": m.content}]})
         elif m.role != "system":
             out.append({"role": m.role, "content": m.content})
     return system, out
@@ -113,6 +133,7 @@ def _ask_for_json(model: str, fmt: ResponseFormat, tools: bool, kwargs: dict[str
 
 class AnthropicProvider(WireAdapter):
     name = "anthropic"
+    inputs = INPUTS
 
     def address(self) -> str:
         return os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL

@@ -14,6 +14,9 @@ Models:
 Asked for JSON (``Request.response_format``), ``demo`` answers a value that
 fits the schema (see :mod:`.demo_data`); ``demo:echo`` still echoes.
 
+Both take images and PDF documents and say what they got ("a 3×2 PNG"), so
+prompts with figures and files work without a key.
+
 Request options understood: ``delay`` (seconds between tokens; default from
 ``LLMRING_DEMO_DELAY``, else 0.02) and ``tokens`` (stream exactly this many
 tokens, repeating the answer; for benchmarks).
@@ -29,11 +32,14 @@ from collections.abc import AsyncGenerator
 
 from . import demo_data
 from .errors import UnknownModelError
+from .images import DEFAULT_LIMITS
+from .inputs import Inputs
 from .tokens import estimate_prompt
-from .types import Message, Request, StreamChunk, StreamFinish, Usage
+from .types import Attachment, Message, Request, StreamChunk, StreamFinish, Usage
 
 _TOKEN = re.compile(r"\s*\S+|\s+$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{3,}")
+_PYTHON = re.compile(r"```python\n(.*?)\n```", re.DOTALL)
 DEFAULT_DELAY = 0.02
 
 
@@ -45,6 +51,7 @@ def tokenize(text: str) -> list[str]:
 class DemoProvider:
     name = "demo"
     models = ("chat", "echo")
+    inputs = Inputs(images=DEFAULT_LIMITS, documents=True)
 
     async def stream(self, model: str, request: Request) -> AsyncGenerator[StreamChunk, None]:
         model = model or "chat"
@@ -79,8 +86,17 @@ def _last_user(messages: tuple[Message, ...]) -> str:
     return next((m.content for m in reversed(messages) if m.role == "user"), "")
 
 
+def _last_parts(messages: tuple[Message, ...]) -> tuple[Attachment, ...]:
+    return next((m.attachments for m in reversed(messages) if m.role == "user"), ())
+
+
+def _seen(part: Attachment) -> str:
+    return f"{part.name} ({part.describe()})" if part.name else part.describe()
+
+
 def _echo(messages: tuple[Message, ...]) -> str:
-    return _last_user(messages)
+    parts = "".join(f"\n[{_seen(p)}]" for p in _last_parts(messages))
+    return _last_user(messages) + parts
 
 
 def _answer(messages: tuple[Message, ...]) -> str:
@@ -97,6 +113,17 @@ def _answer(messages: tuple[Message, ...]) -> str:
     )
     bullets = "\n".join(f"- **{w}** ({len(w)} letters)" for w in words) or "- (no words to list)"
     persona = f"\n\nI was told to behave as: _{system.strip()[:80]}_" if system else ""
+    parts = _last_parts(messages)
+    if parts:
+        kinds = "image" if all(p.kind == "image" for p in parts) else "file"
+        seen = ", ".join(_seen(p) for p in parts)
+        persona += f"\n\nYou sent me {len(parts)} {kinds}{'s' if len(parts) > 1 else ''}: {seen}."
+    sent = _PYTHON.search(prompt)
+    heading, code = (
+        ("Your code, handed back (the demo model cannot change it):", sent.group(1))
+        if sent
+        else ("A little code, to show highlighting:", f'prompt = {first[:60]!r}\nprint(len(prompt.split()), "words")')
+    )
     return textwrap.dedent("""\
         ## Demo answer
 
@@ -109,12 +136,11 @@ def _answer(messages: tuple[Message, ...]) -> str:
 
         {bullets}
 
-        A little code, to show highlighting:
+        {heading}
 
         ```python
-        prompt = {prompt!r}
-        print(len(prompt.split()), "words")
+        {code}
         ```
 
         Switch to a real model with `%%llm openai:gpt-4o-mini` or an alias from `llmring.lock`.
-        """).format(quoted=quoted, memory=memory, persona=persona, bullets=bullets, prompt=first[:60])
+        """).format(quoted=quoted, memory=memory, persona=persona, bullets=bullets, heading=heading, code=code)

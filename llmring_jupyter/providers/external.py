@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from .errors import LLMError, ProviderError
+from .inputs import UnsupportedInputError
 from .types import STREAM_FINISHES, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 # Provider words for how an answer ended → ours (llmring passes some through unmapped).
@@ -59,6 +60,10 @@ def convert(backend: object, request: Request) -> Any:
         from llmring.schemas import LLMRequest
     except ImportError:
         return request
+    if any(m.attachments for m in request.messages):  # llmring's messages would drop them silently
+        raise UnsupportedInputError(
+            f"{name_of(backend)} (llmring) is sent text only here: leave out the images and files."
+        )
     fields: dict[str, Any] = {
         "model": request.model,
         "messages": [_llmring_message(m) for m in request.messages],

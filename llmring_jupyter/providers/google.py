@@ -20,6 +20,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -32,6 +33,8 @@ from . import keys
 from ._common import ClientCache, http_error, malformed, mid_answer, track_response
 from .adapter import Answer, WireAdapter
 from .errors import AuthenticationError, ConfigurationError, LLMError, ProviderError, sentences
+from .images import ImageLimits
+from .inputs import Inputs
 from .types import Message, Request, StreamFinish, Usage
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
@@ -67,6 +70,15 @@ def _as_object(text: str) -> dict[str, Any]:
     return {"result": text}
 
 
+#: Images and PDFs travel as inline data (20 MB a request); Gemini scales images past 3072 px.
+INPUTS = Inputs(
+    images=ImageLimits(max_side=3072, max_pixels=3072 * 3072, max_bytes=7 * 2**20),
+    documents=True,
+    text_only=re.compile(r"gemini-(1\.0-pro|pro$)"),
+    vision_example="google:gemini-2.0-flash",
+)
+
+
 def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str, Any]]]:
     """(system instruction, contents): Gemini has no system role and calls the assistant "model"."""
     names = {c.id: c.name for m in messages for c in m.tool_calls}
@@ -85,6 +97,7 @@ def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str,
             parts += [
                 {"function_call": {"name": c.name, "args": json.loads(c.arguments or "{}")}} for c in m.tool_calls
             ]
+            parts += [{"inline_data": {"mime_type": a.media_type, "data": a.data}} for a in m.attachments]
             contents.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
     return ("\n\n".join(system) or None), contents
 
@@ -186,6 +199,7 @@ def _api_error(exc: errors.APIError, model: str, answer: Answer) -> ProviderErro
 
 class GoogleProvider(WireAdapter):
     name = "google"
+    inputs = INPUTS
 
     def address(self) -> str:
         return _base_url() or DEFAULT_BASE_URL

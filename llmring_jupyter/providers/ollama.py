@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -43,6 +44,8 @@ from .errors import (
     ProviderUnavailableError,
     sentences,
 )
+from .images import ImageLimits
+from .inputs import Inputs
 from .types import Message, Request, StreamFinish, Usage
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -64,6 +67,17 @@ def _new_client(_key: str | None, host: str | None) -> ollama.AsyncClient:
 _clients: ClientCache[ollama.AsyncClient] = ClientCache(_new_client)
 
 
+#: Only vision models see images (a text model would ignore them silently), and no model takes PDFs.
+INPUTS = Inputs(
+    images=ImageLimits(max_side=1568, max_pixels=1568 * 1568, max_bytes=5 * 2**20),
+    text_only=re.compile(
+        r"(?!(llava|bakllava|llama3\.2-vision|llama4|gemma3|qwen2\.5vl|qwen2\.5-vl|qwen3-vl|minicpm-v|moondream"
+        r"|granite3\.2-vision|mistral-small3\.[12])([:\-]|$))"
+    ),
+    vision_example="ollama:llama3.2-vision",
+)
+
+
 def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     """Ollama takes our roles as they are; tool results name their tool, calls carry objects."""
     names = {c.id: c.name for m in messages for c in m.tool_calls}
@@ -74,6 +88,8 @@ def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
             message["tool_calls"] = [
                 {"function": {"name": c.name, "arguments": json.loads(c.arguments or "{}")}} for c in m.tool_calls
             ]
+        if m.attachments:
+            message["images"] = [a.data for a in m.attachments]  # the SDK sends them base64-encoded
         if m.role == "tool" and m.tool_call_id:
             message["tool_name"] = names.get(m.tool_call_id, m.tool_call_id)
         out.append(message)
@@ -105,6 +121,7 @@ def _response_error(exc: ollama.ResponseError, model: str, host: str, answer: An
 
 class OllamaProvider(WireAdapter):
     name = "ollama"
+    inputs = INPUTS
 
     def address(self) -> str:
         return str(_parse_host(os.environ.get("OLLAMA_HOST", "").strip() or DEFAULT_HOST))

@@ -8,6 +8,7 @@ ends. The SDK ends silently when the body stops short; a stream that never sent 
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import AsyncGenerator
@@ -19,8 +20,10 @@ from . import keys
 from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
 from .adapter import Answer, WireAdapter
 from .errors import LLMError
+from .images import ImageLimits
+from .inputs import Inputs
 from .json_mode import note, strict_schema
-from .types import Message, Request, ResponseFormat, StreamFinish, Usage
+from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 #: Models older than JSON-schema mode (``response_format`` type ``json_schema``): JSON mode only.
@@ -44,7 +47,25 @@ def _client(key: str | None, base_url: str | None) -> openai.AsyncOpenAI:
 _clients: ClientCache[openai.AsyncOpenAI] = ClientCache(_client)
 
 
+#: Images past 2048 px (or 768 px on the short side) are shrunk by the API anyway; PDFs as file parts.
+INPUTS = Inputs(
+    images=ImageLimits(max_side=2048, max_pixels=2048 * 768, max_bytes=20 * 2**20),
+    documents=True,
+    text_only=re.compile(r"(gpt-3\.5|o1-mini|o3-mini|gpt-4(-0314|-0613)?$|davinci|babbage)"),
+    vision_example="openai:gpt-4o-mini",
+)
+
+
+def _part(a: Attachment) -> dict[str, Any]:
+    url = f"data:{a.media_type};base64,{base64.b64encode(a.data).decode()}"
+    if a.kind == "image":
+        return {"type": "image_url", "image_url": {"url": url}}
+    return {"type": "file", "file": {"filename": a.name or "document.pdf", "file_data": url}}
+
+
 def _message(m: Message) -> dict[str, Any]:
+    if m.attachments:  # text first, then each image or document as a content part
+        return {"role": m.role, "content": [{"type": "text", "text": m.content}, *map(_part, m.attachments)]}
     if m.role == "tool":
         return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
     out: dict[str, Any] = {"role": m.role, "content": m.content}
@@ -76,6 +97,7 @@ def _response_format(model: str, fmt: ResponseFormat) -> dict[str, Any]:
 
 class OpenAIProvider(WireAdapter):
     name = "openai"
+    inputs = INPUTS
 
     def address(self) -> str:
         return os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import AsyncGenerator, Iterable
 
-from . import external, lockfile, registry, retry
+from . import external, inputs, lockfile, registry, retry
 from .adapter import Adapter
 from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
@@ -125,6 +125,9 @@ async def chat_stream(
 
 async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGenerator[StreamChunk, None]:
     """The adapter's stream, with the final chunk's model named ``provider:model``."""
+    # before anything is sent: images fitted to the provider's limits, or refused; an adapter
+    # that declares no inputs takes text alone
+    request = inputs.prepare(getattr(adapter, "inputs", inputs.TEXT_ONLY), ref, request)
     stream = adapter.stream(ref.model, request)
     try:
         async for chunk in stream:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .images import part_tokens
 from .types import Message, Usage
 
 #: What a message costs besides its text (role and separators), about as providers count it.
@@ -16,7 +17,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def estimate_prompt(messages: Iterable[Message]) -> int:
-    return sum(estimate_tokens(m.content) + PER_MESSAGE for m in messages)
+    """Text, per-message overhead, and each image or document (see :func:`.images.part_tokens`)."""
+    return sum(estimate_tokens(m.content) + PER_MESSAGE + sum(map(part_tokens, m.attachments)) for m in messages)
 
 
 def estimate_usage(messages: Iterable[Message], answer: str) -> Usage:

@@ -7,6 +7,7 @@ are small frozen dataclasses: nothing here imports an SDK or Jupyter.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
@@ -35,11 +36,36 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """An image or a document sent beside a message's text; each adapter maps it to its wire shape."""
+
+    kind: Literal["image", "document"]
+    media_type: str  # image/png, image/jpeg, application/pdf, ...
+    data: bytes = field(repr=False)
+    name: str | None = None  # what the user called it: a variable or a file name
+    width: int | None = None  # pixels, for images
+    height: int | None = None
+
+    @property
+    def digest(self) -> str:
+        """The SHA-256 of the bytes: how exports store an image once however often it is sent."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    def describe(self) -> str:
+        """A few words for people and models: "a 3×2 PNG", "a PDF of 12 KB"."""
+        fmt = self.media_type.split("/")[-1].upper()
+        if self.width and self.height:
+            return f"a {self.width}×{self.height} {fmt}"
+        return f"a {fmt} of {max(1, round(len(self.data) / 1024)):,} KB"
+
+
+@dataclass(frozen=True)
 class Message:
     role: Role
     content: str
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()  # images and documents, after the text
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"role": self.role, "content": self.content}

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import html
 
+from ..providers import images
 from ..providers.tokens import estimate_prompt
-from ..providers.types import Request
+from ..providers.types import Attachment, Request
+
+THUMBNAIL = 96  # pixels, the longer side of an image's preview
 
 
 def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
-    """The exact messages that would be sent, and their size, as HTML and plain text."""
+    """The exact messages that would be sent, and their size, as HTML and plain text.
+
+    Each image or document is listed after its message's text with its estimated
+    tokens, and an image with a small thumbnail (made here from the user's own bytes,
+    never from model text), so what goes out is plain to see.
+    """
     tokens = estimate_prompt(request.messages)
     head = f"Dry run: {len(request.messages)} messages to {request.model}, about {tokens:,} tokens; nothing sent."
     if dropped:
@@ -18,7 +27,26 @@ def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
         head += f" Parameters: {params}."
     blocks = [
         f'<b>{html.escape(m.role)}</b><pre style="white-space:pre-wrap">{html.escape(m.content)}</pre>'
+        + "".join(_part_html(a) for a in m.attachments)
         for m in request.messages
     ]
-    plain = "\n\n".join(f"[{m.role}]\n{m.content}" for m in request.messages)
+    plain = "\n\n".join(
+        f"[{m.role}]\n{m.content}" + "".join(f"\n[{_part_text(a)}]" for a in m.attachments) for m in request.messages
+    )
     return {"text/html": f"<p>{html.escape(head)}</p>{''.join(blocks)}", "text/plain": f"{head}\n\n{plain}"}
+
+
+def _part_text(a: Attachment) -> str:
+    name = f" {a.name}" if a.name else ""
+    n = images.part_tokens(a)
+    return f"{a.kind}{name}: {a.describe()}, about {n:,} token{'s' if n != 1 else ''}"
+
+
+def _part_html(a: Attachment) -> str:
+    preview = ""
+    if a.kind == "image":
+        src = "data:image/png;base64," + base64.b64encode(images.thumbnail(a, THUMBNAIL)).decode()
+        alt = html.escape(a.name or "image")
+        style = f"vertical-align:middle;margin-right:8px;max-height:{THUMBNAIL}px"
+        preview = f'<img src="{src}" alt="{alt}" style="{style}">'
+    return f'<div class="llmring-part" style="margin:4px 0">{preview}{html.escape(_part_text(a))}</div>'

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kernel_providers import provider_env, set_env
+from kernel_providers import wired_kernel
 from kernel_session import Kernel
 from wire_server import WireServer, serving
 
@@ -29,11 +29,7 @@ def wire() -> Iterator[WireServer]:
 
 @pytest.fixture(scope="module")
 def kernel(wire: WireServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    k = Kernel(cwd=tmp_path_factory.mktemp("reliability"), env={"LLMRING_DEMO_DELAY": "0.002"})
-    assert k.run("%load_ext llmring_jupyter").ok
-    set_env(k, provider_env(wire.url))
-    yield k
-    k.close()
+    yield from wired_kernel(wire.url, tmp_path_factory.mktemp("reliability"))
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from llmring_jupyter.providers import registry
 from llmring_jupyter.providers.keys import PROVIDER_KEYS
 
 Tokens = tuple[int, int]  # (prompt, completion)
+Part = tuple[str, str, bytes]  # (image | document, media type, bytes) of an image or a document sent
 
 
 class Dialect(Protocol):
@@ -53,6 +54,9 @@ class Dialect(Protocol):
 
     def http_error(self, status: int, message: str, retry_after: float | None = None) -> Reply:
         """An error response before any streaming, in the provider's error body shape."""
+
+    def sent_parts(self, seen: Seen) -> list[Part]:
+        """The images and documents the SDK sent, in order: (image|document, media type, bytes)."""
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         """The (role, text) pairs the SDK sent, system prompt first, in our role names."""

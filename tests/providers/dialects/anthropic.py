@@ -13,10 +13,11 @@ sends one right after the first ``content_block_start``). Errors are
 
 from __future__ import annotations
 
+import base64
 from typing import Any, ClassVar
 
 import anthropic
-from providers.dialects import Tokens, key_env
+from providers.dialects import Part, Tokens, key_env
 from wire_server import Reply, Seen, sse
 
 from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
@@ -141,6 +142,14 @@ class AnthropicDialect:
         if status == 429 and retry_after is not None:
             headers |= {"retry-after": str(retry_after), "anthropic-ratelimit-requests-remaining": "0"}
         return Reply.json(body, status, headers)
+
+    def sent_parts(self, seen: Seen) -> list[Part]:
+        blocks = [b for m in seen.json["messages"] if isinstance(m["content"], list) for b in m["content"]]
+        return [
+            (b["type"], b["source"]["media_type"], base64.b64decode(b["source"]["data"]))
+            for b in blocks
+            if b["type"] in ("image", "document")
+        ]
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         body = seen.json

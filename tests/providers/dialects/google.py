@@ -9,10 +9,11 @@ says when to retry in a ``google.rpc.RetryInfo`` detail, not in a header.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, ClassVar
 
-from providers.dialects import Tokens, key_env
+from providers.dialects import Part, Tokens, key_env
 from wire_server import Reply, Seen
 
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
@@ -114,6 +115,16 @@ class GoogleDialect:
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after}s"},
             ]
         return Reply(status, {}, [json.dumps({"error": error}, indent=2)], "application/json; charset=UTF-8")
+
+    def sent_parts(self, seen: Seen) -> list[Part]:
+        """Inline data as the SDK writes it: ``inlineData`` holding ``mime_type`` and URL-safe
+        base64 (the API reads proto JSON: either spelling of a field, either base64 alphabet)."""
+        inline = [p["inlineData"] for c in seen.json["contents"] for p in c["parts"] if "inlineData" in p]
+        types = [d.get("mimeType") or d["mime_type"] for d in inline]
+        return [
+            ("image" if t.startswith("image/") else "document", t, base64.urlsafe_b64decode(d["data"]))
+            for t, d in zip(types, inline, strict=True)
+        ]
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         body = seen.json

@@ -11,10 +11,11 @@ so the 429 reply carries one.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, ClassVar
 
-from providers.dialects import Tokens, key_env
+from providers.dialects import Part, Tokens, key_env
 from wire_server import Reply, Seen
 
 _NDJSON = "application/x-ndjson"
@@ -90,6 +91,11 @@ class OllamaDialect:
     def http_error(self, status: int, message: str, retry_after: float | None = None) -> Reply:
         headers = {"Retry-After": str(retry_after)} if status == 429 and retry_after else {}
         return Reply(status, headers, [json.dumps({"error": message})], "application/json; charset=utf-8")
+
+    def sent_parts(self, seen: Seen) -> list[Part]:
+        """Ollama's ``images`` carry no media type: it is read from the bytes' signature."""
+        images = [base64.b64decode(i) for m in seen.json["messages"] for i in m.get("images") or ()]
+        return [("image", "image/png" if i.startswith(b"\x89PNG") else "image/jpeg", i) for i in images]
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         return [(m["role"], m["content"]) for m in seen.json["messages"]]

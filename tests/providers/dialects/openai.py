@@ -10,9 +10,10 @@ as the HTTP body or as a ``data:`` line inside a 200 stream.
 
 from __future__ import annotations
 
+import base64
 from typing import Any, ClassVar
 
-from providers.dialects import Tokens, key_env
+from providers.dialects import Part, Tokens, key_env
 from wire_server import Reply, Seen, sse
 
 from llmring_jupyter.providers.json_mode import strict_schema
@@ -116,6 +117,17 @@ class OpenAIDialect:
             }
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         return Reply.json(body, status, headers)
+
+    def sent_parts(self, seen: Seen) -> list[Part]:
+        out = []
+        for m in seen.json["messages"]:
+            for p in m.get("content") if isinstance(m.get("content"), list) else ():
+                if p["type"] in ("image_url", "file"):
+                    url = p["image_url"]["url"] if p["type"] == "image_url" else p["file"]["file_data"]
+                    head, _, data = url.partition(";base64,")
+                    kind = "image" if p["type"] == "image_url" else "document"
+                    out.append((kind, head.removeprefix("data:"), base64.b64decode(data)))
+        return out
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
         out = []

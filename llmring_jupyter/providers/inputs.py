@@ -1,0 +1,61 @@
+"""What a provider's models take beside text, checked before anything is sent.
+
+Each adapter declares its :class:`Inputs`: whether it takes images (and the
+largest it takes), whether it takes PDF documents, and which of its models take
+text alone. Routing calls :func:`prepare` on every request before the adapter
+sees it, so a model that cannot see an image fails with one line and no request
+(a lockfile alias then falls back to its next model), and images too large for
+the provider are scaled down first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from . import images
+from .errors import ConfigurationError
+from .types import Message, ModelRef, Request
+
+
+class UnsupportedInputError(ConfigurationError):
+    """The model cannot take an image or a document the request carries."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    images: images.ImageLimits | None = None  # None: no images at all
+    documents: bool = False  # PDFs
+    text_only: re.Pattern[str] | None = None  # model names (matched from the start) that take text alone
+    vision_example: str = ""  # a model that does take images, for the error message
+
+    def takes(self, model: str, kind: str) -> bool:
+        if self.text_only is not None and self.text_only.match(model):
+            return False
+        return self.images is not None if kind == "image" else self.documents
+
+
+TEXT_ONLY = Inputs()
+
+
+def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
+    """``request`` with its images fitted to the provider's limits; raises if ``ref`` cannot take a part."""
+    if not any(m.attachments for m in request.messages):
+        return request
+    for message in request.messages:
+        for part in message.attachments:
+            if not inputs.takes(ref.model, part.kind):
+                what = f"{part.name} ({part.describe()})" if part.name else part.describe()
+                instead = f"; use a model that does, e.g. {inputs.vision_example}" if inputs.vision_example else ""
+                kind = "images" if part.kind == "image" else "PDF documents"
+                raise UnsupportedInputError(f"{ref} cannot take {kind}, so {what} was not sent{instead}.")
+    limits = inputs.images
+    if limits is None:
+        return request
+    return replace(request, messages=tuple(_fitted(m, limits) for m in request.messages))
+
+
+def _fitted(message: Message, limits: images.ImageLimits) -> Message:
+    if not message.attachments:
+        return message
+    return replace(message, attachments=tuple(images.fit(a, limits) for a in message.attachments))
