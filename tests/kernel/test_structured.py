@@ -80,6 +80,9 @@ def test_chat_takes_the_type_itself(kernel: Kernel) -> None:
     run = kernel.run("import llmring_jupyter\nr = await llmring_jupyter.chat('Two points', 'demo', schema=list[Point])")
     assert run.ok, run.error
     assert value(kernel, "[type(p).__name__ for p in r.data]") == ["Point", "Point"]
+    run = kernel.run("r = await llmring_jupyter.chat('Any object', 'demo', json=True)")
+    assert run.ok, run.error
+    assert value(kernel, "isinstance(r.data, dict) and r.data == json.loads(r.text)") is True
 
 
 def test_the_live_view_streams_json(kernel: Kernel) -> None:
