@@ -1,7 +1,8 @@
 """An :class:`~.stream.Output` that lets the session finish a result before it is shown.
 
 The footer is drawn when the stream ends, so what only the session knows — the
-answer was replayed, or the budget stopped it — must be in the result by then.
+answer was replayed, or the budget stopped it, or its JSON's validated value
+(``--schema``) — must be in the result by then.
 The wrapper also hands the session the stream's Stop, for the budget to press.
 """
 
@@ -17,9 +18,12 @@ from .stream import Output
 
 
 class Amending:
-    def __init__(self, output: Output, replayed: Replayed | None = None) -> None:
+    def __init__(
+        self, output: Output, replayed: Replayed | None = None, conclude: Callable[[Result], Result] | None = None
+    ) -> None:
         self._output = output
         self._replayed = replayed
+        self._conclude = conclude  # e.g. structured.conclude: the answer validated, live or replayed alike
         self._stop: Callable[[], None] | None = None
         self._why: str | None = None
         self.result: Result | None = None
@@ -44,6 +48,8 @@ class Amending:
             self._stop()
 
     def finish(self, result: Result) -> None:
+        if self._conclude is not None:
+            result = self._conclude(result)
         if self._replayed is not None:  # nothing was sent: it cost nothing
             result = dataclasses.replace(result, replayed=self._replayed, cost=0.0)
         if self._why and result.finish_reason == "cancelled" and not result.interrupted:

@@ -106,8 +106,8 @@ class Session:
         """Stream the answer into ``output`` and record the turn (whatever its outcome).
 
         A stored answer (replay cache) streams instead of the model; otherwise the
-        budget is checked before anything is sent and watched while it streams.
-        With a ``shape``, the answer is validated before it is shown: ``data`` holds its value.
+        budget is checked before anything is sent and watched while it streams. With a
+        ``shape``, the answer is validated before it is shown: ``data`` holds its value.
         """
         s = self.settings
         request, dropped = self.request(prompt, opts, shape)
@@ -125,7 +125,7 @@ class Session:
             self.conversations.new(opts.conversation)
             self.log.forget(opts.conversation)
         key = self._next_key()
-        shown = Amending(output, cached.origin)
+        shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
         log = AttemptLog()
         chunks = cached.chunks(
             lambda: self.ledger.watch(
@@ -153,7 +153,6 @@ class Session:
             price=pricing.price,
             chat=chat,
             dropped_turns=dropped,
-            conclude=functools.partial(structured.conclude, shape) if shape else None,
             log=log,
         )
         result = shown.result

@@ -153,7 +153,6 @@ async def run(
     price: Pricer | None = None,
     chat: str | None = None,
     dropped_turns: int = 0,
-    conclude: Callable[[Result], Result] | None = None,
     log: AttemptLog | None = None,
 ) -> Result:
     """Stream ``chunks`` into ``output`` and return the :class:`Result`.
@@ -163,9 +162,6 @@ async def run(
     itself: the partial answer is recorded too, and the result says
     ``interrupted`` so the caller can end the cell with an error (Run All stops).
     Provider errors end in a result whose ``error`` says what to do.
-    ``conclude`` completes the result before it is shown (structured output
-    validates the answer there, so the final view shows its data).
-
     ``log`` is the :class:`AttemptLog` the stream reports to: retries are shown as they
     wait and recorded, and the first token is timed from when the request was sent.
     """
@@ -248,7 +244,5 @@ async def run(
         dropped_turns=dropped_turns,
         retries=tuple(log.retries),
     )
-    if conclude is not None:
-        result = conclude(result)
     output.finish(result)
     return result

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from kernel_providers import provider_env, set_env, value
+from kernel_providers import footer, one_line_error, provider_env, set_env, value
 from kernel_session import Execution, Kernel
 from providers.dialects import NAMES, load
 from wire_server import WireServer, serving
@@ -79,6 +80,9 @@ def test_chat_takes_the_type_itself(kernel: Kernel) -> None:
     run = kernel.run("import llmring_jupyter\nr = await llmring_jupyter.chat('Two points', 'demo', schema=list[Point])")
     assert run.ok, run.error
     assert value(kernel, "[type(p).__name__ for p in r.data]") == ["Point", "Point"]
+    run = kernel.run("r = await llmring_jupyter.chat('Any object', 'demo', json=True)")
+    assert run.ok, run.error
+    assert value(kernel, "isinstance(r.data, dict) and r.data == json.loads(r.text)") is True
 
 
 def test_the_live_view_streams_json(kernel: Kernel) -> None:
@@ -182,3 +186,35 @@ def test_where_a_provider_cannot_it_says_so_in_one_line_before_sending(kernel: K
     deltas = [i for i, m in enumerate(run.messages) if m["msg_type"] == "comm_msg" and "delta" in str(m["content"])]
     assert notes[0] < deltas[0]  # said before the request went out, so before any answer
     assert value(kernel, "_llm.data") == {"a": 1}
+
+
+def test_a_replayed_answer_is_validated_again(kernel: Kernel, tmp_path: Path) -> None:
+    """The replay cache keys on the schema; a validator it cannot see is checked on every replay."""
+    setup = f"%config LLMMagics.cache = 'replay'\n%config LLMMagics.cache_path = {str(tmp_path / 'c.sqlite')!r}"
+    assert kernel.run(setup).ok
+    try:
+        cell = "%%llm demo --schema list[Paper]\nPapers on caching"
+        first = kernel.run(cell, cell_id="replay-1")
+        assert first.ok, first.error
+        live = value(kernel, "[p.model_dump() for p in _llm.data]")
+        again = kernel.run(cell, cell_id="replay-1")
+        assert again.ok and "replayed" in footer(again)
+        assert value(kernel, "[p.model_dump() for p in _llm.data]") == live
+        assert value(kernel, "type(_llm.data[0]).__name__") == "Paper"
+        stricter = (
+            "from pydantic import field_validator\n"
+            "class Paper(Paper):\n"
+            "    @field_validator('year')\n"
+            "    @classmethod\n"
+            "    def old(cls, v: int) -> int:\n"
+            "        assert v < 2000, 'only papers before 2000'\n"
+            "        return v"
+        )
+        assert kernel.run(stricter).ok
+        replayed = kernel.run(cell, cell_id="replay-1")
+        assert "replayed" in footer(replayed)  # the same request: the schema did not change
+        assert "does not fit list[Paper]: at [0].year: Assertion failed, only papers before 2000" in one_line_error(
+            replayed
+        )
+    finally:
+        kernel.run(f"%config LLMMagics.cache = 'off'\n{TYPES}")

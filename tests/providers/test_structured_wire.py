@@ -8,6 +8,7 @@ not fit fails naming the mismatch and keeps the raw text; a cut one says it was 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -19,6 +20,7 @@ from recorder import Recorder
 from wire_server import WireServer
 
 from llmring_jupyter import stream, structured
+from llmring_jupyter._amend import Amending
 from llmring_jupyter.providers import Message, Request, StreamChunk, chat_stream
 from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
 from llmring_jupyter.result import Result
@@ -48,11 +50,16 @@ async def ask(d: Dialect, shape: Shape, model: str = "", **kw: Any) -> tuple[Res
         response_format=structured.response_format(shape),
         **kw,
     )
+    return await run(request, chat_stream(request), shape)
+
+
+async def run(request: Request, chunks: Any, shape: Shape) -> tuple[Result, Recorder]:
+    """Stream as the session does: the answer is validated before the output is shown it."""
     output = Recorder()
-    conclude = lambda r: structured.conclude(shape, r)  # noqa: E731 - what the session passes
-    result = await stream.run(request, chat_stream(request), output, interval=0, conclude=conclude)
-    assert output.result is result  # the output is shown the validated result
-    return result, output
+    shown = Amending(output, conclude=functools.partial(structured.conclude, shape))
+    await stream.run(request, chunks, shown, interval=0)
+    assert shown.result is not None and output.result is shown.result  # shown validated
+    return shown.result, output
 
 
 @pytest.mark.parametrize(("tp", "sent", "data"), CASES, ids=["model", "dataclass", "list", "json-schema"])
@@ -167,8 +174,6 @@ async def test_a_user_backend_is_given_the_response_format_with_the_request() ->
             yield StreamChunk(model="mine", finish_reason="stop")
 
     request = Request("mine", (Message("user", "One paper"),), response_format=structured.response_format(shape))
-    result = await stream.run(
-        request, chat_stream(request, backend=Backend()), Recorder(), conclude=lambda r: structured.conclude(shape, r)
-    )
+    result, _ = await run(request, chat_stream(request, backend=Backend()), shape)
     assert seen[0].response_format == structured.response_format(shape)
     assert result.data == Paper(**PAPER)
