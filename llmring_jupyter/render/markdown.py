@@ -45,7 +45,7 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("js-default", {"html": False, "highlight": _highlight})
-    md.validateLink = _safe_link  # markdown-it's own check lets data:image/... links through
+    md.validateLink = _safe_link  # type: ignore[method-assign]  # its own check lets data:image/... through
     md.add_render_rule("image", _image_as_link)
     md.add_render_rule("link_open", _link_open)
     return md
