@@ -107,12 +107,13 @@ class Result:
     def raise_for_error(self) -> None:
         """Raise if the answer failed or the kernel was interrupted; the text is kept either way."""
         if self.interrupted:
-            kept = (
-                f"the {len(self.text):,} characters that arrived are kept in _llm"
-                if self.text
-                else "nothing had arrived"
-            )
-            raise Interrupted(f"The kernel was interrupted while {self.model or self.requested} answered; {kept}.")
+            model, n = self.model or self.requested, len(self.text)
+            if n:
+                raise Interrupted(
+                    f"The kernel was interrupted while {model} answered, after {n:,} characters; "
+                    "the partial answer is kept in _llm."
+                )
+            raise Interrupted(f"The kernel was interrupted before {model} answered; nothing had arrived.")
         if isinstance(self.exception, LLMError):
             raise advise(self.exception)
         if self.exception is not None:

@@ -43,6 +43,6 @@ def test_ctrl_c_in_terminal_ipython_keeps_the_partial_text_and_prints_the_footer
     answer, _, footer = text.partition("\n\n— demo · ")
     assert "## Demo answer" in answer and len(answer) > 20, text
     assert "■ interrupted" in footer and "cancelled" not in footer, text
-    assert re.search(r"Interrupted: The kernel was interrupted while demo answered; the [\d,]+ characters", text), text
-    assert "are kept in _llm." in text, text
+    assert re.search(r"Interrupted: The kernel was interrupted while demo answered, after [\d,]+ characters", text)
+    assert "the partial answer is kept in _llm." in text, text
     assert "Traceback" not in text, text
