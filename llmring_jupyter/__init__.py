@@ -37,6 +37,7 @@ def load_ipython_extension(ip: Any) -> None:
     ip.register_magics(magics)
     ip.events.register("pre_run_cell", magics.session.pre_run_cell)
     ip.events.register("post_run_cell", magics.errors.post_run_cell)
+    magics.errors.adopt_last()  # an error from before %load_ext is the one a user may ask about
     if magics.in_kernel:
         ip.input_transformers_cleanup.append(awaitable_cell)
     magics.preload_sdks()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import sysconfig
 import traceback
 from collections import OrderedDict
@@ -69,6 +70,21 @@ class ErrorLog:
         while len(self._errors) > KEEP:
             self._errors.popitem(last=False)
         self._unnumbered = None
+
+    def adopt_last(self) -> None:
+        """Remember the error IPython showed last (``sys.last_value``), if one came before the
+        extension was loaded: a user who loads it to ask about a failure finds that failure."""
+        exc = getattr(sys, "last_value", None)
+        if exc is None or self._errors:
+            return
+        labels = [self._cell_name(f.filename) for f in traceback.extract_tb(exc.__traceback__)]
+        found = next((re.search(r"\[(\d+)\]", label) for label in labels if label), None)
+        if found is None:
+            return  # raised outside any cell we can name (a syntax error, a magic): nothing to fix
+        count = int(found.group(1))
+        history = getattr(getattr(self._shell, "history_manager", None), "input_hist_raw", [])
+        source = history[count] if count < len(history) else ""
+        self._errors[count] = self.describe(exc, source, count)
 
     def describe(self, exc: BaseException, source: str, count: int | None) -> CellError:
         message = _ANSI.sub("", str(exc))

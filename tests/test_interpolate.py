@@ -6,6 +6,8 @@ import base64
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmring_jupyter.errors import UsageError
 from llmring_jupyter.interpolate import Prompt, interpolate
@@ -131,3 +133,24 @@ def test_an_image_by_url_says_to_attach_a_file() -> None:
 
 def test_escaped_placeholders_with_keys_stay_literal() -> None:
     assert interpolate('\\{{d["k"]}} {{d["k"]}}', {"d": {"k": "v"}}).text == '{{d["k"]}} v'
+
+
+@settings(max_examples=800, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["{{", "}}", "[", "]", "'", '"', "-", "0", "7", ".", "d", "items", "k", "Err", "_", " "]),
+            st.text(max_size=4),
+        ),
+        max_size=16,
+    ).map("".join)
+)
+def test_any_lookup_interpolates_or_is_one_usage_line(prompt: str) -> None:
+    """Keys, indexes, quotes and brackets in any order: a value, or one line saying what is wrong."""
+    from llmring_jupyter.notebook_errors import ErrorLog
+
+    ns = {"d": {"k": [1, 2], 0: "zero"}, "items": [10, 20, 30], "k": "key", "_": 5, "Err": ErrorLog(None)}
+    try:
+        interpolate(prompt, ns)
+    except UsageError as exc:
+        assert exc.message.strip() and "\n" not in exc.message, repr(exc.message)

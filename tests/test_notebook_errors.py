@@ -110,3 +110,17 @@ def test_the_extension_records_errors_and_a_user_variable_named_err_wins() -> No
         ip.user_ns.pop("Err", None)
     _run(ip, "[][0]")
     assert magics.errors.latest().type == "ZeroDivisionError", "unloading removes the hook"
+
+
+def test_an_error_from_before_the_extension_was_loaded_is_adopted() -> None:
+    ip = InteractiveShell.instance()
+    failed = _run(ip, "def half(x):\n    return x / 0\nhalf(4)")
+    log = ErrorLog(ip)
+    log.adopt_last()
+    error = log.latest()
+    assert (error.count, error.type, error.source) == (
+        failed,
+        "ZeroDivisionError",
+        "def half(x):\n    return x / 0\nhalf(4)",
+    )
+    assert f"  Cell In[{failed}], line 3, in <module>" in error.traceback

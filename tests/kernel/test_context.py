@@ -110,6 +110,19 @@ def test_fix_sends_the_error_and_puts_the_corrected_cell_below(
     assert box["text/plain"] == FIXED
 
 
+def test_an_error_from_before_load_ext_can_be_asked_about(tmp_path: Path) -> None:
+    k = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0"})
+    try:
+        assert not k.run("{}['missing']").ok
+        assert k.run("%load_ext llmring_jupyter").ok
+        run = k.run("%llm fix demo:echo --no-history")
+        assert run.ok, run.error
+        assert "Error in cell [1]: KeyError: 'missing'" in run.final["data"]["text/plain"]
+        assert run.reply["content"]["payload"][0]["text"] == "{}['missing']"
+    finally:
+        k.close()
+
+
 def test_fix_with_no_error_yet_is_one_line_and_sends_nothing(wire: WireServer, tmp_path) -> None:
     k = Kernel(cwd=tmp_path)
     try:
