@@ -116,7 +116,11 @@ class WidgetOutput:
         if self._view is not None or self._request is None or not FRONTEND.is_set():
             return
         view = StreamView(
-            on_stop=self._on_stop, model_label=self._request.model, format=self._fmt, status=self._status, retry=self._retry
+            on_stop=self._on_stop,
+            model_label=self._request.model,
+            format=self._fmt,
+            status=self._status,
+            retry=self._retry,
         )
         if self._parts:
             view.push("".join(self._parts))

@@ -171,7 +171,7 @@ def test_code_colours_are_the_frontends_own_mixed_towards_its_text() -> None:
     html = answer_html('```python\ns = "x"  # note\n```')
     assert "var(--jp-mirror-editor-string-color" in html and "var(--jp-mirror-editor-comment-color" in html
     assert "var(--jp-content-font-color0" in html  # the mix that keeps AA in both themes
-    assert 'background:var(--jp-cell-editor-background' in html
+    assert "background:var(--jp-cell-editor-background" in html
 
 
 def test_code_of_takes_an_unclosed_last_fence_too() -> None:

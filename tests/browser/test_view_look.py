@@ -146,7 +146,9 @@ def test_live_and_final_look_the_same_with_math_tables_and_aa_contrast(
     count = min(len(live["elements"]), len(final["elements"])) - 12  # the last block's may be incomplete
     for before, after in zip(live["elements"][:count], final["elements"][:count], strict=True):
         assert before["tag"] == after["tag"], (
-            [e["tag"] for e in live["elements"]], [e["tag"] for e in final["elements"]], live["text"][-300:]
+            [e["tag"] for e in live["elements"]],
+            [e["tag"] for e in final["elements"]],
+            live["text"][-300:],
         )
         for key in SAME_STYLES:
             assert before["style"][key] == after["style"][key], (ui, theme, before["tag"], key)
