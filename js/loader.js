@@ -42,6 +42,14 @@ function load(model) {
   return module;
 }
 
+// Runs when the frontend makes a model (every answer's, and the one per kernel made at load):
+// tells the kernel a frontend runs our views, and fetches the view's module ahead of the first
+// answer, so that answer shows its first token as soon as later ones do.
+function initialize({ model }) {
+  model.send({ kind: "initialized" });
+  load(model).catch(() => {}); // a view asks again when it renders
+}
+
 async function render({ model, el }) {
   let module;
   try {
@@ -52,4 +60,4 @@ async function render({ model, el }) {
   return module.default.render({ model, el });
 }
 
-export default { render };
+export default { initialize, render };

@@ -1,9 +1,10 @@
-// Untrusted markdown to safe HTML for the live view: markdown-it with raw HTML off (tags show
-// as text), link URLs checked against the policy the static answer uses, images turned into
-// links so a model cannot make the browser fetch a URL, and code highlighted by highlight.js.
-
+// Untrusted markdown to safe HTML for the live view, as the static answer (render/markdown.py)
+// does it: markdown-it's default dialect with raw HTML off (tags show as text), no linkify, no
+// typographer; $-math as MathML; link URLs checked against the blocked schemes of rules.json;
+// images turned into links so a model cannot make the browser fetch a URL; the code box and
+// table-cell styles of rules.json; code highlighted by highlight.js.
 import MarkdownIt from "markdown-it";
-import policy from "../llmring_jupyter/render/link_policy.json";
+import { dollarmathPlugin } from "markdown-it-dollarmath";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
 import c from "highlight.js/lib/languages/c";
@@ -22,6 +23,8 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
+import rules, { styles } from "./rules.js";
+import { texToMathml } from "./math.js";
 
 const languages = { bash, c, cpp, css, go, java, javascript, json, julia, markdown,
   python, r, rust, sql, typescript, xml, yaml };
@@ -32,23 +35,20 @@ hljs.registerAliases(["js"], { languageName: "javascript" });
 hljs.registerAliases(["ts"], { languageName: "typescript" });
 hljs.registerAliases(["html"], { languageName: "xml" });
 
-// markdown-it's default dialect, as the static answer's (render/markdown.py): no raw HTML,
-// no linkify, no typographer, so the switch from live to static changes nothing.
-export const md = new MarkdownIt({
-  html: false,
-  highlight(code, lang) {
-    if (lang && hljs.getLanguage(lang)) {
-      try {
-        return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
-      } catch (_) { /* fall through to escaped text */ }
-    }
-    return ""; // markdown-it escapes the code itself
-  },
-});
+/** `code` as highlighted HTML (escaped), or "" for a language highlight.js does not know. */
+export function highlight(code, lang) {
+  if (lang && hljs.getLanguage(lang)) {
+    try {
+      return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
+    } catch (_) { /* fall through to escaped text */ }
+  }
+  return "";
+}
 
-// One link policy for the live view and the static answer: model output keeps no URL whose
-// scheme the shared file blocks (markdown-it's own check lets data:image/... through).
-const blocked = policy.blocked_schemes.map((scheme) => `${scheme}:`);
+export const md = new MarkdownIt({ html: false, highlight });
+md.use(dollarmathPlugin, { ...rules.math, renderer: texToMathml });
+
+const blocked = rules.blocked_schemes.map((scheme) => `${scheme}:`);
 md.validateLink = (url) => !blocked.some((prefix) => url.trim().toLowerCase().startsWith(prefix));
 
 // Links open in a new tab and never pass the notebook's URL along.
@@ -64,4 +64,17 @@ md.renderer.rules.image = (tokens, idx) => {
   const alt = md.utils.escapeHtml(token.content || "image");
   return `<a href="${src}" target="_blank" rel="noopener noreferrer nofollow">[image: ${alt}]</a>`;
 };
+// Cells align left unless the table asks otherwise (frontends right-align output tables).
+const tableCell = (tokens, idx, options, env, self) => {
+  if (!tokens[idx].attrGet("style")) tokens[idx].attrSet("style", styles.table_cell);
+  return self.renderToken(tokens, idx, options);
+};
+md.renderer.rules.th_open = tableCell;
+md.renderer.rules.td_open = tableCell;
 
+export const PRE = `<pre style="${styles.pre}"><code style="${styles.code_in_pre}">`;
+
+/** Rendered tokens with the code box of the static answer. */
+export function renderTokens(tokens, env) {
+  return md.renderer.render(tokens, md.options, env).replaceAll("<pre><code", PRE.slice(0, -1));
+}

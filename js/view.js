@@ -6,18 +6,33 @@
 // from the synced `text` trait, says {kind: "ready", length} and the kernel
 // answers with everything from that offset: the text shown is always exact.
 //
-// Model output is untrusted: see markdown.js for how it is made safe.
+// It is laid out as the static answer that replaces it (render/bundle.py): the
+// answer, then a bar where the footer will be, inside the frontend's own
+// rendered-HTML classes and with the styles of rules.json, so the switch moves
+// nothing. Model output is untrusted: markdown.js says how it is made safe.
 
-import { md } from "./markdown.js";
+import rules, { styles, tokenCss } from "./rules.js";
+import { highlight, md, PRE } from "./markdown.js";
+import { IncrementalMarkdown, WholeMarkdown } from "./incremental.js";
 import viewCss from "./view.css";
 import { jsonView } from "./json.js";
 
-// The only states a live view is ever in: once the answer ends, the static answer replaces it.
+// The states of a live view (the `status` trait, and "stopping" once Stop is clicked): each
+// label is a function of the model and the seconds since its `retry` trait last changed.
+// "done" is a side-by-side column whose answer ended while the others stream.
 const STATUS = {
-  waiting: "waiting for the first token…",
-  streaming: "streaming",
-  stopping: "stopping…",
+  queued: () => "waiting for an earlier answer in this conversation…",
+  waiting: () => "waiting for the first token…",
+  retrying: (model, since) => {
+    const { reason = "failed", attempt = 2, attempts = attempt, seconds = 0 } = model.get("retry") || {};
+    const left = Math.max(0, Math.ceil(seconds - since));
+    return `${reason} — retrying in ${left} s, attempt ${attempt} of ${attempts}`;
+  },
+  streaming: () => "streaming",
+  stopping: () => "stopping…",
+  done: () => "done",
 };
+const ENDED = new Set(["done"]);
 
 // The view's CSS travels inside this module (added to each document once), not
 // as anywidget's per-widget `_css`, so no answer pays for it again.
@@ -25,48 +40,110 @@ function addStyle(doc) {
   if (doc.getElementById("llmring-jupyter-view-css")) return;
   const style = doc.createElement("style");
   style.id = "llmring-jupyter-view-css";
-  style.textContent = viewCss;
+  style.textContent = `${viewCss}\n${tokenCss}`;
   doc.head.appendChild(style);
+}
+
+const FENCE = new RegExp(rules.code_fence, "g");
+
+/** The code of an answer, as render/code.py finds it (the same pattern, from rules.json). */
+function codeOf(text) {
+  const blocks = [...text.matchAll(FENCE)].map((m) => m[1].replace(/\n+$/, ""));
+  return blocks.length ? blocks.join("\n") : text.trim();
+}
+
+// How each --format shows the answer so far; `update(text)` is called at most once a frame.
+const FORMATS = {
+  // the benchmark's baseline (bench/view_frames.py) sets the page's __llmringWholeRender
+  markdown: (answer) => (globalThis.__llmringWholeRender ? new WholeMarkdown(answer) : new IncrementalMarkdown(answer)),
+  // plain text only ever grows at its end: appended, so a selection in it survives
+  text: (answer) => {
+    answer.innerHTML = `<pre style="${styles.text}"></pre>`;
+    const pre = answer.firstChild;
+    let shown = 0;
+    return { update(text) { pre.append(text.slice(shown)); shown = text.length; } };
+  },
+  // the code block the static answer will show, with the place its Copy button will take
+  code: (answer) => {
+    answer.innerHTML = `<div class="llmring-code"><button type="button" disabled style="${styles.copy_button}">Copy</button>`
+      + `${PRE}</code></pre></div>`;
+    const code = answer.querySelector("code");
+    return {
+      update(text) {
+        const source = codeOf(text);
+        code.innerHTML = highlight(source, "python") || md.utils.escapeHtml(source);
+      },
+    };
+  },
+  // --schema / --json: the JSON pretty-printed as it grows (json.js)
+  json: (answer) => jsonView(answer),
+};
+
+/** Keep the "answer so far" output the kernel writes before this view hidden: it is what a
+ * notebook saved mid-stream holds (outputs.py), and the frontend replaces its element when the
+ * kernel refreshes it. A watch on the output area's own children, not a stylesheet rule: a
+ * `:has()` rule over the output area is re-matched on every change of the growing answer.
+ * `check()` is called each frame until the view is in its output area. */
+function soFarHider(el) {
+  let watch = null;
+  const hide = () => {
+    for (let c = el.closest(".jp-OutputArea-child")?.previousElementSibling; c; c = c.previousElementSibling) {
+      if (c.querySelector(".llmring-so-far")) {
+        c.style.display = "none";
+        return;
+      }
+    }
+  };
+  return {
+    check() {
+      const area = watch === null && el.closest(".jp-OutputArea");
+      if (!area) return;
+      hide();
+      watch = new MutationObserver(hide);
+      watch.observe(area, { childList: true });
+    },
+    stop: () => watch?.disconnect(),
+  };
 }
 
 function render({ model, el }) {
   addStyle(el.ownerDocument);
-  el.classList.add("llmring-view");
+  const soFar = soFarHider(el);
   el.innerHTML = `
-    <div class="llmring-answer" aria-live="polite"></div>
-    <div class="llmring-bar">
-      <span class="llmring-dot"></span>
-      <span class="llmring-status"></span>
-      <span class="llmring-hint"></span>
-      <button class="llmring-stop" type="button" title="Stop generating (keeps the text so far)">■ Stop</button>
+    <div class="llmring-view jp-RenderedHTMLCommon jp-RenderedHTML">
+      <div class="${rules.answer_class}" aria-live="polite"></div>
+      <div class="llmring-bar" style="${styles.footer}">
+        <span class="llmring-dot"></span>
+        <span class="llmring-status"></span>
+        <span class="llmring-hint"></span>
+        <button class="llmring-stop" type="button" title="Stop generating (keeps the text so far)">■ Stop</button>
+      </div>
     </div>`;
+  const view = el.querySelector(".llmring-view");
   const answer = el.querySelector(".llmring-answer");
   const status = el.querySelector(".llmring-status");
   const hint = el.querySelector(".llmring-hint");
   const stop = el.querySelector(".llmring-stop");
+  const shown = (FORMATS[model.get("format")] || FORMATS.markdown)(answer);
+  performance.clearMeasures("llmring-paint"); // the page keeps one answer's frame costs, not all
 
   let text = model.get("text") || "";
   const started = performance.now();
   let pending = false;
-  let lastCost = 0;
   let askedAt = 0;
 
-  // Re-render markdown at most once a frame, and less often when rendering is slow.
-  const json = model.get("format") === "json" ? jsonView(answer) : null; // --schema / --json
   const paint = () => {
     pending = false;
     const t0 = performance.now();
-    if (json) json.update(text);
-    else answer.innerHTML = md.render(text);
-    lastCost = performance.now() - t0;
+    shown.update(text);
+    performance.measure("llmring-paint", { start: t0 }); // a frame's cost, for DevTools and the benchmark
     updateStatus();
+    soFar.check();
   };
   const schedule = () => {
     if (pending) return;
     pending = true;
-    const wait = Math.max(0, lastCost * 3 - 16);
-    if (wait > 0) setTimeout(() => requestAnimationFrame(paint), wait);
-    else requestAnimationFrame(paint);
+    requestAnimationFrame(paint);
   };
 
   const askForRest = () => {
@@ -96,12 +173,17 @@ function render({ model, el }) {
   };
 
   let stopping = false;
+  let retryAt = performance.now();
   const updateStatus = () => {
     const state = stopping ? "stopping" : model.get("status");
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const now = performance.now();
+    const seconds = ((now - started) / 1000).toFixed(1);
     const name = model.get("model_label");
-    status.textContent = `${name ? name + " · " : ""}${STATUS[state]} · ${seconds} s · ${text.length} chars`;
-    el.dataset.status = state;
+    const label = (STATUS[state] || (() => state))(model, (now - retryAt) / 1000);
+    const clock = ENDED.has(state) ? "" : ` · ${seconds} s`;
+    status.textContent = `${name ? name + " · " : ""}${label}${clock} · ${text.length} chars`;
+    view.dataset.status = state;
+    stop.hidden = ENDED.has(state);
     stop.disabled = stopping || !model.get("stop_supported");
     hint.textContent = model.get("stop_supported")
       ? "" : "Stop needs ipykernel ≥ 7.4 here; use the kernel's interrupt (■) to stop.";
@@ -116,16 +198,29 @@ function render({ model, el }) {
   model.on("msg:custom", onMessage);
   model.on("change:text", onText);
   model.on("change:status", updateStatus);
+  const onRetry = () => {
+    retryAt = performance.now();
+    updateStatus();
+  };
+  model.on("change:retry", onRetry);
   const ticker = setInterval(updateStatus, 250);
 
   paint();
   askForRest();
   return () => {
+    soFar.stop();
     clearInterval(ticker);
     model.off("msg:custom", onMessage);
     model.off("change:text", onText);
     model.off("change:status", updateStatus);
+    model.off("change:retry", onRetry);
   };
 }
 
-export default { render };
+// Where the kernel's version makes each widget carry this module itself (no loader), it says
+// "initialized" itself.
+function initialize({ model }) {
+  model.send({ kind: "initialized" });
+}
+
+export default { initialize, render };

@@ -14,6 +14,7 @@ from . import errors
 from ._transform import awaitable_cell
 from .api import chat, chat_sync, use_backend
 from .magics import LLMMagics
+from .outputs import prepare_views
 from .result import Interrupted, Result, Timings
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ def load_ipython_extension(ip: Any) -> None:
     magics.errors.adopt_last()  # an error from before %load_ext is the one a user may ask about
     if magics.in_kernel:
         ip.input_transformers_cleanup.append(awaitable_cell)
+        prepare_views(ip)
     magics.preload_sdks()
 
 

@@ -1,13 +1,14 @@
 """Where an answer is shown: the live widget in a kernel, plain text in a terminal.
 
-Both implement :class:`~.stream.Output`. The widget output ends by replacing
-the live view, in the same output, with the static bundle from
-:mod:`.render`, and closing the widget so no comm is left open.
+Both implement :class:`~.stream.Output`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import html
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -16,43 +17,149 @@ from .providers.retry import Retry, retry_line, retry_status
 from .providers.types import Request
 from .result import Result
 
+#: The live view is made this long after the question left, or at the first token if sooner:
+#: a question that fails at once (a bad key) never makes one.
+LIVE_AFTER = 0.25
+#: The answer so far is written into the notebook's output this often, so a notebook saved
+#: mid-stream (JupyterLab autosaves every 120 s) holds it as readable static text.
+SAVE_INTERVAL = 5.0
+
 
 class WidgetOutput:
+    """An answer as two outputs: the answer so far (static), and the live view after it.
+
+    The first output is what a notebook saved mid-stream holds, refreshed every
+    :data:`SAVE_INTERVAL`; while a live view follows it, the view hides it.
+    The live view is the anywidget; when the answer ends, it is
+    replaced, in the same output, by the static bundle from :mod:`.render`, and
+    closed so no comm is left open (the first output is emptied: it holds no data). Where no
+    frontend runs our views (nbclient, papermill), no view is made at all: the
+    first output becomes the answer, and no widget state reaches the notebook.
+    """
+
     def __init__(self, fmt: str = "markdown") -> None:
         self._fmt = fmt
+        self._request: Request | None = None
+        self._on_stop: Callable[[], None] = lambda: None
+        self._parts: list[str] = []
+        self._saved: Any = None
+        self._saved_at = 0.0
         self._view: Any = None
         self._handle: Any = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._status = "waiting"
+        self._retry: dict[str, Any] = {}
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         from IPython.display import display
 
-        from .widget import StreamView
-
-        self._view = StreamView(on_stop=on_stop, model_label=request.model, format=self._fmt)
-        self._handle = display(self._view, display_id=True)
+        self._request, self._on_stop = request, on_stop
+        self._saved = display(self._so_far(), raw=True, display_id=True)
+        self._saved_at = time.monotonic()
+        try:
+            self._timer = asyncio.get_running_loop().call_later(LIVE_AFTER, self._go_live)
+        except RuntimeError:  # no loop runs this stream: nothing would call the timer
+            self._go_live()
 
     def retrying(self, retry: Retry | None) -> None:
         if retry is None:  # a request is sent: after a retry's wait, the view waits for it again
-            if self._view.status == "retrying":
-                self._view.status = "waiting"
+            if self._status == "retrying":
+                self._set_status("waiting")
         else:
-            self._view.retry = retry_status(retry)
-            self._view.status = "retrying"
+            self._retry = retry_status(retry)
+            if self._view is not None:
+                self._view.retry = self._retry
+            self._set_status("retrying")
+        if self._view is None:
+            self._go_live()  # a wait for a retry is long enough to show
 
     def delta(self, text: str) -> None:
-        self._view.push(text)
+        self._parts.append(text)
+        if self._view is None:
+            self._go_live()  # sends the text so far, this delta included
+        else:
+            self._view.push(text)
+        if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
+            self._saved_at = time.monotonic()
+            self._saved.update(self._so_far(), raw=True)
 
     def streaming(self) -> None:
-        self._view.status = "streaming"
+        self._set_status("streaming")
+
+    def _set_status(self, status: str) -> None:
+        """The view's status, kept until there is a view to show it."""
+        self._status = status
+        if self._view is not None:
+            self._view.status = status
 
     def finish(self, result: Result) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         metadata: dict[str, Any] = {}
         if not result.text and result.exception is not None:
             data = {"text/plain": ""}  # nothing to show; the error says it all
         else:
             data, metadata = render.bundle(result, fmt=self._fmt)
+        if self._view is None:
+            self._saved.update(data, metadata=metadata, raw=True)
+            return
+        self._saved.update({}, raw=True)  # no data: frontends show nothing for it, not even a blank line
         self._handle.update(data, metadata=metadata, raw=True)
-        self._view.close()
+        self._view.close_once_initialized()
+
+    def _go_live(self) -> None:
+        from IPython.display import display
+
+        from .widget import FRONTEND, StreamView
+
+        self._timer = None
+        if self._view is not None or self._request is None or not FRONTEND.is_set():
+            return
+        view = StreamView(
+            on_stop=self._on_stop,
+            model_label=self._request.model,
+            format=self._fmt,
+            status=self._status,
+            retry=self._retry,
+        )
+        if self._parts:
+            view.push("".join(self._parts))
+        self._view = view
+        self._handle = display(view, display_id=True)
+
+    def _so_far(self) -> dict[str, str]:
+        """The answer so far as static output, marked so the live view after it can hide it.
+
+        Its markdown source in one ``<pre>``, not rendered: every page showing the
+        notebook re-renders this output at each refresh, so it must cost little
+        however long the answer grows, and the frontend must find no math in it.
+        """
+        text = "".join(self._parts)
+        model = self._request.model if self._request else ""
+        note = "still answering when this notebook was saved" if text else "waiting for the first token…"
+        foot = f'<div class="llmring-footer" style="{render.FOOTER_STYLE}">{html.escape(f"{model} · {note}")}</div>'
+        body = render.answer_html(text, "text") if text else ""
+        return {
+            "text/html": f'<div class="llmring-so-far tex2jax_ignore mathjax_ignore">{body}{foot}</div>',
+            "text/plain": f"{text}\n\n— {model} · {note}",
+        }
+
+
+def prepare_views(ip: Any) -> None:
+    """Open the kernel's view anchor (:class:`.widget.ViewAnchor`) at the end of the cell that loads us.
+
+    Not in ``%load_ext`` itself, which stays instant: the widget libraries take
+    longer to import than loading may. Still inside that cell, so the anchor
+    exists before any answer.
+    """
+
+    def open_anchor(_result: Any = None) -> None:
+        ip.events.unregister("post_run_cell", open_anchor)
+        from .widget import anchor
+
+        anchor()
+
+    ip.events.register("post_run_cell", open_anchor)
 
 
 class TerminalOutput:

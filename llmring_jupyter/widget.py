@@ -5,7 +5,7 @@ text}``), so an answer costs bytes in proportion to its length, not its
 square. The synced ``text`` trait is a catch-up snapshot for views that render
 late; it is refreshed only until the browser says it is ready.
 
-The view's module (``static/view.js``, ~240 KB) is not sent with every widget:
+The view's module (``static/view.js``, ~500 KB with KaTeX) is not sent with every widget:
 each widget carries ``static/loader.js``, which asks for the module once per
 page (``{kind: "module"}``) and reuses it for every later answer.
 """
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
-import ipywidgets
 import traitlets
 from IPython import get_ipython
 
@@ -31,6 +30,8 @@ _STATIC = Path(__file__).parent / "static"
 #: Refresh the synced snapshot this often until the view reports it is ready
 #: (only needed where the kernel cannot handle the view's messages mid-cell).
 SNAPSHOT_INTERVAL = 1.0
+#: How long a finished answer's view waits for the frontend to have made its model before closing.
+CLOSE_PATIENCE = 10.0
 
 
 @cache  # the kernel's version does not change while it runs
@@ -72,44 +73,79 @@ def _let_iopub_send(timeout: float = 0.005) -> None:
     sent.wait(timeout)
 
 
-@cache  # one per kernel, open until the kernel ends
-def _comm_anchor() -> ipywidgets.Widget:
-    """A widget model with no view that stays open, so answers do not churn kernel subshells.
+#: Set once a frontend has run a view model's JavaScript in this kernel (the loader says
+#: ``{kind: "initialized"}`` when a model is created). Where nothing ever runs it (nbclient,
+#: papermill, nbconvert), no live view is made: its state would only end up in the notebook.
+FRONTEND = threading.Event()
+
+
+class _ViewModel(anywidget.AnyWidget):
+    """What every model of ours answers: the view's module on request, and "initialized"."""
+
+    _esm = _STATIC / "loader.js"
+    view_id = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(view_id=view_module()[1], **kwargs)
+        self.initialized = threading.Event()
+        self.on_msg(self._receive)
+
+    def _receive(self, _widget: Any, content: dict[str, Any], _buffers: list[bytes]) -> None:
+        kind = content.get("kind") if isinstance(content, dict) else None
+        if kind == "initialized":
+            self.initialized.set()
+            FRONTEND.set()
+        elif kind == "module":
+            self.send({"kind": "module", "code": view_module()[0]})
+        else:
+            self._handle(kind, content)
+
+    def _handle(self, kind: Any, content: dict[str, Any]) -> None:
+        pass
+
+
+class ViewAnchor(_ViewModel):
+    """One model with no view per kernel, open until the kernel ends, made when the extension loads.
 
     JupyterLab (4.4+, with ipykernel 7) handles widget messages on a kernel
     subshell per comm target: created when the target's first comm opens,
-    deleted when its last one closes. Without a comm that outlives the answers,
-    every cell would create and delete a subshell (a kernel thread), and a view
-    message arriving while it is deleted is dropped with an asyncio warning
-    printed under the running cell.
+    deleted when its last one closes. Opened before the first answer, the
+    subshell is made then (its "idle" status would otherwise show the kernel
+    Idle during the first answer), no answer creates or deletes one (a view
+    message arriving while it is deleted is dropped with an asyncio warning),
+    the frontend fetches the view's module at once (the first answer shows its
+    first token as quickly as later ones), and its "initialized" tells the
+    kernel a frontend runs our views at all.
     """
-    return ipywidgets.Widget()
 
 
-class StreamView(anywidget.AnyWidget):
-    _esm = _STATIC / "loader.js"
+@cache  # one per kernel
+def anchor() -> ViewAnchor:
+    return ViewAnchor()
 
+
+class StreamView(_ViewModel):
     text = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("waiting").tag(sync=True)
     retry = traitlets.Dict({}).tag(sync=True)  # while status is "retrying": reason, attempt, attempts, seconds
     model_label = traitlets.Unicode("").tag(sync=True)
-    format = traitlets.Unicode("markdown").tag(sync=True)  # "json": shown pretty-printed as it grows
+    format = traitlets.Unicode("markdown").tag(sync=True)  # markdown, text, code or json (--schema / --json)
     stop_supported = traitlets.Bool(True).tag(sync=True)
-    view_id = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
-        _comm_anchor()
-        code, view_id = view_module()
+        anchor()
         live = messages_reach_running_cells()
         if not live:
-            kwargs["_esm"] = code
-        super().__init__(view_id=view_id, stop_supported=live, **kwargs)
+            kwargs["_esm"] = view_module()[0]
+        super().__init__(stop_supported=live, **kwargs)
         self._answer: list[str] = []
         self._length = 0
         self._on_stop = on_stop
         self._ready = False
         self._snapshot_at = 0.0
-        self.on_msg(self._handle)
+
+    def __repr__(self) -> str:  # the text/plain a notebook saved mid-stream holds for this output
+        return f"(live view of an answer from {self.model_label or 'a model'}; its text is in the output above)"
 
     @property
     def answer(self) -> str:
@@ -132,14 +168,27 @@ class StreamView(anywidget.AnyWidget):
         self.layout.close()
         super().close()
 
-    def _handle(self, _widget: Any, content: dict[str, Any], _buffers: list[bytes]) -> None:
-        kind = content.get("kind") if isinstance(content, dict) else None
+    def close_once_initialized(self, patience: float = CLOSE_PATIENCE) -> None:
+        """Close now if the frontend has made the model, else when it has (or after ``patience`` s).
+
+        Closed while the frontend still initialises it, anywidget logs "Failed to
+        initialize model" in the browser's console.
+        """
+        if self.initialized.is_set() or not messages_reach_running_cells():
+            self.close()
+            return
+        thread = threading.Thread(target=self._close_when_initialized, args=(patience,), daemon=True)
+        thread.start()
+
+    def _close_when_initialized(self, patience: float) -> None:
+        self.initialized.wait(patience)
+        self.close()
+
+    def _handle(self, kind: Any, content: dict[str, Any]) -> None:
         if kind == "ready":
             self._ready = True
             at = int(content.get("length") or 0)
             if 0 <= at < self._length:
                 self.send({"kind": "delta", "at": at, "text": self.answer[at:]})
-        elif kind == "module":
-            self.send({"kind": "module", "code": view_module()[0]})
         elif kind == "stop" and self._on_stop is not None:
             self._on_stop()

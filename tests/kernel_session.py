@@ -18,7 +18,11 @@ from typing import Any
 from jupyter_client.manager import start_new_kernel
 
 Msg = dict[str, Any]
-ANCHOR_MODEL = "WidgetModel"  # the model of the one comm per kernel that stays open
+
+
+def _is_anchor(state: dict[str, Any]) -> bool:
+    """The kernel's view anchor: a view model (it has the view's id) with no status."""
+    return "view_id" in state and "status" not in state
 
 
 @dataclass
@@ -73,20 +77,31 @@ class Execution:
     @property
     def answer_comms(self) -> tuple[set[str], set[str]]:
         """Every comm the cell opened (the view and its children) and closed, except the one
-        comm per kernel that stays open on purpose (llmring_jupyter.widget._comm_anchor)."""
+        comm per kernel that stays open on purpose (llmring_jupyter.widget.ViewAnchor)."""
         opened = {
             m["content"]["comm_id"]
             for m in self.of("comm_open")
-            if m["content"]["data"].get("state", {}).get("_model_name") != ANCHOR_MODEL
+            if not _is_anchor(m["content"]["data"].get("state", {}))
         }
         closed = {m["content"]["comm_id"] for m in self.of("comm_close")}
         return opened, closed
 
 
 class Kernel:
-    def __init__(self, cwd: Path | None = None, env: dict[str, str] | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        *,
+        frontend: bool = True,
+    ) -> None:
         """``log``: a file that receives everything the kernel process writes to its own
-        stdout and stderr (its log lines, warnings, crashes), not the cells' output."""
+        stdout and stderr (its log lines, warnings, crashes), not the cells' output.
+
+        ``frontend``: answer each view model's creation with "initialized", as the
+        browser's widget manager does; without it the kernel behaves as under nbclient."""
+        self.frontend = frontend
         kernel_env = {**os.environ, **(env or {})}
         self._ours: set[str] = set()
         self._log = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed in close()
@@ -122,6 +137,12 @@ class Kernel:
                     tick(self)
                     continue
                 raise TimeoutError(f"cell did not finish within {timeout} s: {code[:80]!r}") from None
+            if (
+                self.frontend
+                and msg["msg_type"] == "comm_open"
+                and "view_id" in msg["content"]["data"].get("state", {})
+            ):
+                self.send_custom(msg["content"]["comm_id"], {"kind": "initialized"})
             if msg["parent_header"].get("msg_id") not in self._ours:
                 continue
             execution.messages.append(msg)

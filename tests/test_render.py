@@ -25,7 +25,7 @@ HOSTILE = """<script>alert(1)</script>
 ```
 """
 #: The link policy the static answer and the live view (js/markdown.js) both read.
-BLOCKED_SCHEMES = json.loads((Path(render.__file__).parent / "link_policy.json").read_text())["blocked_schemes"]
+BLOCKED_SCHEMES = json.loads((Path(render.__file__).parent / "rules.json").read_text())["blocked_schemes"]
 #: A code answer that would run script were it pasted into the page as HTML.
 HOSTILE_CODE = """Here:
 ```python
@@ -146,3 +146,33 @@ def test_bundle_metadata_keeps_no_secrets() -> None:
 def test_code_of_joins_fenced_blocks() -> None:
     assert code_of("Here:\n```python\na = 1\n```\nand\n```\nb = 2\n```") == "a = 1\nb = 2"
     assert code_of("x = 1\n") == "x = 1"
+
+
+def test_math_is_mathml_in_the_static_answer_and_dollars_for_money_stay_text() -> None:
+    html = answer_html("Cost $5 and $6, and $x^2$ too.\n\n$$\\frac{a}{b}$$\n")
+    parser = _parse(html)
+    assert [tag for tag, _ in parser.found].count("math") == 2
+    assert "Cost $5 and $6" in html  # currency is not math (rules.json: no digits next to $)
+    assert '<annotation encoding="application/x-tex">x^2</annotation>' in html
+    assert 'display="block"' in html and "<mfrac>" in html
+
+
+def test_unreadable_tex_shows_as_its_source() -> None:
+    assert "\\frac{" in answer_html("$$\\frac{$$")
+
+
+def test_table_cells_align_left_unless_asked() -> None:
+    html = answer_html("| a | b |\n|---|--:|\n| 1 | 2 |\n")
+    aligns = [attrs.get("style") for tag, attrs in _parse(html).found if tag in ("td", "th")]
+    assert aligns == ["text-align:left", "text-align:right"] * 2
+
+
+def test_code_colours_are_the_frontends_own_mixed_towards_its_text() -> None:
+    html = answer_html('```python\ns = "x"  # note\n```')
+    assert "var(--jp-mirror-editor-string-color" in html and "var(--jp-mirror-editor-comment-color" in html
+    assert "var(--jp-content-font-color0" in html  # the mix that keeps AA in both themes
+    assert "background:var(--jp-cell-editor-background" in html
+
+
+def test_code_of_takes_an_unclosed_last_fence_too() -> None:
+    assert code_of("Here:\n```python\na = 1\n```\nand\n```python\nb = 2\n") == "a = 1\nb = 2"

@@ -6,8 +6,8 @@ at a realistic pace, honours ``max_tokens`` (then ``finish_reason`` is
 
 Models:
 
-- ``demo`` (or ``demo:chat``): an answer about the prompt, with a list and a
-  code block, that mentions how many earlier turns it was sent.
+- ``demo`` (or ``demo:chat``): an answer about the prompt, with a list, a
+  table, math and a code block, that mentions how many earlier turns it was sent.
 - ``demo:echo``: streams the last user message back verbatim, so what reached
   the provider can be seen exactly.
 
@@ -112,6 +112,7 @@ def _answer(messages: tuple[Message, ...]) -> str:
         else "This is the first message of our conversation."
     )
     bullets = "\n".join(f"- **{w}** ({len(w)} letters)" for w in words) or "- (no words to list)"
+    rows = "\n".join(f"| {w} | {len(w)} |" for w in words) or "| (none) | 0 |"
     persona = f"\n\nI was told to behave as: _{system.strip()[:80]}_" if system else ""
     parts = _last_parts(messages)
     if parts:
@@ -136,6 +137,14 @@ def _answer(messages: tuple[Message, ...]) -> str:
 
         {bullets}
 
+        | word | letters |
+        | --- | --- |
+        {rows}
+
+        Math is typeset as it streams: a prompt of $n$ words costs about $\\frac{{4n}}{{3}}$ tokens, and
+
+        $$\\sum_{{k=1}}^{{n}} k = \\frac{{n(n+1)}}{{2}}$$
+
         {heading}
 
         ```python
@@ -143,4 +152,6 @@ def _answer(messages: tuple[Message, ...]) -> str:
         ```
 
         Switch to a real model with `%%llm openai:gpt-4o-mini` or an alias from `llmring.lock`.
-        """).format(quoted=quoted, memory=memory, persona=persona, bullets=bullets, heading=heading, code=code)
+        """).format(
+        quoted=quoted, memory=memory, persona=persona, bullets=bullets, rows=rows, heading=heading, code=code
+    )

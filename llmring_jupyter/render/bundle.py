@@ -15,6 +15,7 @@ from .data import json_answer
 from .footer import FOOTER_STYLE, footer_text
 from .markdown import answer_html
 from .provenance import provenance
+from .rules import RULES
 
 
 def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], dict[str, Any]]:
@@ -25,7 +26,7 @@ def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], di
     else:
         body, plain = answer_html(result.text, fmt), result.text
     data = {
-        "text/html": f'<div class="llmring-answer">{body}</div>'
+        "text/html": f'<div class="{RULES["answer_class"]}">{body}</div>'
         f'<div class="llmring-footer" style="{FOOTER_STYLE}">{html.escape(foot)}</div>',
         "text/plain": f"{plain}\n\n— {foot}",
     }

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
-_FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+from .rules import RULES
+
+# The live view uses the same pattern, so a stream shows the code it will end with.
+_FENCE = re.compile(RULES["code_fence"])
 
 
 def code_of(text: str) -> str:
-    """The code in an answer: its fenced blocks joined, or the whole text if it has none."""
+    """The code in an answer: its fenced blocks joined (an unclosed last one too), or the whole text if none."""
     blocks = _FENCE.findall(text)
     return "\n".join(b.rstrip("\n") for b in blocks) if blocks else text.strip()

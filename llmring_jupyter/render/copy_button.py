@@ -1,5 +1,9 @@
 """The Copy button of ``--format code``: the one script an answer's HTML ever holds."""
 
+import json
+
+from .rules import STYLES
+
 #: The Copy button of ``--format code``, for frontends that ignore ``set_next_input`` (VS Code,
 #: Colab). A constant, never built from model text. It runs only where trusted outputs run
 #: scripts (JupyterLab, Notebook 7, VS Code, Colab); elsewhere (GitHub, nbviewer, an untrusted
@@ -30,9 +34,7 @@ COPY_JS = """(() => {
   };
   button.type = "button";
   button.setAttribute("aria-live", "polite");
-  button.style.cssText = "display:block;margin:0 0 4px auto;padding:2px 10px;font:12px system-ui,sans-serif;"
-    + "color:inherit;background:rgba(127,127,127,.12);border:1px solid rgba(127,127,127,.45);"
-    + "border-radius:4px;cursor:pointer";
+  button.style.cssText = __STYLE__;
   show("Copy", "Copy the code");
   button.addEventListener("click", () => {
     if (!navigator.clipboard) return bySelection();
@@ -40,4 +42,5 @@ COPY_JS = """(() => {
   });
   code.parentElement.before(button);
 })();"""
+COPY_JS = COPY_JS.replace("__STYLE__", json.dumps(STYLES["copy_button"]))  # the live view's placeholder's style
 COPY_SCRIPT = f"<script>{COPY_JS}</script>"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from .. import replay, spend
 from ..result import Result
+from .rules import STYLES
 
-#: Inline, so the footer looks the same where no stylesheet of ours is loaded (a saved
-#: notebook, nbconvert, GitHub); JupyterLab's variables carry the theme, the fallback is AA
-#: on white.
-FOOTER_STYLE = (
-    "margin-top:6px;font-size:var(--jp-ui-font-size0,12px);line-height:1.5;"
-    "color:var(--jp-ui-font-color1,#57606a);font-family:var(--jp-ui-font-family,system-ui,sans-serif)"
-)
+#: Inline, so the footer looks the same where no stylesheet of ours is loaded (a saved notebook,
+#: nbconvert, GitHub); the live view's status bar has the same style, so nothing moves at the switch.
+FOOTER_STYLE = STYLES["footer"]
 
 _ENDINGS = {
     "stop": "",

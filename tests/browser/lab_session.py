@@ -32,6 +32,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "@jupyterlab/notebook-extension/tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
+THEMES = "@jupyterlab/apputils-extension/themes"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 #: Default demo pace in the kernels: quick; tests that watch a stream slow it in a cell.
 DEMO_DELAY = "0.005"
@@ -70,7 +71,8 @@ class LabServer:
         self.token = secrets.token_hex(16)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        settings = home / "settings"
+        self.home = home
+        self.settings = settings = home / "settings"
         for plugin, values in SETTINGS.items():
             path = settings / f"{plugin}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +108,16 @@ class LabServer:
         except AssertionError:
             self.close()
             raise AssertionError(f"JupyterLab did not start:\n{self.log_tail()}") from None
+
+    def set_theme(self, theme: str) -> None:
+        """The theme pages load with from now on ("JupyterLab Light" or "JupyterLab Dark").
+
+        Written where JupyterLab and Notebook 7 each read their user settings.
+        """
+        for root in (self.settings, self.home / "config" / "lab" / "user-settings"):
+            path = root / f"{THEMES}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"theme": theme}))
 
     def api(self, method: str, path: str) -> Any:
         request = urllib.request.Request(
@@ -155,20 +167,23 @@ class Notebook:
     lab: LabServer
     page: Page
     path: Path
+    ui: str = "lab"  # or "notebook": Notebook 7
 
     @classmethod
-    def create(cls, lab: LabServer, page: Page, name: str, cells: list[str]) -> Notebook:
+    def create(cls, lab: LabServer, page: Page, name: str, cells: list[str], ui: str = "lab") -> Notebook:
         nb = nbformat.v4.new_notebook(
             cells=[nbformat.v4.new_code_cell(c) for c in cells], metadata={"kernelspec": KERNELSPEC}
         )
         path = lab.root / name
         nbformat.write(nb, path)
-        notebook = cls(lab, page, path)
+        notebook = cls(lab, page, path, ui)
         notebook.open()
         return notebook
 
     @property
     def url(self) -> str:
+        if self.ui == "notebook":
+            return f"{self.lab.url}/notebooks/{self.path.name}?token={self.lab.token}"
         return f"{self.lab.url}/lab/tree/{self.path.name}?reset&token={self.lab.token}"
 
     def open(self) -> None:
@@ -188,8 +203,15 @@ class Notebook:
         The toolbar's execution indicator reads "idle" before any kernel
         exists ("No Kernel"), so it cannot tell a ready kernel from none.
         """
+        if self.ui == "notebook":  # no status bar: ask the server
+            wait_until(self._kernel_idle, timeout / 1000, "the notebook's kernel to be idle")
+            return
         kernel = self.page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)
         expect(kernel).to_be_visible(timeout=timeout)
+
+    def _kernel_idle(self) -> bool:
+        sessions = self.lab.api("GET", "/api/sessions")
+        return any(s["path"].endswith(self.path.name) and s["kernel"]["execution_state"] == "idle" for s in sessions)
 
     def cell(self, index: int) -> Locator:
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_session import Notebook, screenshot
+from lab_session import Notebook
 from playwright.sync_api import Locator, Page, expect
 
 from llmring_jupyter import render
@@ -26,7 +26,7 @@ from llmring_jupyter.providers.types import Message, Request
 pytestmark = pytest.mark.browser
 
 NotebookMaker = Callable[[list[str]], Notebook]
-POLICY = json.loads((Path(render.__file__).parent / "link_policy.json").read_text())
+POLICY = json.loads((Path(render.__file__).parent / "rules.json").read_text())
 BLOCKED = tuple(f"{scheme}:" for scheme in POLICY["blocked_schemes"])
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -134,8 +134,6 @@ def test_text_grows_live_then_becomes_static(notebook: NotebookMaker, page: Page
         expect(view.locator("button.llmring-stop")).to_be_visible()
     assert lengths == sorted(set(lengths)), lengths
     wait_longer(page, answer, 300)
-    nb.focus(0)  # the README shots show cell 1 unselected
-    screenshot(page, nb.cell(1), "streaming.png", pad_below=40)
 
     footer = nb.output(1).locator(".llmring-footer")
     expect(footer).to_contain_text("demo:chat", timeout=30_000)
@@ -143,7 +141,6 @@ def test_text_grows_live_then_becomes_static(notebook: NotebookMaker, page: Page
     expect(nb.output(1).locator(".llmring-view")).to_have_count(0)
     expect(nb.output(1).locator(".llmring-answer h2")).to_have_text("Demo answer")
     nb.wait_done(1)
-    screenshot(page, nb.cell(1), "final.png")
 
 
 def test_answers_reuse_the_view_module_and_the_comm_subshell(notebook: NotebookMaker, page: Page) -> None:
@@ -222,3 +219,29 @@ def test_hostile_output_never_runs_script(notebook: NotebookMaker, page: Page, d
     nb.reload()
     expect(nb.output(1).locator(".llmring-footer")).to_contain_text("demo:echo")
     assert_inert(page, nb.output(1), dialogs)
+
+
+def test_every_live_status_says_what_the_answer_waits_for(notebook: NotebookMaker, page: Page) -> None:
+    """The states other parts of the kernel set (queued, retrying with its countdown, a finished column)."""
+    nb = notebook(
+        [
+            setup_cell(0.01),
+            "from llmring_jupyter.widget import StreamView\nv = StreamView(model_label='demo', status='queued')\nv",
+            "v.retry = {'reason': 'rate limited', 'attempt': 2, 'attempts': 3, 'seconds': 3.0}; v.status = 'retrying'",
+            "v.status = 'done'",
+        ]
+    )
+    nb.run_and_wait(0)
+    nb.run_and_wait(1)
+    view = nb.output(1).locator(".llmring-view")
+    status = view.locator(".llmring-status")
+    expect(status).to_contain_text("demo · waiting for an earlier answer in this conversation…", timeout=15_000)
+    expect(view.locator("button.llmring-stop")).to_be_enabled()
+    nb.run_and_wait(2)
+    expect(status).to_contain_text("rate limited — retrying in 3 s, attempt 2 of 3")
+    expect(status).to_contain_text("retrying in 1 s", timeout=4_000)  # it counts down
+    expect(status).to_contain_text("retrying in 0 s", timeout=4_000)
+    expect(view.locator("button.llmring-stop")).to_be_visible()
+    nb.run_and_wait(3)
+    expect(status).to_have_text(re.compile(r"^demo · done · \d+ chars$"))
+    expect(view.locator("button.llmring-stop")).to_be_hidden()

@@ -41,6 +41,21 @@ def test_saved_notebook_holds_the_static_answer_and_footer(tmp_path: Path, monke
     assert SENTINEL not in json.dumps(saved)
 
 
+def test_an_executed_notebook_carries_no_state_of_a_view(tmp_path: Path, monkeypatch) -> None:
+    """nbclient runs no widget JavaScript, so no live view is made: the answer is static from the start,
+    and the notebook's widget metadata holds at most the kernel's view anchor, never an answer's view."""
+    monkeypatch.setenv("LLMRING_DEMO_DELAY", "0.01")  # long enough for the view's grace period to pass
+    saved = _run(tmp_path, "%load_ext llmring_jupyter", "%%llm demo\nFirst", "%%llm demo --format code\nSecond")
+    for cell in saved["cells"][1:]:
+        (output,) = cell["outputs"]
+        assert set(output["data"]) == {"text/html", "text/plain"}
+        assert "llmring-footer" in output["data"]["text/html"]
+    widgets = saved["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    states = [w["state"] for w in widgets.get("state", {}).values()]
+    assert not [s for s in states if "status" in s or "text" in s], "an answer's view reached the notebook"
+    assert sorted(s["_model_name"] for s in states) in ([], ["AnyModel", "LayoutModel"]), "the anchor at most"
+
+
 def test_failing_cell_stops_the_run(tmp_path: Path) -> None:
     import pytest
     from nbclient.exceptions import CellExecutionError

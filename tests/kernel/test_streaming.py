@@ -25,10 +25,23 @@ def _llm(kernel: Kernel, expr: str) -> Any:
 def test_load_ext_imports_no_provider_sdk(kernel: Kernel) -> None:
     run = kernel.run(
         "import sys\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'openai', 'anthropic', 'ollama', 'anywidget'}),"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'openai', 'anthropic', 'ollama'}),"
         " 'google.genai' in sys.modules)"
     )
     assert run.stdout.strip() == "[] False"
+
+
+def test_load_ext_stays_instant_and_opens_the_view_anchor_after_the_cell(tmp_path: Path) -> None:
+    """%load_ext imports no widget library; the anchor (and its import) comes at the end of the cell."""
+    k = Kernel(cwd=tmp_path)
+    try:
+        run = k.run("import sys\n%load_ext llmring_jupyter\nprint('anywidget' in sys.modules)")
+        assert run.ok and run.stdout.strip() == "False"
+        anchors = [m for m in run.of("comm_open") if "view_id" in m["content"]["data"]["state"]]
+        assert len(anchors) == 1 and "status" not in anchors[0]["content"]["data"]["state"]
+        assert k.run("%load_ext llmring_jupyter").of("comm_open") == []  # one anchor per kernel
+    finally:
+        k.close()
 
 
 def test_deltas_concatenate_to_the_answer_and_the_view_becomes_static(kernel: Kernel) -> None:
@@ -57,7 +70,8 @@ def test_deltas_concatenate_to_the_answer_and_the_view_becomes_static(kernel: Ke
     assert opened and opened <= closed, "the live widget must be closed once the answer is static"
     every, closed = run.answer_comms
     assert every <= closed, "no comm may outlive its answer (the view's layout child included)"
-    assert _llm(kernel, "len(__import__('ipywidgets').Widget.widgets)") == 1, "only the kernel's comm anchor"
+    left = "sorted(type(w).__name__ for w in __import__('ipywidgets').Widget.widgets.values())"
+    assert _llm(kernel, left) == ["Layout", "ViewAnchor"], "only the kernel's anchor (and its layout) stay open"
 
 
 def test_one_comm_per_kernel_stays_open_so_answers_do_not_churn_subshells(kernel: Kernel) -> None:
@@ -66,12 +80,12 @@ def test_one_comm_per_kernel_stays_open_so_answers_do_not_churn_subshells(kernel
     assert kernel.run(HAIKU).ok  # opens the anchor, if no answer has run in this kernel yet
     widgets = "list(__import__('ipywidgets').Widget.widgets)"
     anchor = _llm(kernel, widgets)
-    assert len(anchor) == 1
+    assert len(anchor) == 2  # the anchor and its layout
     for _ in range(2):
         run = kernel.run(HAIKU)
         assert run.ok, run.error
         opened, closed = run.answer_comms
-        assert opened and opened <= closed and anchor[0] not in closed
+        assert opened and opened <= closed and not set(anchor) & closed
         assert len(run.of("comm_open")) == len(opened), "the anchor opens once per kernel"
     assert _llm(kernel, widgets) == anchor
 
@@ -127,7 +141,7 @@ def test_kernel_interrupt_keeps_the_partial_answer_and_fails_the_cell(slow: Kern
     run = slow.run(HAIKU, during=interrupt_after_some_text)
     assert interrupted and time.monotonic() - interrupted[0] < 1.0
     assert not run.ok and run.reply["content"]["ename"] == "Interrupted"
-    assert "partial answer is kept in _llm" in run.error and "Traceback" not in run.error
+    assert "kept in _llm" in run.error and "Traceback" not in run.error
     assert "interrupted" in run.final["data"]["text/plain"].rsplit("— ", 1)[1]
     assert _llm(slow, "_llm.finish_reason, _llm.interrupted") == ("cancelled", True)
     assert slow.run("print(1 + 1)").stdout == "2\n"

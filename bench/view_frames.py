@@ -1,0 +1,127 @@
+"""What the live view costs the browser: frames, long tasks and per-frame render cost.
+
+One JupyterLab (tests/browser/lab_session.py) and headless Chromium stream the
+demo model's answer at 2 ms a token, 1k, 5k and 20k tokens, rendered two ways
+in the same page, one after the other:
+
+- **incremental** (the view): finished blocks rendered once, only the last one
+  re-rendered each frame (js/incremental.js ``IncrementalMarkdown``);
+- **whole**: the whole answer re-rendered every frame, as the view did before
+  (``WholeMarkdown``, chosen by setting the page's ``__llmringWholeRender``).
+
+Per run: frames per second of the page while the live view streams, the long
+tasks (> 50 ms) that began meanwhile (and, apart, those of the frontend
+rendering the static answer at the end), and the view's render cost per frame (the view's
+``llmring-paint`` measures) in the first and last fifth of the stream: flat
+means the cost does not grow with the answer. Run::
+
+    .venv/bin/python bench/view_frames.py            # 1k, 5k, 20k tokens (~3 min)
+    .venv/bin/python bench/view_frames.py --sizes 1000
+
+It writes ``bench/results/view_frames.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from _paths import BENCH, TESTS
+
+sys.path.insert(0, str(TESTS / "browser"))
+
+from lab_session import LabServer, Notebook
+from playwright.sync_api import sync_playwright
+
+PROBE = (TESTS / "browser" / "view_probe.js").read_text()
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+DELAY = 0.002
+
+
+def _cell(tokens: int) -> str:
+    return f"%%llm demo --no-history -o tokens={tokens} -o delay={DELAY}\nMeasure the view"
+
+
+def _fifths(values: list[float]) -> tuple[float, float]:
+    """Median of the first and of the last fifth."""
+    k = max(1, len(values) // 5)
+    return statistics.median(values[:k]), statistics.median(values[-k:])
+
+
+def measure(nb: Notebook, index: int, whole: bool) -> dict[str, Any]:
+    page = nb.page
+    page.evaluate(f"() => {{ globalThis.__llmringWholeRender = {str(whole).lower()}; }}")
+    nb.run(index)
+    nb.output(index).locator(".llmring-view").wait_for(timeout=30_000)
+    page.evaluate("() => window.__llmringProbe.startFrames()")
+    page.wait_for_function(
+        "el => !el.querySelector('.llmring-view')", arg=nb.cell(index).element_handle(), timeout=600_000
+    )
+    report = page.evaluate("() => window.__llmringProbe.stopFrames()")
+    nb.wait_done(index, timeout=600_000)
+    paints = report["paints"]
+    first, last = _fifths(paints) if paints else (0.0, 0.0)
+    return {
+        "fps": round(report["fps"], 1),
+        "seconds": round(report["seconds"], 1),
+        "long_tasks": len(report["longTasks"]),
+        "worst_long_task_ms": round(max(report["longTasks"], default=0), 1),
+        "long_tasks_at_the_switch": [round(d) for d in report["longTasksAfter"]],
+        "frames_rendered": len(paints),
+        "render_ms_first_fifth": round(first, 2),
+        "render_ms_last_fifth": round(last, 2),
+        "render_ms_max": round(max(paints, default=0), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    parser.add_argument("--out", type=Path, default=BENCH / "results" / "view_frames.json")
+    args = parser.parse_args()
+    executable = shutil.which("chromium")
+    if executable is None:
+        sys.exit("needs Debian's chromium (apt-get install chromium)")
+    runs: list[tuple[int, str]] = [(n, way) for n in args.sizes for way in ("incremental", "whole")]
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="llmring-view-bench-") as home, sync_playwright() as playwright:
+        lab = LabServer(Path(home))
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+            page.add_init_script(PROBE)
+            cells = ["%load_ext llmring_jupyter", _cell(200)] + [_cell(n) for n, _ in runs]
+            nb = Notebook.create(lab, page, "view_frames.ipynb", cells)
+            nb.run_and_wait(0)
+            nb.run_and_wait(1, timeout=60_000)  # warm-up: the page fetches and compiles the view's module
+            for index, (tokens, way) in enumerate(runs, start=2):
+                row = {"tokens": tokens, "renderer": way, **measure(nb, index, way == "whole")}
+                results.append(row)
+                print(json.dumps(row), flush=True)
+        finally:
+            browser.close()
+            lab.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"delay_s": DELAY, "runs": results}, indent=2) + "\n")
+    header = f"{'tokens':>7} {'renderer':<12} {'fps':>5} {'long':>5} {'worst':>7} {'ms first':>9} {'ms last':>8}"
+    print(header)
+    for r in results:
+        print(
+            f"{r['tokens']:>7} {r['renderer']:<12} {r['fps']:>5} {r['long_tasks']:>5} {r['worst_long_task_ms']:>7}"
+            f" {r['render_ms_first_fifth']:>9} {r['render_ms_last_fifth']:>8}"
+        )
+
+
+if __name__ == "__main__":
+    main()
