@@ -45,6 +45,10 @@ class WidgetOutput:
     def streaming(self) -> None:
         self._view.status = "streaming"
 
+    def status(self, state: str) -> None:
+        """Say what the answer waits for before its first token (an earlier answer, say)."""
+        self._view.status = state
+
     def finish(self, result: Result) -> None:
         metadata: dict[str, Any] = {}
         if not result.text and result.exception is not None:
