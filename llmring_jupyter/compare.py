@@ -158,7 +158,9 @@ class Comparison:
     def _record(self) -> None:
         q = self.question
         if self.results is not None and q.chat is not None:
-            q.chat.record(q.key, q.prompt, self.results[self.kept])
+            kept = self.results[self.kept]
+            asked = kept.messages[-1]  # the question as sent, with its images and documents
+            q.chat.record(q.key, asked.content, kept, asked.attachments)
 
     def _show_bar(self) -> None:
         if self._bar is None:
