@@ -13,6 +13,7 @@ from typing import Any
 from . import errors
 from ._transform import awaitable_cell
 from .api import chat, chat_sync, use_backend
+from .background import PendingResult
 from .magics import LLMMagics
 from .outputs import prepare_views
 from .result import Interrupted, Result, Timings
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Interrupted",
     "LLMMagics",
+    "PendingResult",
     "Result",
     "Timings",
     "chat",

@@ -13,6 +13,7 @@ import inspect
 from typing import Any
 
 from ._blocking import run_blocking
+from .background import PendingResult
 from .errors import UsageError
 from .options import Options
 from .result import Result
@@ -29,21 +30,26 @@ def _magics() -> Any:
     return magics
 
 
-async def chat(prompt: str, model: str | None = None, **options: Any) -> Result:
+async def chat(prompt: str, model: str | None = None, **options: Any) -> Result | PendingResult:
     """Stream the answer to ``prompt`` into the current output and return its :class:`Result`.
 
     Keywords are the options of the ``%%llm`` line by their field names
     (``conversation="notes"``, ``system=``, ``temperature=``, ``max_tokens=``,
-    ``format=``, ``new=``, ``history=``; ``schema=Paper``, a type or JSON Schema dict
-    the answer must fit, or ``json=True`` for any JSON object, and ``result.data``
-    is the validated value); any other keyword is a provider option, as ``-o`` on
-    the line. Raises like ``%%llm`` does when the answer fails, does not fit its
-    schema, or the kernel is interrupted (the partial text is kept in the
-    conversation either way).
+    ``format=``, ``new=``, ``history=``, ``background=``; ``schema=Paper``, a type or
+    JSON Schema dict the answer must fit, or ``json=True`` for any JSON object, and
+    ``result.data`` is the validated value); any other keyword is a provider option,
+    as ``-o`` on the line. Raises like ``%%llm`` does when the answer fails, does
+    not fit its schema, or the kernel is interrupted (the partial text is kept in
+    the conversation either way). With ``background=True`` it returns at once a
+    :class:`PendingResult` that fills in while the answer streams.
     """
     magics = _magics()
     opts = Options.of(model, options)
     shape = resolve(opts.schema, opts.json, magics.shell.user_ns)
+    if opts.background:
+        if not magics.in_kernel:
+            raise UsageError("background=True needs a Jupyter kernel: its answer streams while other cells run.")
+        return magics.session.ask_in_background(prompt, opts, magics.output(opts.shown_as), shape)
     result = await magics.session.ask(prompt, opts, magics.output(opts.shown_as), shape)
     result.raise_for_error()
     return result
@@ -59,10 +65,10 @@ def _signature() -> inspect.Signature:
     params += [
         inspect.Parameter(f.name, keyword, default=f.default, annotation=f.type)
         for f in dataclasses.fields(Options)
-        if f.name != "model" and not f.metadata["flag"].line_only
+        if f.name != "models" and not f.metadata["flag"].line_only
     ]
     params.append(inspect.Parameter("provider_option", inspect.Parameter.VAR_KEYWORD, annotation=Any))
-    return inspect.Signature(params, return_annotation=Result)
+    return inspect.Signature(params, return_annotation="Result | PendingResult")
 
 
 chat.__signature__ = _signature()  # type: ignore[attr-defined]
@@ -75,7 +81,7 @@ def use_backend(backend: object | None) -> None:
     _magics().backend = backend
 
 
-def chat_sync(prompt: str, model: str | None = None, **kwargs: Any) -> Result:
+def chat_sync(prompt: str, model: str | None = None, **kwargs: Any) -> Result | PendingResult:
     """:func:`chat` for code that is not async (a script, terminal IPython)."""
     try:
         asyncio.get_running_loop()

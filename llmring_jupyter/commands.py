@@ -149,6 +149,20 @@ def _load(magics: LLMMagics, args: list[str]) -> None:
     print(f"Loaded the conversation {chat.name!r}: {len(chat.turns)} turns.")
 
 
+def _keep(magics: LLMMagics, args: list[str]) -> None:
+    comparisons = magics.session.comparisons
+    if len(args) != 1 or not args[0].isdigit():
+        raise UsageError("Usage: %llm keep N, with N the column of the side-by-side answer to keep (1 is the first).")
+    if not comparisons:
+        raise UsageError("No side-by-side answers yet: name two or more models on a %%llm line first.")
+    comparison = list(comparisons.values())[-1]
+    if comparison.question.chat is None:
+        raise UsageError("That side-by-side cell ran with --no-history: no answer joins a conversation.")
+    comparison.keep(int(args[0]) - 1)
+    model, chat = comparison.models[comparison.kept], comparison.question.chat.name
+    print(f"Kept answer {args[0]} ({model}) in the conversation {chat!r}.")
+
+
 #: What ``%llm help`` lists, in its order.
 _HELP = (
     ("%llm help", "this text"),
@@ -162,6 +176,7 @@ _HELP = (
     ("%llm export [NAME] FILE", "save a conversation to FILE.json (to load again) or FILE.md"),
     ("%llm load FILE [NAME]", "load a conversation saved as JSON"),
     ("%llm fix [MODEL] [options]", "explain the latest error; its corrected cell is put below"),
+    ("%llm keep N", "the last side-by-side cell's answer N joins the conversation instead"),
 )
 
 _COMMANDS: dict[str, Callable[..., Any]] = {
@@ -179,4 +194,5 @@ _COMMANDS: dict[str, Callable[..., Any]] = {
     "export": _export,
     "load": _load,
     "fix": fix.fix,
+    "keep": _keep,
 }

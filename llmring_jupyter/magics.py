@@ -139,20 +139,37 @@ class LLMMagics(Magics):
         await self.ask(prompt, opts)
 
     async def ask(self, prompt: Prompt, opts: Options) -> Result | None:
-        """Show the dry run, or stream the answer and bind it; None for a dry run. Raises if it failed."""
+        """Show the dry run, or stream the answer and bind it; None for a dry run, a background answer
+        or models side by side (``_llm`` holds theirs). Raises if it failed."""
         shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
         if opts.dry_run:
             request, dropped = self.session.request(prompt, opts, shape)
             display(render.dry_run_bundle(request, dropped), raw=True)
             return None
+        if (opts.background or len(opts.models) > 1) and not self.in_kernel:
+            raise UsageError("--background and side-by-side models need a Jupyter kernel; ask one model here.")
+        if opts.background:
+            self._bind(self.session.ask_in_background(prompt, opts, self.output(opts.shown_as), shape), opts.out)
+            return None
+        if len(opts.models) > 1:
+            from . import compare
+
+            results = await compare.answers(self.session, self.session.question(prompt, opts, shape))
+            self._bind(results, opts.out)
+            compare.raise_if_all_failed(results)
+            return None
         result = await self.session.ask(prompt, opts, self.output(opts.shown_as), shape)
-        self.shell.user_ns["_llm"] = result
-        if opts.out:
-            self.shell.user_ns[opts.out] = result
+        self._bind(result, opts.out)
         if opts.format == "code" and result.text:
             self.shell.set_next_input(render.code_of(result.text), replace=False)
         result.raise_for_error()
         return result
+
+    def _bind(self, value: Any, out: str | None) -> None:
+        """``_llm`` (and ``--out NAME``) hold a cell's result."""
+        self.shell.user_ns["_llm"] = value
+        if out:
+            self.shell.user_ns[out] = value
 
     def output(self, fmt: str) -> Output:
         """Where an answer streams: the live view in a kernel, the terminal elsewhere."""

@@ -71,7 +71,7 @@ _count.__name__ = "whole number"
 class Options:
     """Everything a question asks for besides its prompt."""
 
-    model: str | None = None  # positional on the line; an alias or provider:model
+    models: tuple[str, ...] = ()  # positional on the line: aliases or provider:model; two or more side by side
     system: str | None = _flag(None, "--system", metavar="TEXT", help="system prompt for this answer")
     temperature: float | None = _flag(
         None, "--temperature", metavar="F", read=_number, help="sampling temperature, 0 to 2"
@@ -137,6 +137,11 @@ class Options:
     dry_run: bool = _flag(
         False, "--dry-run", line_only=True, help="show the exact messages and their estimated tokens; send nothing"
     )
+    background: bool = _flag(
+        False,
+        "--background",
+        help="return at once; the answer streams into its own output while other cells run (_llm fills in)",
+    )
 
     @property
     def wants_json(self) -> bool:
@@ -166,11 +171,20 @@ class Options:
             _bad(f"--format {self.format} is for text answers; a JSON answer is shown as its data")
         if self.new and not self.history:
             _bad("--new and --no-history contradict each other: use one")
+        if self.background and len(self.models) > 1:
+            _bad("--background asks one model; for several side by side, leave it out")
+        if self.dry_run and len(self.models) > 1:
+            _bad("--dry-run shows one request; name one model")
+
+    @property
+    def model(self) -> str | None:
+        """The model asked (the first, side by side); None: the configured default."""
+        return self.models[0] if self.models else None
 
     @classmethod
     def of(cls, model: str | None, keywords: Mapping[str, Any]) -> Options:
         """The options of a ``chat()`` call: known keywords set fields, the rest are provider options."""
-        known = {f.name: f for f in fields(cls) if f.name != "model"}
+        known = {f.name: f for f in fields(cls) if f.name != "models"}
         settings: dict[str, Any] = {}
         passed: list[tuple[str, Any]] = []
         for name, value in keywords.items():
@@ -184,7 +198,7 @@ class Options:
             else:
                 settings[name] = value
         settings["provider_options"] = tuple(settings.get("provider_options", ())) + tuple(passed)
-        return cls(model=model, **settings)
+        return cls(models=(model,) if model else (), **settings)
 
 
 def _bad(reason: str) -> NoReturn:
@@ -202,10 +216,12 @@ def _flags() -> list[tuple[str, Flag, Any]]:
 def usage() -> str:
     """The options part of ``%llm help``, written from the declarations above."""
     lines = [
-        "%%llm [MODEL] [options]      ask MODEL; the cell's text is the prompt",
+        "%%llm [MODEL ...] [options]  ask MODEL; the cell's text is the prompt",
         "  MODEL                      an alias from llmring.lock, or provider:model",
         "                             (openai:gpt-4o-mini, anthropic:…, google:…, ollama:llama3.2, demo);",
-        "                             default: %config LLMMagics.default_model",
+        "                             default: %config LLMMagics.default_model. Two or more models answer",
+        "                             side by side; the first one's answer joins the conversation",
+        "                             (its Keep button or %llm keep N picks another)",
     ]
     for _, flag, _ in _flags():
         left = "  " + ", ".join(_spellings(flag)) + (f" {flag.metavar}" if flag.metavar else "")
@@ -231,7 +247,7 @@ def _summary() -> str:
         f"{' ' + flag.metavar if flag.metavar else ''}]"
         for _, flag, _ in _flags()
     )
-    return f"Usage: %%llm [MODEL] {words}; see %llm help."
+    return f"Usage: %%llm [MODEL ...] {words}; see %llm help."
 
 
 class _Parser(argparse.ArgumentParser):
@@ -241,7 +257,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> _Parser:
     p = _Parser(prog="%%llm", add_help=False, exit_on_error=False, allow_abbrev=False)
-    p.add_argument("model", nargs="?")
+    p.add_argument("models", nargs="*")
     for name, flag, default in _flags():
         if flag.opposite:
             p.add_argument(*flag.names, dest=name, action="store_const", const=True, default=default)
@@ -265,13 +281,15 @@ def parse(line: str) -> Options | None:
     except ValueError as exc:
         raise UsageError(f"Cannot read the %%llm line ({exc}); check its quotes, or see %llm help.") from None
     try:
-        args = vars(_parser().parse_args(words))
+        args = vars(_parser().parse_intermixed_args(words))
     except argparse.ArgumentError as exc:
         raise UsageError(f"{exc}. {_summary()}") from None
     if args.pop("help"):
         return None
-    if args["model"] is not None and args["model"].startswith("-"):
-        raise UsageError(f"Unknown option {args['model']}; see %llm help.")
+    args["models"] = tuple(args["models"])
+    for name in args["models"]:
+        if name.startswith("-"):
+            raise UsageError(f"Unknown option {name}; see %llm help.")
     for name, flag, _ in _flags():
         if flag.repeat:
             args[name] = tuple(args[name])

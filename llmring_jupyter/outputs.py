@@ -92,6 +92,10 @@ class WidgetOutput:
         if self._view is not None:
             self._view.status = status
 
+    def status(self, state: str) -> None:
+        """Say what the answer waits for before its first token (an earlier answer, say)."""
+        self._view.status = state
+
     def finish(self, result: Result) -> None:
         if self._timer is not None:
             self._timer.cancel()

@@ -7,20 +7,27 @@ same conversation, same streaming view, same footer, same recorded turns.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
-from typing import Any, Protocol
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-from . import attachments, llm_log, replay, stream, structured
+from . import attachments, background, llm_log, replay, stream, structured
 from ._amend import Amending
-from .conversation import Conversations, Limits
+from .conversation import Conversation, Conversations, Limits
 from .interpolate import Prompt
 from .options import Options
 from .providers import Message, Request, chat_stream, external, pricing, resolve
 from .providers.retry import AttemptLog
-from .result import Result
+from .result import Interrupted, Result, Timings
 from .schema import Shape
 from .spend import Budget, Ledger
+
+if TYPE_CHECKING:
+    from .compare import Comparison
 
 
 class Settings(Protocol):
@@ -54,6 +61,9 @@ class Session:
         self.log = llm_log.Log()
         self._cell = "start"
         self._calls = 0
+        self._running: dict[int, list[background.PendingResult]] = {}  # background turns by id(conversation)
+        self._background: dict[str, background.PendingResult] = {}  # the latest background answer of each turn key
+        self.comparisons: dict[str, Comparison] = {}  # side-by-side cells by turn key, the latest last
 
     def pre_run_cell(self, info: Any) -> None:
         """IPython event: note which cell runs, so its turns are keyed by it.
@@ -72,10 +82,14 @@ class Session:
         self._calls += 1
         return key
 
-    def request(self, prompt: str | Prompt, opts: Options, shape: Shape | None = None) -> tuple[Request, int]:
+    def request(
+        self, prompt: str | Prompt, opts: Options, shape: Shape | None = None, key: str | None = None
+    ) -> tuple[Request, int]:
         """The exact request a question makes, and how many earlier turns were left out.
 
         ``shape`` is the type the answer must have (``--schema`` / ``--json``), resolved by the caller.
+        ``key``: the turn's key, taken when its cell ran (a background question
+        builds its request later, when other cells may be running).
         """
         s = self.settings
         chat = self.conversations.get(opts.conversation) if opts.history else None
@@ -83,7 +97,7 @@ class Session:
         dropped = 0
         if chat is not None and not opts.new:  # --new forgets the turns when it asks
             limits = Limits(s.history_turns, s.history_tokens, s.resend_incomplete)
-            earlier, dropped = chat.context(self._peek_key(), limits)
+            earlier, dropped = chat.context(key or self._peek_key(), limits)
         system = opts.system if opts.system is not None else (chat.system if chat else None)
         messages = ([Message("system", system)] if system else []) + earlier
         messages.append(_user_message(prompt, opts.attach))
@@ -100,31 +114,104 @@ class Session:
     def _peek_key(self) -> str:
         return f"{self._cell}#{self._calls}"
 
+    def question(self, prompt: str | Prompt, opts: Options, shape: Shape | None = None) -> Question:
+        """Take a question as its cell runs: check the model names, start a --new conversation,
+        fix the turn's key and the background answers it must wait for."""
+        s = self.settings
+        if s.backend is None:  # a bad name fails here, before any output
+            for name in opts.models or (s.default_model,):
+                resolve(name, lockfile_path=s.lockfile, profile=s.profile)
+        if s.log_path:
+            self.log.check(s.log_path)
+        if opts.history and opts.new:
+            self.conversations.new(opts.conversation)
+            self.log.forget(opts.conversation)
+        chat = self.conversations.get(opts.conversation) if opts.history else None
+        earlier = self._running.get(id(chat), []) if chat is not None else []
+        key = self._next_key()
+        replaced = self._background.get(key)
+        if replaced is not None and not replaced.done:  # its cell runs again: its output is gone
+            replaced.stop()
+        return Question(prompt, opts, key, chat, [p for p in earlier if not p.done], shape)
+
     async def ask(
         self, prompt: str | Prompt, opts: Options, output: stream.Output, shape: Shape | None = None
     ) -> Result:
         """Stream the answer into ``output`` and record the turn (whatever its outcome).
+
+        With a ``shape``, the answer is validated before it is shown: ``data`` holds its value.
+        """
+        return await self.answer(self.question(prompt, opts, shape), output)
+
+    def ask_in_background(
+        self, prompt: str | Prompt, opts: Options, output: stream.Output, shape: Shape | None = None
+    ) -> background.PendingResult:
+        """Start the answer as a task and return its filling result at once; a later question
+        in the same conversation waits for it."""
+        question = self.question(prompt, opts, shape)
+        pending = background.start(lambda out: self.answer(question, out), output, self._model(opts))
+        self._background[question.key] = pending
+        pending._task.add_done_callback(lambda _: self._background.pop(question.key, None))  # type: ignore[union-attr]
+        if question.chat is not None:
+            running = self._running.setdefault(id(question.chat), [])
+            running.append(pending)
+            pending._task.add_done_callback(lambda _: self._forget(question.chat, pending))  # type: ignore[union-attr]
+        return pending
+
+    def _forget(self, chat: Conversation | None, pending: background.PendingResult) -> None:
+        running = self._running.get(id(chat), [])
+        if pending in running:
+            running.remove(pending)
+        if not running:
+            self._running.pop(id(chat), None)
+
+    def _model(self, opts: Options, index: int = 0) -> str:
+        return opts.models[index] if opts.models else self.settings.default_model
+
+    async def answer(self, question: Question, output: stream.Output) -> Result:
+        """Wait for the earlier background turns of the conversation, then ask and record."""
+        (output,) = await self.wait_turn(question, [output])
+        return await self.answer_one(question, question.opts, output)
+
+    async def wait_turn(self, question: Question, outputs: list[stream.Output]) -> list[stream.Output]:
+        """Wait until the background turns asked earlier in the conversation have ended, so the
+        request holds them; meanwhile each output says so and its Stop ends its wait.
+
+        Returns the outputs to stream into. An interrupt while waiting ends each
+        output as interrupted and raises :class:`~.result.Interrupted`: nothing was asked.
+        """
+        tasks = [p._task for p in question.earlier if p._task is not None and not p.done]
+        if not tasks:
+            return outputs
+        held = [background.Held(o) for o in outputs]
+        for i, h in enumerate(held):
+            h.show(self._model(question.opts, i))
+        try:
+            await _first(asyncio.wait(tasks), _all_stopped(held))
+        except asyncio.CancelledError:
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            for i, h in enumerate(held):
+                h.finish(_interrupted(self._model(question.opts, i)))
+            raise Interrupted("Interrupted while waiting for an earlier answer; nothing was asked.") from None
+        return list(held)
+
+    async def answer_one(self, question: Question, opts: Options, output: stream.Output) -> Result:
+        """One model's answer to ``question`` (side by side: one column's); records it unless told not to.
 
         A stored answer (replay cache) streams instead of the model; otherwise the
         budget is checked before anything is sent and watched while it streams. With a
         ``shape``, the answer is validated before it is shown: ``data`` holds its value.
         """
         s = self.settings
-        request, dropped = self.request(prompt, opts, shape)
-        # a bad name fails here, before any output
+        shape = question.shape
+        request, dropped = self.request(question.prompt, opts, shape, question.key)
         refs = resolve(request.model, lockfile_path=s.lockfile, profile=s.profile) if s.backend is None else ()
         resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
         priced = str(refs[0]) if refs else None  # what the budget estimates the price of
         cached = replay.Question(s.cache, opts.cache, s.cache_path, request, resolved)
-        if s.log_path:
-            self.log.check(s.log_path)
         budget = Budget(s.budget_usd, s.budget_tokens)
         if cached.recording is None:
             self.ledger.check(request, priced, budget)  # refuses before anything is sent
-        if opts.history and opts.new:
-            self.conversations.new(opts.conversation)
-            self.log.forget(opts.conversation)
-        key = self._next_key()
         shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
         log = AttemptLog()
         chunks = cached.chunks(
@@ -158,8 +245,8 @@ class Session:
         result = shown.result
         assert result is not None  # stream.run always finishes its output
         asked = request.messages[-1]  # the question as sent, with its images and documents
-        if chat is not None:
-            self.conversations.get(chat).record(key, asked.content, result, asked.attachments)
+        if question.chat is not None and question.records:
+            question.chat.record(question.key, asked.content, result, asked.attachments)
         self.ledger.add(result)
         cached.keep(result)  # the files last: one that cannot be written loses no answer
         if s.log_path:
@@ -173,3 +260,36 @@ def _user_message(prompt: str | Prompt, attach: tuple[str, ...]) -> Message:
     files_text, files = attachments.load_files(attach)
     text = f"{prompt.text}\n\n{files_text}" if files_text else prompt.text
     return Message("user", text, attachments=prompt.attachments + files)
+
+
+@dataclass
+class Question:
+    """A question as its cell asked it: what a later (background) answer needs to keep its place."""
+
+    prompt: str | Prompt
+    opts: Options
+    key: str  # the turn's key: the asking cell's, whatever cell runs when the answer ends
+    chat: Conversation | None  # where the turn is recorded; None with --no-history
+    earlier: list[background.PendingResult] = field(default_factory=list)  # to wait for first
+    shape: Shape | None = None  # the type the answer must have (--schema / --json)
+    records: bool = True  # side by side records the kept answer itself
+
+
+async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until the first of ``waits`` ends; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _all_stopped(held: list[background.Held]) -> None:
+    for h in held:
+        await h.stopped.wait()
+
+
+def _interrupted(model: str) -> Result:
+    """The result of a question interrupted before it was sent."""
+    return Result("", model, None, "cancelled", None, Timings(time.time(), None, 0.0), (), interrupted=True)

@@ -104,6 +104,7 @@ class Kernel:
         self.frontend = frontend
         kernel_env = {**os.environ, **(env or {})}
         self._ours: set[str] = set()
+        self.elsewhere: list[Msg] = []  # IOPub messages of other cells (background answers), as they came
         self._log = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed in close()
         redirect = {"stdout": self._log, "stderr": self._log} if self._log else {}
         self.km, self.kc = start_new_kernel(
@@ -144,6 +145,7 @@ class Kernel:
             ):
                 self.send_custom(msg["content"]["comm_id"], {"kind": "initialized"})
             if msg["parent_header"].get("msg_id") not in self._ours:
+                self.elsewhere.append(msg)
                 continue
             execution.messages.append(msg)
             if during is not None:
@@ -160,6 +162,29 @@ class Kernel:
                 execution.reply = reply
                 return execution
 
+    def later(self, source: Execution | str, until: Callable[[Execution], bool], timeout: float = 60) -> Execution:
+        """A finished cell's output including what arrived after its reply (a background
+        answer's), once ``until`` holds for it; other cells' messages stay in ``elsewhere``.
+        ``source`` may also be the id of a message sent with :meth:`send_custom` (a click)."""
+        if isinstance(source, str):
+            msg_id, execution = source, Execution(reply={})
+        else:
+            msg_id, execution = source.reply["parent_header"]["msg_id"], source
+        deadline = time.monotonic() + timeout
+        while True:
+            now = Execution(execution.reply, [*execution.messages, *self._of(msg_id)])
+            if until(now):
+                return now
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the output of {msg_id} did not reach the expected state in {timeout} s")
+            try:
+                self.elsewhere.append(self.kc.get_iopub_msg(timeout=0.05))
+            except queue.Empty:
+                pass
+
+    def _of(self, msg_id: str) -> list[Msg]:
+        return [m for m in self.elsewhere if m["parent_header"].get("msg_id") == msg_id]
+
     def _execute(self, code: str, cell_id: str | None) -> str:
         if cell_id is None:
             return self.kc.execute(code)
@@ -175,11 +200,12 @@ class Kernel:
         self.kc.shell_channel.send(msg)
         return msg["header"]["msg_id"]
 
-    def send_custom(self, comm_id: str, content: dict[str, Any]) -> None:
-        """What the view's ``model.send(content)`` puts on the wire."""
+    def send_custom(self, comm_id: str, content: dict[str, Any]) -> str:
+        """What the view's ``model.send(content)`` puts on the wire; returns the message's id."""
         msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}})
         self.kc.shell_channel.send(msg)
         self._ours.add(msg["header"]["msg_id"])
+        return str(msg["header"]["msg_id"])
 
     def run_answering(self, code: str, answer: Callable[[Msg], str], **kw: Any) -> tuple[Execution, list[Msg]]:
         """Execute a cell that asks for input (``input()``, ``getpass``), answering each

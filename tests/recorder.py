@@ -14,9 +14,12 @@ class Recorder:
         self.deltas: list[str] = []
         self.result: Result | None = None
         self.retries: list[Retry | None] = []
+        self.events: list[tuple[str, str]] = []  # ("start", model), ("status", state), ("finish", reason), in order
+        self.stop: Callable[[], None] | None = None  # what the view's Stop button would call
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        pass
+        self.events.append(("start", request.model))
+        self.stop = on_stop
 
     def retrying(self, retry: Retry | None) -> None:
         self.retries.append(retry)
@@ -25,10 +28,14 @@ class Recorder:
         self.deltas.append(text)
 
     def streaming(self) -> None:
-        pass
+        self.events.append(("status", "streaming"))
+
+    def status(self, state: str) -> None:
+        self.events.append(("status", state))
 
     def finish(self, result: Result) -> None:
         self.result = result
+        self.events.append(("finish", result.finish_reason))
 
     @property
     def text(self) -> str:

@@ -7,24 +7,29 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.kernel
-def test_quick_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
-    out = tmp_path / "latest.json"
+def _quick(script: str, out: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run ``bench/<script> --quick``; its output and the JSON it wrote."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out)],
+        [sys.executable, str(ROOT / "bench" / script), "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=240,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    res = json.loads(out.read_text())
+    return done, json.loads(out.read_text())
+
+
+@pytest.mark.kernel
+def test_quick_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
+    done, res = _quick("run.py", tmp_path / "latest.json")
     assert {"machine", "config", "answers", "cpu", "sdk", "startup", "memory", "targets", "elapsed_s"} <= set(res)
     kinds = {(r["kind"], r["pace"], r["chunks"]) for r in res["answers"]}
     for pace in ("paced", "unpaced"):
@@ -44,3 +49,14 @@ def test_quick_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
     for target in res["targets"]:  # the report prints each verdict it stored, as it stored it
         verdict = "PASS" if target["pass"] else "FAIL"
         assert f"{verdict}  {target['target']}: {target['shown']}" in done.stdout
+
+
+@pytest.mark.kernel
+def test_concurrency_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
+    done, res = _quick("concurrency.py", tmp_path / "concurrency.json")
+    assert {"cpu", "latency", "bytes", "targets"} <= set(res)
+    assert {(r["kind"], r["n"]) for r in res["cpu"]["rows"]} == {("background", 2), ("side by side", 2)}
+    assert res["latency"]["streams_running_at_end"] == 2, "the plain cells ran while both answers streamed"
+    assert len(res["targets"]) == 5
+    for target in res["targets"]:
+        assert f"{'PASS' if target['pass'] else 'FAIL'}  {target['target']}: {target['shown']}" in done.stdout

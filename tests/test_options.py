@@ -17,7 +17,7 @@ def test_all_options() -> None:
         "--chat notes --new --out answer"
     )
     assert parse(line) == Options(
-        model="ollama:llama3.2:3b",
+        models=("ollama:llama3.2:3b",),
         system="Be brief, please",
         temperature=0.2,
         max_tokens=50,
@@ -35,6 +35,19 @@ def test_provider_options_are_json_or_text() -> None:
     assert opts.provider_options == (("tokens", 2000), ("delay", 0), ("stop", ["x"]), ("user", "alice"))
 
 
+def test_several_models_anywhere_on_the_line_answer_side_by_side() -> None:
+    opts = parse("openai:gpt-4o-mini --temperature 0.2 anthropic:claude-haiku-4 ollama:llama3.2")
+    assert opts is not None and opts.models == ("openai:gpt-4o-mini", "anthropic:claude-haiku-4", "ollama:llama3.2")
+    assert opts.model == "openai:gpt-4o-mini" and opts.temperature == 0.2
+    assert parse("") == Options(models=()) and Options().model is None
+
+
+def test_background_from_the_line_and_from_chat_keywords() -> None:
+    assert parse("demo --background") == Options(models=("demo",), background=True)
+    assert Options.of("demo", {"background": True}) == Options(models=("demo",), background=True)
+    assert Options.of(None, {}).background is False
+
+
 def test_defaults_and_help() -> None:
     assert parse("") == Options()
     assert parse("--help") is None and parse("demo -h") is None
@@ -49,7 +62,8 @@ def test_defaults_and_help() -> None:
         "--max-tokens 0",
         "--max-tokens 1.5",
         "--format pdf",
-        "demo extra",
+        "demo extra --background",
+        "demo extra --dry-run",
         "--bogus",
         "--system",
         "'open",

@@ -40,7 +40,7 @@ def result(text: str, finish: str = "stop") -> Result:
 
 def test_schema_and_json_are_options_of_the_line() -> None:
     assert parse("--schema 'list[Paper]'") == Options(schema="list[Paper]")
-    assert parse("demo --json") == Options(model="demo", json=True)
+    assert parse("demo --json") == Options(models=("demo",), json=True)
     assert Options.of(None, {"schema": Paper}).schema is Paper
     assert parse("--schema Paper").shown_as == "json" and parse("").shown_as == "markdown"  # type: ignore[union-attr]
 
