@@ -108,7 +108,7 @@ class Column(WidgetOutput):
 
         super().__init__(fmt)
         self.index = index
-        self._parts = parts
+        self._widgets = parts
         self.box = ipywidgets.VBox(layout=parts.column)
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
@@ -124,7 +124,7 @@ class Column(WidgetOutput):
 
         self.status("done")
         footer = f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(result))}</div>'
-        shown = ipywidgets.HTML(footer + _error_html(result), style=self._parts.html, layout=self._parts.column)
+        shown = ipywidgets.HTML(footer + _error_html(result), style=self._widgets.html, layout=self._widgets.column)
         self.box.children = (self._view, shown)
 
 
