@@ -40,7 +40,10 @@ def test_quick_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
     for pace in ("paced", "unpaced"):
         ours, whole = by[("ours", pace, measured)], by[("whole", pace, measured)]
         assert ours["complete"], "every chunk must be matched to a message that carried it"
-        assert ours["by_part"]["deltas"]["messages"] * 4 < whole["messages"], "deltas are coalesced, not one per chunk"
+        # coalescing: at most about 30 delta messages a second, however slow the machine, and far
+        # fewer than one per chunk
+        deltas = ours["by_part"]["deltas"]["messages"]
+        assert deltas <= ours["wall_s"] * 30 * 1.5 + 2 and deltas < whole["messages"]
         assert ours["bytes"] < whole["bytes"], "deltas cost less than re-sending the whole answer"
         assert ours["first_chunk_ms"] > 0 and ours["latency"]["median_ms"] > 0
     assert {"load_ext_ms", "first_cell", "second_cell"} <= set(res["startup"])
