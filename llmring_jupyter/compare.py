@@ -117,6 +117,9 @@ class Column(WidgetOutput):
         self._view = StreamView(on_stop=on_stop, model_label=request.model, format=self._fmt)
         self.box.children = (self._view,)
 
+    def delta(self, text: str) -> None:
+        self._view.push(text)  # no answer-so-far output of its own: the grid's static answer replaces all
+
     def finish(self, result: Result) -> None:
         """The column shows its footer (and error) under the text it streamed, while the others go on;
         its static answer comes with the grid's, so no answer crosses the wire twice."""

@@ -94,7 +94,7 @@ class WidgetOutput:
 
     def status(self, state: str) -> None:
         """Say what the answer waits for before its first token (an earlier answer, say)."""
-        self._view.status = state
+        self._set_status(state)
 
     def finish(self, result: Result) -> None:
         if self._timer is not None:

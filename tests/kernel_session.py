@@ -65,6 +65,17 @@ class Execution:
         return updates[-1]["content"]
 
     @property
+    def answers(self) -> list[Msg]:
+        """The static answers that replaced a live view, in order (not the refreshes of the
+        answer-so-far output that a notebook saved mid-stream holds)."""
+        return [
+            m["content"]
+            for m in self.of("update_display_data")
+            if m["content"]["data"].get("text/plain")
+            and "llmring-so-far" not in m["content"]["data"].get("text/html", "")
+        ]
+
+    @property
     def widget_comms(self) -> tuple[set[str], set[str]]:
         opened = {
             m["content"]["comm_id"]

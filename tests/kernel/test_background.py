@@ -11,7 +11,7 @@ from kernel_session import Execution, Kernel
 
 
 def _ended(run: Execution) -> bool:
-    return bool(run.of("update_display_data"))
+    return bool(run.answers)
 
 
 def _text(run: Execution) -> str:
@@ -23,11 +23,14 @@ def _view(run: Execution) -> str:
 
 
 def _statuses(run: Execution) -> list[str]:
-    return [
-        m["content"]["data"]["state"]["status"]
-        for m in run.of("comm_msg")
-        if m["content"]["data"].get("method") == "update" and "status" in m["content"]["data"].get("state", {})
+    """Every status the live view was given, from its opening state on."""
+    states = [
+        m["content"]["data"].get("state", {})
+        for m in run.messages
+        if m["msg_type"] == "comm_open"
+        or (m["msg_type"] == "comm_msg" and m["content"]["data"].get("method") == "update")
     ]
+    return [state["status"] for state in states if "status" in state]
 
 
 def test_the_cell_returns_before_the_first_token_and_the_answer_lands_in_its_output(slow: Kernel) -> None:
@@ -46,8 +49,9 @@ def test_the_cell_returns_before_the_first_token_and_the_answer_lands_in_its_out
     waited = slow.run("result = await _llm\nprint(result.finish_reason, _llm.done, result.text == _llm.text)")
     assert waited.stdout == "stop True True\n"
     done = slow.later(asked, _ended)
-    final = done.final
-    assert final["transient"]["display_id"] == done.of("display_data")[0]["content"]["transient"]["display_id"]
+    final = done.answers[-1]
+    shown = {m["content"]["transient"]["display_id"] for m in done.of("display_data")}
+    assert final["transient"]["display_id"] in shown, "the static answer replaces the view in the asking cell"
     text = value(slow, "_llm.text")
     assert final["data"]["text/plain"].startswith(text) and "demo:chat · stop" in final["data"]["text/plain"]
     assert _text(done) == text
@@ -89,7 +93,7 @@ def test_stop_ends_a_background_answer_and_keeps_its_text(slow: Kernel) -> None:
     streaming = slow.later(asked, lambda r: len(r.deltas) >= 3)
     slow.send_custom(_view(streaming), {"kind": "stop"})
     done = slow.later(asked, _ended)
-    assert "■ stopped" in done.final["data"]["text/plain"]
+    assert "■ stopped" in done.answers[-1]["data"]["text/plain"]
     assert value(slow, "(_llm.done, _llm.finish_reason, len(_llm.text) > 0)") == (True, "cancelled", True)
     assert slow.run("await _llm").ok, "a stopped answer is not a failure"
 
@@ -135,7 +139,7 @@ def test_interrupt_stops_the_running_cell_not_the_background_answer(slow: Kernel
     sleeper = slow.run("import asyncio\nawait asyncio.sleep(20)", tick=tick, timeout=30)
     assert not sleeper.ok
     done = slow.later(asked, _ended)
-    assert "demo:chat · stop" in done.final["data"]["text/plain"], "the background answer went on to its end"
+    assert "demo:chat · stop" in done.answers[-1]["data"]["text/plain"], "the background answer went on to its end"
 
 
 def test_chat_background_returns_a_filling_result(slow: Kernel) -> None:
@@ -156,7 +160,7 @@ def test_a_restart_ends_background_answers_and_keeps_what_they_streamed(tmp_path
         streamed = kernel.later(asked, lambda r: len(r.deltas) >= 3)
         kernel.km.restart_kernel(now=False)
         done = kernel.later(streamed, _ended, timeout=15)
-        plain = done.final["data"]["text/plain"]
+        plain = done.answers[-1]["data"]["text/plain"]
         assert plain.startswith(_text(streamed)) and "■ stopped" in plain, "the partial answer stays, static"
         assert kernel.run("print('restarted')").stdout == "restarted\n"
     finally:

@@ -173,5 +173,5 @@ def test_gathered_chats_stream_into_separate_views(slow: Kernel) -> None:
         for v in views
     }
     assert "First" in texts[views[0]] and "Second" in texts[views[1]]
-    finals = {m["content"]["transient"]["display_id"] for m in run.of("update_display_data")}
+    finals = {a["transient"]["display_id"] for a in run.answers}
     assert len(finals) == 2, "each view is replaced by its own static answer"
