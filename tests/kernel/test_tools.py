@@ -7,11 +7,7 @@ offline; the comm messages are the ones the browser receives and sends.
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,27 +152,3 @@ def test_the_step_limit_fails_the_cell_with_a_clear_line(kernel: Kernel) -> None
     run = kernel.run(f"%%llm demo --tools get_weather --max-steps 1\n{PROMPT}")
     assert not run.ok and "(--max-steps 1) while the model still wanted to call get_weather" in run.error
     assert value(kernel, "calls") == [], "the last step's calls are not run"
-
-
-@pytest.mark.parametrize(("typed", "ran"), [("y", True), ("n", False)])
-def test_terminal_ipython_asks_y_n_and_prints_the_call(tmp_path: Path, typed: str, ran: bool) -> None:
-    script = tmp_path / "ask.ipy"
-    ask = f"get_ipython().run_cell_magic('llm', 'demo --tools get_weather --approve', {PROMPT!r})\n"
-    script.write_text(WEATHER + "\n" + ask)  # one file is one cell: the magic is called as a cell would
-    ipython = Path(sys.executable).with_name("ipython")
-    run = subprocess.run(
-        [str(ipython), "--no-banner", "--colors=nocolor", "--ext=llmring_jupyter", str(script)],
-        input=f"{typed}\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "LLMRING_DEMO_DELAY": "0.001"},
-    )
-    assert run.returncode == 0, run.stderr
-    assert 'Run get_weather(city="Paris")? [y/N]' in run.stdout
-    if ran:
-        assert '🔧 get_weather(city="Paris")' in run.stdout and "18 °C in Paris" in run.stdout
-    else:
-        assert "skipped by you" in run.stdout and "The user declined to run this tool call." in run.stdout
-    assert "2 steps · 1 tool call" in run.stdout
