@@ -157,3 +157,14 @@ def test_the_next_question_carries_the_exchange(
     said = d.sent_messages(third)
     assert said[0] == ("user", "Paris?") and said[-1] == ("user", "And tomorrow?")
     assert ("assistant", "21 °C in Paris.") in said
+
+
+def test_a_retry_in_a_later_step_is_shown_and_recorded(dialect: Dialect, wire: WireServer) -> None:
+    d = dialect
+    wire.queue(
+        d.tool_calls([("call_1", "weather", CITY)]), d.http_error(503, "overloaded", retry_after=0), d.answer(["Warm."])
+    )
+    result, out = _ask(d, Toolbox.of([weather], {}))
+    assert result.error is None and result.text == "Warm." and result.steps == 2
+    assert [r.attempt for r in result.retries] == [2], "the second request's retry is the answer's"
+    assert any(r is not None for r in out.retries), "the live view was told it waits to retry"
