@@ -149,7 +149,7 @@ class LLMMagics(Magics):
         or models side by side (``_llm`` holds theirs). Raises if it failed."""
         shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
         if opts.dry_run:
-            request, dropped = self.session.request(prompt, opts, shape, self.session.toolbox(opts))
+            request, dropped = self.session.request(prompt, opts, shape, toolbox=self.session.toolbox(opts))
             display(render.dry_run_bundle(request, dropped), raw=True)
             return None
         if (opts.background or len(opts.models) > 1) and not self.in_kernel:
