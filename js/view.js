@@ -16,6 +16,7 @@ import { highlight, md, PRE } from "./markdown.js";
 import { IncrementalMarkdown, WholeMarkdown } from "./incremental.js";
 import viewCss from "./view.css";
 import { jsonView } from "./json.js";
+import { withTools } from "./tools.js";
 
 // The states of a live view (the `status` trait, and "stopping" once Stop is clicked): each
 // label is a function of the model and the seconds since its `retry` trait last changed.
@@ -124,7 +125,8 @@ function render({ model, el }) {
   const status = el.querySelector(".llmring-status");
   const hint = el.querySelector(".llmring-hint");
   const stop = el.querySelector(".llmring-stop");
-  const shown = (FORMATS[model.get("format")] || FORMATS.markdown)(answer);
+  // the format's renderer for each run of text, with the tool calls between them where they happened
+  const shown = withTools(answer, FORMATS[model.get("format")] || FORMATS.markdown, (m) => model.send(m));
   performance.clearMeasures("llmring-paint"); // the page keeps one answer's frame costs, not all
 
   let text = model.get("text") || "";
@@ -154,6 +156,7 @@ function render({ model, el }) {
   };
 
   const onMessage = (msg) => {
+    if (msg?.kind === "tool") { shown.tool(msg); schedule(); return; }
     if (!msg || msg.kind !== "delta") return;
     if (msg.at <= text.length) {
       const fresh = msg.text.slice(text.length - msg.at);

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from .providers.retry import Retry
 from .providers.types import Request
-from .result import Replayed, Result
+from .result import Replayed, Result, ToolRun
 from .stream import Output
 
 
@@ -40,6 +40,12 @@ class Amending:
 
     def streaming(self) -> None:
         self._output.streaming()
+
+    def tool(self, run: ToolRun) -> None:
+        self._output.tool(run)
+
+    async def approve(self, run: ToolRun) -> bool:
+        return await self._output.approve(run)
 
     def stop(self, why: str) -> None:
         """Press Stop, saying why (the answer's ``error`` then says so; its text is kept)."""

@@ -24,7 +24,7 @@ from .errors import UsageError, advise
 from .providers.errors import LLMError
 from .providers.retry import Retry
 from .providers.types import Request
-from .result import Result
+from .result import Result, ToolRun
 from .stream import Output
 
 #: The view's status while its question waits for an earlier background answer of its conversation.
@@ -146,6 +146,12 @@ class _Filling:
 
     def streaming(self) -> None:
         self._inner.streaming()
+
+    def tool(self, run: ToolRun) -> None:
+        self._inner.tool(run)
+
+    async def approve(self, run: ToolRun) -> bool:
+        return await self._inner.approve(run)
 
     def status(self, state: str) -> None:
         say(self._inner, state)
@@ -273,6 +279,12 @@ class Held:
 
     def streaming(self) -> None:
         self._inner.streaming()
+
+    def tool(self, run: ToolRun) -> None:
+        self._inner.tool(run)
+
+    async def approve(self, run: ToolRun) -> bool:
+        return await self._inner.approve(run)
 
     def finish(self, result: Result) -> None:
         self._inner.finish(result)

@@ -26,9 +26,13 @@ class Turn:
     attachments: tuple[Attachment, ...] = ()  # its images and documents, sent again with later turns
 
     def cost(self) -> int:
-        """Estimated tokens to send this turn again."""
+        """Estimated tokens to send this turn again: its messages, tool calls and results included."""
         parts = sum(part_tokens(a) for a in self.attachments)
-        return estimate_tokens(self.prompt) + estimate_tokens(self.answer) + parts
+        texts = sum(
+            estimate_tokens(m.content) + sum(estimate_tokens(c.arguments) for c in m.tool_calls)
+            for m in self.messages()
+        )
+        return texts + parts
 
     @property
     def answer(self) -> str:
@@ -37,6 +41,12 @@ class Turn:
     @property
     def complete(self) -> bool:
         return self.result.ok
+
+    def messages(self) -> list[Message]:
+        """The turn as the model reads it next time: the prompt (with its images and documents),
+        then the whole exchange (tool calls and their results included) or, without tools, the answer."""
+        after = list(self.result.exchange) or [Message("assistant", self.answer)]
+        return [Message("user", self.prompt, attachments=self.attachments), *after]
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class Conversation:
         """
         index = self._index(key)
         earlier = self.turns if index is None else self.turns[:index]
-        usable = [t for t in earlier if t.answer and (t.complete or limits.resend_incomplete)]
+        usable = [t for t in earlier if (t.answer or t.result.exchange) and (t.complete or limits.resend_incomplete)]
         kept: list[Turn] = []
         budget = limits.tokens
         for turn in reversed(usable):
@@ -72,7 +82,7 @@ class Conversation:
             budget -= cost
         messages = []
         for turn in reversed(kept):
-            messages += [Message("user", turn.prompt, attachments=turn.attachments), Message("assistant", turn.answer)]
+            messages += turn.messages()
         return messages, len(usable) - len(kept)
 
     def record(self, key: str, prompt: str, result: Result, attachments: tuple[Attachment, ...] = ()) -> None:

@@ -99,7 +99,7 @@ def ulid() -> str:
 def _parts(message: Message) -> list[dict[str, Any]]:
     """A message as llm's parts: text, tool calls, tool results."""
     if message.role == "tool":
-        part: dict[str, Any] = {"type": "tool_result", "name": "", "output": message.content}
+        part: dict[str, Any] = {"type": "tool_result", "name": message.name or "", "output": message.content}
         if message.tool_call_id:
             part["tool_call_id"] = message.tool_call_id
         return [part]
@@ -199,7 +199,7 @@ def _turn(db: sqlite3.Connection, thread: str, prompt: str, result: Result) -> s
     parent: str | None = None
     for message in result.messages:
         parent = _message(db, message, parent)
-    answer = Message("assistant", result.text, result.tool_calls)
+    answer = Message("assistant", result.text, tuple(run.call for run in result.tool_calls))
     tip = _message(db, answer, parent)
     usage = result.usage
     counted = usage.to_dict() if usage else {}

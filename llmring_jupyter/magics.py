@@ -10,7 +10,7 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Any as AnyTrait
-from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode, observe
+from traitlets import Bool, CaselessStrEnum, Float, Int, List, Unicode, observe
 
 from . import commands, options, render, replay, structured
 from ._blocking import run_blocking
@@ -91,6 +91,12 @@ class LLMMagics(Magics):
     log_path = Unicode(
         None, allow_none=True, help="Append every answer to this SQLite file, in the llm CLI's logs schema."
     ).tag(config=True)
+    tools: List[Any] = List(
+        [], help="Functions (or their names in the notebook) a model may call when a %%llm line has no --tools."
+    ).tag(config=True)
+    approve_tools = Bool(False, help="Ask before each tool call (Run / Skip buttons; y/n in a terminal).").tag(
+        config=True
+    )
     backend = AnyTrait(
         None,
         allow_none=True,
@@ -143,7 +149,7 @@ class LLMMagics(Magics):
         or models side by side (``_llm`` holds theirs). Raises if it failed."""
         shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
         if opts.dry_run:
-            request, dropped = self.session.request(prompt, opts, shape)
+            request, dropped = self.session.request(prompt, opts, shape, toolbox=self.session.toolbox(opts))
             display(render.dry_run_bundle(request, dropped), raw=True)
             return None
         if (opts.background or len(opts.models) > 1) and not self.in_kernel:

@@ -18,6 +18,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from os import PathLike
 from typing import Any, NoReturn
 
+from .agent import DEFAULT_MAX_STEPS
 from .conversation import DEFAULT
 from .errors import UsageError
 
@@ -61,10 +62,18 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _tool_names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(","))
+    if not all(n.isidentifier() for n in names):
+        raise ValueError(text)
+    return names
+
+
 # argparse names the expected kind by the reader's __name__ ("invalid count value: 'x'")
 _option.__name__ = "option (NAME=VALUE)"
 _number.__name__ = "number"
 _count.__name__ = "whole number"
+_tool_names.__name__ = "list of function names (a,b)"
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,23 @@ class Options:
     )
     new: bool = _flag(False, "--new", help="start that conversation afresh")
     history: bool = _flag(True, "--no-history", negate=True, help="send the prompt alone and record nothing")
+    tools: tuple[str | Callable[..., Any], ...] | None = _flag(
+        None,
+        "--tools",
+        metavar="NAME[,NAME…]",
+        read=_tool_names,
+        help="let the model call these notebook functions (chat(): the functions); default: %config LLMMagics.tools",
+    )
+    max_steps: int = _flag(
+        DEFAULT_MAX_STEPS,
+        "--max-steps",
+        metavar="N",
+        read=_count,
+        help=f"with tools: at most N requests, one more after each round of calls (default {DEFAULT_MAX_STEPS})",
+    )
+    approve: bool = _flag(
+        False, "--approve", help="ask before each tool call (Run / Skip); default: %config LLMMagics.approve_tools"
+    )
     out: str | None = _flag(
         None,
         "--out",
@@ -171,6 +197,18 @@ class Options:
             _bad(f"--format {self.format} is for text answers; a JSON answer is shown as its data")
         if self.new and not self.history:
             _bad("--new and --no-history contradict each other: use one")
+        if any(name in ("tools", "functions") for name, _ in self.provider_options):
+            _bad(
+                "tools are the notebook's functions, named with --tools NAME[,NAME…] (chat(tools=[fn])), not -o tools="
+            )
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
+            _bad(f"max steps must be a whole number of at least 1, not {self.max_steps!r}")
+        if self.tools is not None:
+            given: Any = self.tools
+            tools = (given,) if isinstance(given, str) or callable(given) else tuple(given)
+            if not all(isinstance(t, str) or callable(t) for t in tools):
+                _bad("tools must be functions (chat(tools=[get_weather])) or their names")
+            object.__setattr__(self, "tools", tools)  # chat(tools=[...]) gives a list: keep one kind
         if self.background and len(self.models) > 1:
             _bad("--background asks one model; for several side by side, leave it out")
         if self.dry_run and len(self.models) > 1:

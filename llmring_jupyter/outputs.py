@@ -15,7 +15,8 @@ from typing import Any, TextIO
 from . import render
 from .providers.retry import Retry, retry_line, retry_status
 from .providers.types import Request
-from .result import Result
+from .render import tool_calls
+from .result import Result, ToolRun
 
 #: The live view is made this long after the question left, or at the first token if sooner:
 #: a question that fails at once (a bad key) never makes one.
@@ -49,6 +50,7 @@ class WidgetOutput:
         self._timer: asyncio.TimerHandle | None = None
         self._status = "waiting"
         self._retry: dict[str, Any] = {}
+        self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, for a view made later
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         from IPython.display import display
@@ -86,6 +88,20 @@ class WidgetOutput:
     def streaming(self) -> None:
         self._set_status("streaming")
 
+    def tool(self, run: ToolRun) -> None:
+        message = tool_calls.view_message(run)
+        self._tools[message["id"]] = message
+        if self._view is None:
+            self._go_live()  # a call is worth showing at once; the view is given every block
+        else:
+            self._view.tool(message)
+
+    async def approve(self, run: ToolRun) -> bool:
+        """Run / Skip in the view; where no frontend runs it (nbclient) no one can say yes: Skip."""
+        if self._view is None:
+            self._go_live()
+        return False if self._view is None else await self._view.ask(run.key)
+
     def _set_status(self, status: str) -> None:
         """The view's status, kept until there is a view to show it."""
         self._status = status
@@ -100,7 +116,7 @@ class WidgetOutput:
         if self._timer is not None:
             self._timer.cancel()
         metadata: dict[str, Any] = {}
-        if not result.text and result.exception is not None:
+        if not result.text and not result.tool_calls and result.exception is not None:
             data = {"text/plain": ""}  # nothing to show; the error says it all
         else:
             data, metadata = render.bundle(result, fmt=self._fmt)
@@ -128,6 +144,8 @@ class WidgetOutput:
         )
         if self._parts:
             view.push("".join(self._parts))
+        for message in self._tools.values():
+            view.tool(message)
         self._view = view
         self._handle = display(view, display_id=True)
 
@@ -187,7 +205,17 @@ class TerminalOutput:
     def streaming(self) -> None:
         pass
 
+    def tool(self, run: ToolRun) -> None:
+        if run.status in ("done", "error", "skipped", "cancelled"):
+            self._out.write(f"\n{tool_calls.block_text(run)}\n")
+            self._out.flush()
+
+    async def approve(self, run: ToolRun) -> bool:
+        """A y/n prompt: terminal IPython has no buttons."""
+        answer = await asyncio.to_thread(input, f"\nRun {tool_calls.signature(run)}? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
     def finish(self, result: Result) -> None:
-        if result.text or result.exception is None:
+        if result.text or result.tool_calls or result.exception is None:
             self._out.write(f"\n\n— {render.footer_text(result)}\n")
             self._out.flush()

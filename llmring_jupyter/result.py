@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import advise
 from .providers.errors import LLMError
@@ -39,6 +39,55 @@ class Timings:
         }
 
 
+ToolStatus = Literal["streaming", "approve", "running", "done", "error", "skipped", "cancelled"]
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """One tool call the model made and what came of it: ``_llm.tool_calls`` lists them.
+
+    ``status`` is ``done`` (the function returned ``result``), ``error`` (it raised,
+    or its arguments did not fit: ``error`` says which), ``skipped`` (the user
+    declined at the approval prompt) or ``cancelled`` (Stop or an interrupt came
+    first, or the step limit); ``streaming``/``approve``/``running`` while it happens.
+    """
+
+    call: ToolCall
+    step: int  # which request of the exchange asked for it (1 = the first)
+    at: int  # offset in the answer's text where the call was made, so it shows in order
+    status: ToolStatus = "streaming"
+    arguments: dict[str, Any] | None = None  # validated keyword arguments, once they are
+    result: Any = None
+    error: str | None = None
+    seconds: float | None = None  # how long the function ran
+
+    @property
+    def name(self) -> str:
+        return self.call.name
+
+    @property
+    def key(self) -> str:
+        """Names the call's block in the view: unique within one answer, known from its first piece."""
+        return f"s{self.step}c{self.call.index}"
+
+    def shown(self) -> str:
+        """The result as the user and the model read it (text, or the error line)."""
+        if self.error is not None:
+            return self.error
+        return self.result if isinstance(self.result, str) else _as_json(self.result)
+
+
+def _as_json(value: Any) -> str:
+    import json
+
+    from pydantic_core import to_jsonable_python
+
+    try:
+        return json.dumps(to_jsonable_python(value), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 @dataclass(frozen=True)
 class Replayed:
     """Where a replayed answer came from: when, and which model, first answered it."""
@@ -66,7 +115,7 @@ class Result:
     timings: Timings
     messages: tuple[Message, ...]  # exactly what was sent
     parameters: dict[str, Any] = field(default_factory=dict)
-    tool_calls: tuple[ToolCall, ...] = ()
+    tool_calls: tuple[ToolRun, ...] = ()  # the calls of every step, in order
     error: str | None = None
     interrupted: bool = False  # cancelled by a kernel interrupt rather than the Stop button
     cost: float | None = None  # US dollars, when the price table knows the model
@@ -74,6 +123,8 @@ class Result:
     dropped_turns: int = 0  # earlier turns the history limit left out of the request
     replayed: Replayed | None = None  # from the replay cache, not from the model
     retries: tuple[Retry, ...] = ()  # failed attempts made again, in order (see providers.retry)
+    steps: int = 1  # requests made: one, plus one after each round of tool calls
+    exchange: tuple[Message, ...] = ()  # what the turn adds after the prompt: calls, results, answer
     #: what failed: one of our typed errors, or a bug (raised with its own traceback)
     exception: Exception | None = field(default=None, repr=False, compare=False)
     #: with --schema / --json: the validated value (a model instance, dataclass, list, dict);

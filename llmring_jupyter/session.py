@@ -11,20 +11,21 @@ import asyncio
 import functools
 import hashlib
 import time
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import attachments, background, llm_log, replay, stream, structured
+from . import agent, attachments, background, llm_log, replay, stream, structured
 from ._amend import Amending
 from .conversation import Conversation, Conversations, Limits
 from .interpolate import Prompt
 from .options import Options
-from .providers import Message, Request, chat_stream, external, pricing, resolve
+from .providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
 from .providers.retry import AttemptLog
 from .result import Interrupted, Result, Timings
 from .schema import Shape
 from .spend import Budget, Ledger
+from .tools import Toolbox
 
 if TYPE_CHECKING:
     from .compare import Comparison
@@ -46,6 +47,10 @@ class Settings(Protocol):
     cache: str
     cache_path: str | None
     log_path: str | None
+    tools: list[Any]  # default tools: functions, or their names in the notebook
+    approve_tools: bool
+
+    def namespace(self) -> Mapping[str, Any]: ...  # the notebook's variables: where tool names are looked up
 
     @property  # read-only: traitlets' stubs type a nullable Float as int | None
     def budget_usd(self) -> float | None: ...
@@ -82,12 +87,23 @@ class Session:
         self._calls += 1
         return key
 
+    def toolbox(self, opts: Options) -> Toolbox:
+        """The functions this question lets the model call; a bad name or signature fails here."""
+        specs = self.settings.tools if opts.tools is None else opts.tools
+        return Toolbox.of(specs, self.settings.namespace()) if specs else Toolbox({}, {})
+
     def request(
-        self, prompt: str | Prompt, opts: Options, shape: Shape | None = None, key: str | None = None
+        self,
+        prompt: str | Prompt,
+        opts: Options,
+        shape: Shape | None = None,
+        key: str | None = None,
+        toolbox: Toolbox | None = None,
     ) -> tuple[Request, int]:
         """The exact request a question makes, and how many earlier turns were left out.
 
-        ``shape`` is the type the answer must have (``--schema`` / ``--json``), resolved by the caller.
+        ``shape`` is the type the answer must have (``--schema`` / ``--json``), resolved by the caller;
+        ``toolbox`` the functions the model may call.
         ``key``: the turn's key, taken when its cell ran (a background question
         builds its request later, when other cells may be running).
         """
@@ -107,6 +123,7 @@ class Session:
             temperature=opts.temperature,
             max_tokens=opts.max_tokens,
             response_format=structured.response_format(shape) if shape else None,
+            tools=toolbox.tools if toolbox else (),
             options=dict(opts.provider_options),
         )
         return request, dropped
@@ -121,6 +138,7 @@ class Session:
         if s.backend is None:  # a bad name fails here, before any output
             for name in opts.models or (s.default_model,):
                 resolve(name, lockfile_path=s.lockfile, profile=s.profile)
+        toolbox = self.toolbox(opts)  # so does a bad tool
         if s.log_path:
             self.log.check(s.log_path)
         if opts.history and opts.new:
@@ -132,7 +150,7 @@ class Session:
         replaced = self._background.get(key)
         if replaced is not None and not replaced.done:  # its cell runs again: its output is gone
             replaced.stop()
-        return Question(prompt, opts, key, chat, [p for p in earlier if not p.done], shape)
+        return Question(prompt, opts, key, chat, [p for p in earlier if not p.done], shape, toolbox=toolbox)
 
     async def ask(
         self, prompt: str | Prompt, opts: Options, output: stream.Output, shape: Shape | None = None
@@ -204,7 +222,7 @@ class Session:
         """
         s = self.settings
         shape = question.shape
-        request, dropped = self.request(question.prompt, opts, shape, question.key)
+        request, dropped = self.request(question.prompt, opts, shape, question.key, question.toolbox)
         refs = resolve(request.model, lockfile_path=s.lockfile, profile=s.profile) if s.backend is None else ()
         resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
         priced = str(refs[0]) if refs else None  # what the budget estimates the price of
@@ -213,37 +231,45 @@ class Session:
         if cached.recording is None:
             self.ledger.check(request, priced, budget)  # refuses before anything is sent
         shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
-        log = AttemptLog()
-        chunks = cached.chunks(
-            lambda: self.ledger.watch(
-                chat_stream(
-                    request,
-                    lockfile_path=s.lockfile,
-                    profile=s.profile,
-                    idle_timeout=s.idle_timeout,
-                    backend=s.backend,
-                    retries=s.retries if opts.retries is None else opts.retries,
-                    log=log,
+        retries = s.retries if opts.retries is None else opts.retries
+
+        def open_stream(step: Request, index: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
+            """One step's chunks: stored ones on replay, else the model's, watched by the budget."""
+            return cached.chunks(
+                lambda: self.ledger.watch(
+                    chat_stream(
+                        step,
+                        lockfile_path=s.lockfile,
+                        profile=s.profile,
+                        idle_timeout=s.idle_timeout,
+                        backend=s.backend,
+                        retries=retries,
+                        log=log,
+                    ),
+                    step,
+                    priced,
+                    budget,
+                    shown.stop,
                 ),
-                request,
-                priced,
-                budget,
-                shown.stop,
+                index,
             )
-        )
+
         chat = opts.conversation if opts.history else None
-        await stream.run(
+        await agent.run(
             request,
-            chunks,
+            open_stream,
             shown,
+            question.toolbox,
+            max_steps=opts.max_steps,
+            approve=opts.approve or s.approve_tools,
+            replay=cached,
             interval=1 / s.update_rate,
             price=pricing.price,
             chat=chat,
             dropped_turns=dropped,
-            log=log,
         )
         result = shown.result
-        assert result is not None  # stream.run always finishes its output
+        assert result is not None  # the answer always finishes its output
         asked = request.messages[-1]  # the question as sent, with its images and documents
         if question.chat is not None and question.records:
             question.chat.record(question.key, asked.content, result, asked.attachments)
@@ -273,6 +299,7 @@ class Question:
     earlier: list[background.PendingResult] = field(default_factory=list)  # to wait for first
     shape: Shape | None = None  # the type the answer must have (--schema / --json)
     records: bool = True  # side by side records the kept answer itself
+    toolbox: Toolbox | None = None  # the functions the model may call (--tools)
 
 
 async def _first(*waits: Coroutine[Any, Any, Any]) -> None:

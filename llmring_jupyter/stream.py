@@ -1,4 +1,4 @@
-"""Run one stream: coalesce deltas, honour Stop and interrupts, time it → Result.
+"""Run an answer's streams: coalesce deltas, honour Stop and interrupts, time it → Result.
 
 Nothing here knows about widgets: deltas go to an :class:`Output` (the live
 widget in a kernel, the terminal elsewhere), and the stream always ends in a
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from .providers.errors import LLMError, ProviderError
 from .providers.keys import scrub
 from .providers.retry import AttemptLog, Retry
 from .providers.tokens import estimate_usage
-from .providers.types import FinishReason, Request, StreamChunk, StreamFinish, ToolCall, Usage
-from .result import Result, Timings
+from .providers.types import FinishReason, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
+from .result import Result, Timings, ToolRun
 
 #: Deltas reach the browser at most this often (the first one at once): about
 #: one frame, so the text looks live while an answer costs a few hundred
@@ -38,6 +38,8 @@ class Output(Protocol):
 
     def delta(self, text: str) -> None: ...
     def streaming(self) -> None: ...
+    def tool(self, run: ToolRun) -> None: ...  # show or update one tool call's block (by run.key)
+    async def approve(self, run: ToolRun) -> bool: ...  # ask the user whether to run it
     def finish(self, result: Result) -> None: ...
 
 
@@ -77,38 +79,12 @@ class Coalescer:
             self._emit(text)
 
 
-@dataclass
-class _Collected:
-    """What arrived so far; survives cancellation and errors."""
-
-    parts: list[str] = field(default_factory=list)
-    first_token_at: float | None = None  # time.perf_counter() of the first text
-    model: str | None = None
-    finish_reason: StreamFinish | None = None
-    usage: Usage | None = None
-    tool_calls: tuple[ToolCall, ...] = ()
-
-
-async def _consume(chunks: AsyncIterator[StreamChunk], into: _Collected, on_delta: Callable[[str], None]) -> None:
-    async for chunk in chunks:
-        if chunk.delta:
-            if into.first_token_at is None:
-                into.first_token_at = time.perf_counter()
-            into.parts.append(chunk.delta)
-            on_delta(chunk.delta)
-        if chunk.finish_reason is not None:
-            into.model = chunk.model or into.model
-            into.finish_reason = chunk.finish_reason
-            into.usage = Usage.coerce(chunk.usage)
-            into.tool_calls = tuple(chunk.tool_calls or ())
-
-
 class _Heartbeat:
     """Wakes the event loop every :data:`HEARTBEAT` s while a stream waits.
 
     A kernel interrupt (SIGINT) reaches ipykernel's handler only when the loop's
-    ``select()`` returns; a silent stream would otherwise leave it asleep until the next
-    byte or the idle watchdog, so an interrupt took up to a minute.
+    ``select()`` returns; a silent stream — or a tool running in a worker thread, or
+    an approval prompt — would otherwise leave it asleep until it ends.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -122,16 +98,21 @@ class _Heartbeat:
         self._handle.cancel()
 
 
-def _timings(started_at: float, started: float, first_token_at: float | None, log: AttemptLog) -> Timings:
-    """First token from when the (last) request was sent: not our imports, not retry waits."""
-    sent = log.sent_at if log.sent_at is not None else started
-    return Timings(
-        started_at,
-        None if first_token_at is None else first_token_at - sent,
-        time.perf_counter() - started,
-        waited=max(0.0, sent - started),
-        import_s=log.import_s,
-    )
+@dataclass
+class Step:
+    """What one request's stream brought; survives cancellation and errors."""
+
+    parts: list[str] = field(default_factory=list)
+    model: str | None = None
+    finish_reason: StreamFinish | None = None
+    usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # the assembled calls of the final chunk
+    error: Exception | None = None  # ours say what to do; a bug keeps its traceback
+    log: AttemptLog = field(default_factory=AttemptLog)  # its attempts (retries), and when it was sent
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 def _describe(error: Exception | None) -> str | None:
@@ -142,6 +123,197 @@ def _describe(error: Exception | None) -> str | None:
 
 
 Pricer = Callable[[str | None, Usage | None], float | None]
+T = TypeVar("T")
+
+
+class Live:
+    """One answer as the user watches it: its output, Stop switch, coalescer and clock.
+
+    An answer may take several requests (a tool exchange): they all stream into
+    the same live output, and Stop or an interrupt ends whichever part is
+    running — a stream, an approval prompt, a tool — through :meth:`guard`.
+    The Stop button cancels only what is guarded: the cell goes on, records the
+    partial answer and ends normally. A kernel interrupt cancels the cell itself:
+    the partial answer is recorded too, and the result says ``interrupted`` so
+    the caller can end the cell with an error (Run All stops).
+    """
+
+    def __init__(self, request: Request, output: Output, interval: float = DEFAULT_INTERVAL) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.output = output
+        self.coalescer = Coalescer(output.delta, interval, self.loop)
+        self.stopped = False
+        self.interrupted = False
+        self.parts: list[str] = []  # the text of every step, as shown
+        self.length = 0  # characters of text so far: where the next block of the answer sits
+        self.first_token_at: float | None = None  # time.perf_counter() of the first text
+        self._task: asyncio.Future[Any] | None = None
+        output.start(request, self.stop)
+        self.started_at, self.started = time.time(), time.perf_counter()
+
+    @property
+    def ended(self) -> bool:
+        """Stop or an interrupt came: nothing more is asked or run."""
+        return self.stopped or self.interrupted
+
+    def stop(self) -> None:  # may be called from a comm-handling thread (subshells)
+        self.stopped = True
+        self.loop.call_soon_threadsafe(self._cancel)
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def guard(self, work: Coroutine[Any, Any, T]) -> T | None:
+        """``await work`` so that Stop can cancel it; ``None`` when Stop or an interrupt ended it."""
+        if self.ended:
+            work.close()
+            return None
+        task = self._task = asyncio.ensure_future(work)
+        heartbeat = _Heartbeat(self.loop)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if not self.stopped:  # the cell itself was cancelled: make sure the work is too
+                self.interrupted = True
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+            return None
+        finally:
+            heartbeat.cancel()
+            self._task = None
+
+    async def collect(
+        self,
+        request: Request,
+        chunks: AsyncIterator[StreamChunk],
+        on_pieces: Callable[[tuple[ToolCall, ...]], None] | None = None,
+        log: AttemptLog | None = None,
+    ) -> Step:
+        """Stream one request into the output; tool-call pieces go to ``on_pieces`` as they come.
+
+        ``log`` is the :class:`AttemptLog` its stream reports to: retries are shown as they wait.
+        A usage the provider did not count is estimated (and marked so).
+        """
+        step = Step(log=log or AttemptLog())
+        step.log.listeners.append(self.output.retrying)
+
+        async def consume() -> None:
+            async for chunk in chunks:
+                if chunk.delta:
+                    if self.first_token_at is None:
+                        self.first_token_at = time.perf_counter()
+                    if not self.parts:
+                        self.output.streaming()
+                    step.parts.append(chunk.delta)
+                    self.parts.append(chunk.delta)
+                    self.length += len(chunk.delta)
+                    self.coalescer.add(chunk.delta)
+                if chunk.finish_reason is not None:
+                    step.model = chunk.model or step.model
+                    step.finish_reason = chunk.finish_reason
+                    step.usage = Usage.coerce(chunk.usage)
+                    step.tool_calls = tuple(chunk.tool_calls or ())
+                elif chunk.tool_calls and on_pieces is not None:
+                    self.coalescer.flush()  # text before a call reaches the view before the call
+                    on_pieces(chunk.tool_calls)
+
+        try:
+            await self.guard(consume())
+        except Exception as exc:  # noqa: BLE001 - kept, with its traceback: raised once the answer is recorded
+            step.error = exc
+        self.coalescer.flush()
+        step.model = step.model or step.log.model  # the model served, or the one last asked: not the alias
+        if step.usage is None and (step.parts or step.finish_reason is not None):  # billed, but not counted
+            step.usage = estimate_usage(request.messages, step.text)
+        return step
+
+    def finish(
+        self,
+        request: Request,
+        steps: list[Step],
+        *,
+        price: Pricer | None = None,
+        chat: str | None = None,
+        dropped_turns: int = 0,
+        tool_calls: tuple[ToolRun, ...] = (),
+        exchange: tuple[Message, ...] = (),
+        error: Exception | None = None,
+    ) -> Result:
+        """The :class:`Result` of the whole answer (usage summed over its steps), shown as final."""
+        last = steps[-1]
+        error = error or next((s.error for s in steps if s.error), None)
+        model = next((s.model for s in reversed(steps) if s.model), None)
+        first = steps[0].log
+        finish: FinishReason
+        if self.ended:
+            finish = "cancelled"
+        elif last.error is not None:
+            finish = "error"
+        else:
+            finish = last.finish_reason or "incomplete"
+            if finish == "incomplete":  # maybe cut short: fail the cell so Run All does not build on it
+                error = ProviderError(
+                    f"{model or request.model} ended the answer without its end marker, so it may "
+                    "be cut short; the partial answer is kept in _llm. Run the cell again for a full one."
+                )
+        usage = _total([s.usage for s in steps])
+        result = Result(
+            text="".join(self.parts),
+            requested=request.model,
+            model=model,
+            finish_reason=finish,
+            usage=usage,
+            timings=self._timings(first),
+            messages=request.messages,
+            parameters=request.parameters(),
+            tool_calls=tool_calls,
+            error=_describe(error),
+            exception=error,
+            interrupted=self.interrupted,
+            cost=price(model, usage) if price else None,
+            chat=chat,
+            dropped_turns=dropped_turns,
+            steps=len(steps),
+            exchange=exchange,
+            retries=tuple(r for step in steps for r in step.log.retries),
+        )
+        self.output.finish(result)
+        return result
+
+    def _timings(self, log: AttemptLog) -> Timings:
+        """First token from when the first request was sent: not our imports, not retry waits."""
+        sent = log.sent_at if log.sent_at is not None else self.started
+        return Timings(
+            self.started_at,
+            None if self.first_token_at is None else self.first_token_at - sent,
+            time.perf_counter() - self.started,
+            waited=max(0.0, sent - self.started),
+            import_s=log.import_s,
+        )
+
+
+def _total(usages: list[Usage | None]) -> Usage | None:
+    """Usage summed over an answer's requests (cache counts too, where any step has them);
+    estimated if any step's was."""
+    known = [u for u in usages if u is not None]
+    if len(known) <= 1:
+        return known[0] if known else None
+
+    def cache(name: str) -> int | None:
+        values = [getattr(u, name) for u in known if getattr(u, name) is not None]
+        return sum(values) if values else None
+
+    return Usage.of(
+        sum(u.prompt_tokens for u in known),
+        sum(u.completion_tokens for u in known),
+        cached_tokens=cache("cached_tokens"),
+        cache_creation_tokens=cache("cache_creation_tokens"),
+        estimated=any(u.estimated for u in known),
+    )
 
 
 async def run(
@@ -150,99 +322,14 @@ async def run(
     output: Output,
     *,
     interval: float = DEFAULT_INTERVAL,
-    price: Pricer | None = None,
-    chat: str | None = None,
-    dropped_turns: int = 0,
     log: AttemptLog | None = None,
 ) -> Result:
-    """Stream ``chunks`` into ``output`` and return the :class:`Result`.
+    """Stream one request's ``chunks`` into ``output`` and return the :class:`Result` (see
+    :class:`Live`; answers, tool exchanges included, go through :func:`.agent.run`).
 
-    The Stop button cancels only the consuming task: the cell goes on, records
-    the partial answer and ends normally. A kernel interrupt cancels the cell
-    itself: the partial answer is recorded too, and the result says
-    ``interrupted`` so the caller can end the cell with an error (Run All stops).
-    Provider errors end in a result whose ``error`` says what to do.
-    ``log`` is the :class:`AttemptLog` the stream reports to: retries are shown as they
-    wait and recorded, and the first token is timed from when the request was sent.
+    Provider errors end in a result whose ``error`` says what to do. ``log`` is the
+    :class:`AttemptLog` the stream reports to.
     """
-    loop = asyncio.get_running_loop()
-    log = log or AttemptLog()
-    log.listeners.append(output.retrying)
-    collected = _Collected()
-    coalescer = Coalescer(output.delta, interval, loop)
-    stopped = False
-    task: asyncio.Future[None] | None = None
-
-    def stop() -> None:  # may be called from a comm-handling thread (subshells)
-        nonlocal stopped
-        stopped = True
-        if task is not None:
-            loop.call_soon_threadsafe(task.cancel)
-
-    output.start(request, stop)
-    started_at, started = time.time(), time.perf_counter()
-
-    def on_delta(text: str) -> None:
-        if len(collected.parts) == 1:
-            output.streaming()
-        coalescer.add(text)
-
-    task = asyncio.ensure_future(_consume(chunks, collected, on_delta))
-    if stopped:  # Stop was clicked before the request went out
-        task.cancel()
-    heartbeat = _Heartbeat(loop)
-    error: Exception | None = None
-    interrupted = False
-    try:
-        await task
-    except asyncio.CancelledError:
-        interrupted = not stopped
-        if interrupted:  # the cell itself was cancelled: make sure the stream is too
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            this = asyncio.current_task()
-            if this is not None:
-                this.uncancel()
-    except Exception as exc:  # noqa: BLE001 - kept, with its traceback: raised once the answer is recorded
-        error = exc
-    finally:
-        heartbeat.cancel()
-    coalescer.flush()
-
-    text = "".join(collected.parts)
-    model = collected.model or log.model  # the model served, or the one last asked: not the alias
-    usage = collected.usage
-    if usage is None and (text or collected.finish_reason is not None):  # billed, but not counted
-        usage = estimate_usage(request.messages, text)
-    finish: FinishReason
-    if interrupted or stopped:
-        finish = "cancelled"
-    elif error is not None:
-        finish = "error"
-    else:
-        finish = collected.finish_reason or "incomplete"
-        if finish == "incomplete":  # maybe cut short: fail the cell so Run All does not build on it
-            error = ProviderError(
-                f"{model or request.model} ended the answer without its end marker, so it may be cut "
-                "short; the partial answer is kept in _llm. Run the cell again for a full one."
-            )
-    result = Result(
-        text=text,
-        requested=request.model,
-        model=model,
-        finish_reason=finish,
-        usage=usage,
-        timings=_timings(started_at, started, collected.first_token_at, log),
-        messages=request.messages,
-        parameters=request.parameters(),
-        tool_calls=collected.tool_calls,
-        error=_describe(error),
-        exception=error,
-        interrupted=interrupted,
-        cost=price(model, usage) if price else None,
-        chat=chat,
-        dropped_turns=dropped_turns,
-        retries=tuple(log.retries),
-    )
-    output.finish(result)
-    return result
+    live = Live(request, output, interval)
+    step = await live.collect(request, chunks, log=log)
+    return live.finish(request, [step])

@@ -18,7 +18,8 @@ from typing import Any
 from . import render
 from .conversation import Conversation, Turn
 from .errors import UsageError
-from .providers.types import Attachment, Usage
+from .providers.types import Attachment, Message, Usage
+from .render import tool_calls
 from .result import Result, Timings
 
 FORMAT = "llmring_jupyter.conversation"
@@ -73,6 +74,7 @@ def _turn_json(turn: Turn) -> dict[str, Any]:
         "parameters": render.provenance(r)["parameters"],
         "cost_usd": r.cost,
         "error": r.error,
+        **({"exchange": [m.to_dict() for m in r.exchange], "steps": r.steps} if r.exchange else {}),
     }
 
 
@@ -98,6 +100,8 @@ def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
             interrupted=bool(t.get("interrupted")),
             cost=t.get("cost_usd"),
             chat=chat.name,
+            steps=t.get("steps") or 1,
+            exchange=tuple(Message.from_dict(m) for m in t.get("exchange") or ()),
         )
         parts = tuple(stored[d] for d in t.get("attachments") or () if d in stored)
         chat.turns.append(Turn(t["key"], t["prompt"], result, parts))
@@ -117,7 +121,7 @@ def to_markdown(chat: Conversation) -> str:
             *([f"_Attached: {_named(turn)}_", ""] if turn.attachments else []),
             f"## {number}. {turn.result.model or turn.result.requested}",
             "",
-            turn.answer,
+            tool_calls.answer_text(turn.answer, turn.result.tool_calls),
             "",
             f"_{render.footer_text(turn.result)}_",
             "",
@@ -155,8 +159,9 @@ def history_bundle(chat: Conversation) -> dict[str, str]:
                 if turn.attachments
                 else ""
             )
-            + f"<b>{number}. {html.escape(r.model or r.requested)}</b>{render.answer_html(turn.answer)}"
-            f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(r))}</div></div><hr>'
+            + f"<b>{number}. {html.escape(r.model or r.requested)}</b>"
+            + tool_calls.answer_html(turn.answer, r.tool_calls, render.answer_html)
+            + f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(r))}</div></div><hr>'
         )
     head = f"Conversation {chat.name!r}: {len(chat.turns)} turns, {total:,} tokens used"
     if chat.system:

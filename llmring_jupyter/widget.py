@@ -12,6 +12,7 @@ page (``{kind: "module"}``) and reuses it for every later answer.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
@@ -124,6 +125,11 @@ def anchor() -> ViewAnchor:
     return ViewAnchor()
 
 
+def _settle(answer: asyncio.Future[bool], value: bool) -> None:
+    if not answer.done():  # a second click, or one after Stop
+        answer.set_result(value)
+
+
 class StreamView(_ViewModel):
     text = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("waiting").tag(sync=True)
@@ -143,6 +149,8 @@ class StreamView(_ViewModel):
         self._on_stop = on_stop
         self._ready = False
         self._snapshot_at = 0.0
+        self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, re-sent on "ready"
+        self._asked: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = {}
 
     def __repr__(self) -> str:  # the text/plain a notebook saved mid-stream holds for this output
         return f"(live view of an answer from {self.model_label or 'a model'}; its text is in the output above)"
@@ -162,6 +170,21 @@ class StreamView(_ViewModel):
         if not self._ready and time.monotonic() - self._snapshot_at >= SNAPSHOT_INTERVAL:
             self._snapshot_at = time.monotonic()
             self.text = self.answer
+
+    def tool(self, message: dict[str, Any]) -> None:
+        """Show or update one tool-call block (js/tools.js); kept to catch up a late view."""
+        self._tools[message["id"]] = message
+        self.send(message)
+
+    async def ask(self, block: str) -> bool:
+        """Wait for the Run (True) or Skip (False) button of a block whose state is ``approve``."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        self._asked[block] = (loop, answer)
+        try:
+            return await answer
+        finally:
+            self._asked.pop(block, None)
 
     def close(self) -> None:
         """Close the view and its ``layout`` child, which ipywidgets would leave open (one comm per cell)."""
@@ -190,5 +213,10 @@ class StreamView(_ViewModel):
             at = int(content.get("length") or 0)
             if 0 <= at < self._length:
                 self.send({"kind": "delta", "at": at, "text": self.answer[at:]})
+            for message in self._tools.values():
+                self.send(message)
+        elif kind == "approve" and (asked := self._asked.get(str(content.get("id")))) is not None:
+            loop, answer = asked  # this handler may run on a comm subshell's thread
+            loop.call_soon_threadsafe(_settle, answer, content.get("run") is True)
         elif kind == "stop" and self._on_stop is not None:
             self._on_stop()

@@ -17,7 +17,7 @@ from llm.migrations import MIGRATIONS, migrate
 from llmring_jupyter import llm_log
 from llmring_jupyter.errors import UsageError
 from llmring_jupyter.providers import Message, ToolCall, Usage
-from llmring_jupyter.result import Replayed, Result, Timings
+from llmring_jupyter.result import Replayed, Result, Timings, ToolRun
 
 SENTINEL = "sk-SENTINEL-log-0123456789abcdef"
 LLM = shutil.which("llm", path=str(Path(sys.executable).parent)) or "llm"
@@ -110,7 +110,8 @@ def test_conversations_are_threads_and_search_finds_answers(tmp_path: Path) -> N
 def test_tool_calls_and_replays_are_recorded(tmp_path: Path) -> None:
     path = tmp_path / "logs.db"
     call = ToolCall("call_1", "weather", '{"city": "Lyon"}')
-    llm_log.Log().append(path, "Weather?", _answer("Weather?", "", finish_reason="tool_calls", tool_calls=(call,)))
+    asked = _answer("Weather?", "", finish_reason="tool_calls", tool_calls=(ToolRun(call, step=1, at=0),))
+    llm_log.Log().append(path, "Weather?", asked)
     llm_log.Log().append(path, "Hi", _answer("Hi", "Hello", replayed=Replayed(1_795_000_000.0, "openai:gpt-4o-mini")))
     rows = _logs(path)
     (logged,) = rows[0]["tool_calls"]  # type: ignore[misc]

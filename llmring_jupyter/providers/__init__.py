@@ -24,7 +24,7 @@ from .errors import (
     UnknownModelError,
 )
 from .routing import DEFAULT_IDLE_TIMEOUT, chat_stream, resolve
-from .types import Message, ModelRef, Request, ResponseFormat, StreamChunk, ToolCall, Usage
+from .types import Message, ModelRef, Request, ResponseFormat, StreamChunk, Tool, ToolCall, Usage
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
@@ -43,6 +43,7 @@ __all__ = [
     "RouteNotFoundError",
     "StreamChunk",
     "StreamTimeoutError",
+    "Tool",
     "ToolCall",
     "UnknownModelError",
     "Usage",

@@ -7,6 +7,7 @@
 - :func:`is_transport_error`: httpx / httpx2 transport failures, whichever the SDK uses.
 - :func:`retry_after`, :func:`error_message`: read a provider's error response.
 - :class:`ToolCallAssembler`: tool calls streamed in pieces, keyed by index.
+- :func:`function_spec`: a tool in OpenAI's function shape (Ollama's too).
 - :func:`split_options`: user options → SDK keyword arguments, unknown ones as ``extra_body``.
 - :func:`track_response`, :func:`step`, :func:`close_responses`: close an SDK's HTTP
   response as soon as its stream stops, when the SDK itself leaves that to the GC.
@@ -35,7 +36,7 @@ from .errors import (
     RouteNotFoundError,
     sentences,
 )
-from .types import ToolCall
+from .types import Tool, ToolCall
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -224,21 +225,52 @@ def malformed(provider: str, exc: BaseException) -> ProviderError:
 
 
 class ToolCallAssembler:
-    """Collects tool calls whose id, name and JSON arguments arrive in pieces, by index."""
+    """Collects tool calls whose id, name and JSON arguments arrive in pieces, by index.
+
+    :meth:`add` returns the piece as a :class:`ToolCall`, for the adapter to yield:
+    the view shows a call while the model is still writing it.
+    """
 
     def __init__(self) -> None:
-        self._calls: dict[int, list[str]] = {}
+        self._calls: dict[int, ToolCall] = {}
 
-    def add(self, index: int, *, id: str | None = None, name: str | None = None, arguments: str | None = None) -> None:
-        call = self._calls.setdefault(index, ["", "", ""])
-        call[0] = id or call[0]
-        call[1] = name or call[1]
-        call[2] += arguments or ""
+    def add(
+        self,
+        index: int,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        arguments: str | None = None,
+        signature: str | None = None,
+    ) -> ToolCall:
+        piece = ToolCall(id or "", name or "", arguments or "", index, signature)
+        old = self._calls.get(index)
+        self._calls[index] = (
+            piece
+            if old is None
+            else ToolCall(
+                old.id or piece.id,
+                old.name or piece.name,
+                old.arguments + piece.arguments,
+                index,
+                old.signature or signature,
+            )
+        )
+        return piece
 
     def calls(self) -> tuple[ToolCall, ...]:
         return tuple(
-            ToolCall(i or f"call_{n}", name, args or "{}") for n, (i, name, args) in sorted(self._calls.items())
+            ToolCall(c.id or f"call_{n}", c.name, c.arguments or "{}", n, c.signature)
+            for n, (_, c) in enumerate(sorted(self._calls.items()))
         )
+
+
+def function_spec(tool: Tool) -> dict[str, Any]:
+    """A tool as OpenAI's chat completions (and Ollama, which follows them) describe a function."""
+    function: dict[str, Any] = {"name": tool.name, "parameters": tool.parameters}
+    if tool.description:
+        function["description"] = tool.description
+    return {"type": "function", "function": function}
 
 
 def split_options(method: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:

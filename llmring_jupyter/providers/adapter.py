@@ -2,7 +2,7 @@
 
 An adapter is its provider's wire mapping and little else: it subclasses
 :class:`WireAdapter`, sends the request in :meth:`~WireAdapter.answer`, yields
-text as it arrives and records everything else on an :class:`Answer`, and maps
+text (and tool-call pieces) as it arrives and records everything else on an :class:`Answer`, and maps
 its SDK's exceptions in :meth:`~WireAdapter.error`. The skeleton does the rest,
 alike for every provider:
 
@@ -29,9 +29,10 @@ from . import keys
 from ._common import ToolCallAssembler, close_responses, is_transport_error, malformed, step, unreachable
 from .errors import LLMError, MissingKeyError
 from .inputs import TEXT_ONLY, Inputs
-from .types import Request, StreamChunk, StreamFinish, Usage
+from .types import Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 T = TypeVar("T")
+Piece = str | ToolCall  # what an adapter yields: text, or a piece of a tool call
 
 
 class Adapter(Protocol):
@@ -78,8 +79,9 @@ class WireAdapter(ABC):
         """The base URL requests go to, for "cannot reach" messages."""
 
     @abstractmethod
-    def answer(self, model: str, request: Request, key: keys.Key | None, answer: Answer) -> AsyncGenerator[str, None]:
-        """Send ``request`` and yield its text as it arrives; record the rest on ``answer``."""
+    def answer(self, model: str, request: Request, key: keys.Key | None, answer: Answer) -> AsyncGenerator[Piece, None]:
+        """Send ``request`` and yield its text, and the pieces of its tool calls (from
+        ``answer.calls.add``), as they arrive; record the rest on ``answer``."""
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         """This SDK's exception as a typed error, or None when it is not the SDK's."""
@@ -91,9 +93,9 @@ class WireAdapter(ABC):
             raise MissingKeyError(self.name, keys.PROVIDER_KEYS[self.name])
         answer = Answer(model, key.variable if key else None)
         try:
-            async with contextlib.aclosing(self.answer(model, request, key, answer)) as texts:
-                async for text in texts:
-                    yield StreamChunk(delta=text)
+            async with contextlib.aclosing(self.answer(model, request, key, answer)) as pieces:
+                async for piece in pieces:
+                    yield StreamChunk(delta=piece) if isinstance(piece, str) else StreamChunk(tool_calls=(piece,))
         except LLMError:
             raise
         except Exception as exc:

@@ -22,12 +22,12 @@ import anthropic
 
 from . import keys
 from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
-from .adapter import Answer, WireAdapter
+from .adapter import Answer, Piece, WireAdapter
 from .errors import LLMError
 from .images import ImageLimits
 from .inputs import Inputs
 from .json_mode import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION, note, strict_schema
-from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Usage
+from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Tool, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096
@@ -62,13 +62,10 @@ def _client(key: str | None, base_url: str | None) -> anthropic.AsyncAnthropic:
 _clients: ClientCache[anthropic.AsyncAnthropic] = ClientCache(_client)
 
 
-def _tool(tool: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAI-shaped function tool as Anthropic wants it; others pass through."""
-    fn = tool.get("function")
-    if tool.get("type") != "function" or not isinstance(fn, dict):
-        return tool
-    out = {"name": fn["name"], "input_schema": fn.get("parameters") or {"type": "object"}}
-    return out | ({"description": fn["description"]} if fn.get("description") else {})
+def _tool(tool: Tool) -> dict[str, Any]:
+    """A tool as Anthropic's Messages API describes it: its schema is ``input_schema``."""
+    out: dict[str, Any] = {"name": tool.name, "input_schema": tool.parameters}
+    return out | ({"description": tool.description} if tool.description else {})
 
 
 #: Past 1568 px or ~1.15 megapixels the API shrinks an image itself (slower, same tokens); 5 MB at most.
@@ -140,7 +137,7 @@ class AnthropicProvider(WireAdapter):
 
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
-    ) -> AsyncGenerator[str, None]:
+    ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(key.value if key else None, os.environ.get("ANTHROPIC_BASE_URL") or None)
         create = client.messages.create
         options = dict(request.options)
@@ -172,13 +169,13 @@ class AnthropicProvider(WireAdapter):
                         if delta.partial_json:
                             yield delta.partial_json
                     elif delta.type == "input_json_delta":
-                        answer.calls.add(event.index, arguments=delta.partial_json)
+                        yield answer.calls.add(event.index, arguments=delta.partial_json)
                 elif kind == "content_block_start" and event.content_block.type == "tool_use":
                     block = event.content_block
                     if forced and block.name == ANSWER_TOOL:
                         answer_block = event.index
                     else:
-                        answer.calls.add(event.index, id=block.id, name=block.name)
+                        yield answer.calls.add(event.index, id=block.id, name=block.name)
                 elif kind == "message_start":
                     answer.model = event.message.model or answer.model
                     tokens.update(event.message.usage, final=False)

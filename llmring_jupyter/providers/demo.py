@@ -17,6 +17,9 @@ fits the schema (see :mod:`.demo_data`); ``demo:echo`` still echoes.
 Both take images and PDF documents and say what they got ("a 3×2 PNG"), so
 prompts with figures and files work without a key.
 
+Given tools, ``demo`` calls the first one and then answers with its result
+(see :mod:`.demo_tools`).
+
 Request options understood: ``delay`` (seconds between tokens; default from
 ``LLMRING_DEMO_DELAY``, else 0.02) and ``tokens`` (stream exactly this many
 tokens, repeating the answer; for benchmarks).
@@ -30,12 +33,12 @@ import re
 import textwrap
 from collections.abc import AsyncGenerator
 
-from . import demo_data
+from . import demo_data, demo_tools
 from .errors import UnknownModelError
 from .images import DEFAULT_LIMITS
 from .inputs import Inputs
 from .tokens import estimate_prompt
-from .types import Attachment, Message, Request, StreamChunk, StreamFinish, Usage
+from .types import Attachment, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 _TOKEN = re.compile(r"\s*\S+|\s+$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{3,}")
@@ -57,8 +60,15 @@ class DemoProvider:
         model = model or "chat"
         if model not in self.models:
             raise UnknownModelError(f"The demo provider has no model {model!r}: use demo, demo:chat or demo:echo.")
+        pieces: list[StreamChunk] = []
+        calls: tuple[ToolCall, ...] = ()
         if model == "echo":
             answer = _echo(request.messages)
+        elif demo_tools.wants_tool(request):
+            answer, pieces, call = demo_tools.call_chunks(request)
+            calls = (call,)
+        elif request.messages and request.messages[-1].role == "tool":
+            answer = demo_tools.answer(request.messages)
         elif request.response_format is not None:  # JSON that fits the schema, from the prompt's words
             answer = demo_data.answer(request.response_format, _last_user(request.messages))
         else:
@@ -68,18 +78,18 @@ class DemoProvider:
         if wanted is not None:
             tokens = [tokens[i % len(tokens)] for i in range(int(wanted))]
         limit = request.max_tokens
-        finish: StreamFinish = "stop"
+        finish: StreamFinish = "tool_calls" if calls else "stop"
         if limit is not None and len(tokens) > limit:
-            tokens, finish = tokens[:limit], "length"
+            tokens, finish, pieces, calls = tokens[:limit], "length", [], ()
         delay = float(request.options.get("delay", os.environ.get("LLMRING_DEMO_DELAY", DEFAULT_DELAY)))
-        for token in tokens:
+        for chunk in [StreamChunk(delta=t) for t in tokens] + pieces:
             if delay > 0:
                 await asyncio.sleep(delay)
             else:
                 await asyncio.sleep(0)  # stay cancellable and let the loop breathe
-            yield StreamChunk(delta=token)
-        usage = Usage.of(estimate_prompt(request.messages), len(tokens))
-        yield StreamChunk(model=model, finish_reason=finish, usage=usage)
+            yield chunk
+        usage = Usage.of(estimate_prompt(request.messages), len(tokens) + len(pieces))
+        yield StreamChunk(model=model, finish_reason=finish, usage=usage, tool_calls=calls or None)
 
 
 def _last_user(messages: tuple[Message, ...]) -> str:

@@ -16,6 +16,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib.util
 import json
@@ -31,11 +32,11 @@ from google.genai import errors, types
 
 from . import keys
 from ._common import ClientCache, http_error, malformed, mid_answer, track_response
-from .adapter import Answer, WireAdapter
+from .adapter import Answer, Piece, WireAdapter
 from .errors import AuthenticationError, ConfigurationError, LLMError, ProviderError, sentences
 from .images import ImageLimits
 from .inputs import Inputs
-from .types import Message, Request, StreamFinish, Usage
+from .types import Message, Request, StreamFinish, ToolCall, Usage
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 API_VERSION_VARIABLE = "GOOGLE_GENAI_API_VERSION"  # google-genai's own: "v1" unless set
@@ -80,7 +81,11 @@ INPUTS = Inputs(
 
 
 def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str, Any]]]:
-    """(system instruction, contents): Gemini has no system role and calls the assistant "model"."""
+    """(system instruction, contents): Gemini has no system role and calls the assistant "model".
+
+    A call goes back with its ``thought_signature``, as Gemini requires of thinking models;
+    the results of one step's calls go back together, in one content.
+    """
     names = {c.id: c.name for m in messages for c in m.tool_calls}
     system: list[str] = []
     contents: list[dict[str, Any]] = []
@@ -88,18 +93,26 @@ def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str,
         if m.role == "system":
             system.append(m.content)
         elif m.role == "tool":
-            name = names.get(m.tool_call_id or "", m.tool_call_id or "tool")
-            contents.append(
-                {"role": "user", "parts": [{"function_response": {"name": name, "response": _as_object(m.content)}}]}
-            )
+            name = m.name or names.get(m.tool_call_id or "", m.tool_call_id or "tool")
+            part = {"function_response": {"name": name, "response": _as_object(m.content)}}
+            last = contents[-1] if contents else None
+            if last and last["role"] == "user" and all("function_response" in p for p in last["parts"]):
+                last["parts"].append(part)
+            else:
+                contents.append({"role": "user", "parts": [part]})
         else:
             parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
-            parts += [
-                {"function_call": {"name": c.name, "args": json.loads(c.arguments or "{}")}} for c in m.tool_calls
-            ]
+            parts += [_call_part(c) for c in m.tool_calls]
             parts += [{"inline_data": {"mime_type": a.media_type, "data": a.data}} for a in m.attachments]
             contents.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
     return ("\n\n".join(system) or None), contents
+
+
+def _call_part(call: ToolCall) -> dict[str, Any]:
+    part: dict[str, Any] = {"function_call": {"name": call.name, "args": json.loads(call.arguments or "{}")}}
+    if call.signature:
+        part["thought_signature"] = base64.b64decode(call.signature)
+    return part
 
 
 def _config(request: Request, system: str | None) -> types.GenerateContentConfig:
@@ -117,23 +130,13 @@ def _config(request: Request, system: str | None) -> types.GenerateContentConfig
         config["response_mime_type"] = "application/json"
         if request.response_format.schema is not None:
             config["response_json_schema"] = request.response_format.schema
-    if request.tools:
-        config["tools"] = [
-            {
-                "function_declarations": [
-                    {
-                        k: v
-                        for k, v in (
-                            ("name", f.get("name")),
-                            ("description", f.get("description")),
-                            ("parameters_json_schema", f.get("parameters")),
-                        )
-                        if v is not None
-                    }
-                    for f in (t.get("function", t) for t in request.tools)
-                ]
-            }
+    if request.tools:  # the schema as JSON Schema, not Gemini's OpenAPI subset
+        declarations = [
+            {"name": t.name, "parameters_json_schema": t.parameters}
+            | ({"description": t.description} if t.description else {})
+            for t in request.tools
         ]
+        config["tools"] = [{"function_declarations": declarations}]
     try:
         return types.GenerateContentConfig(**(config | request.options))
     except pydantic.ValidationError as exc:
@@ -206,7 +209,7 @@ class GoogleProvider(WireAdapter):
 
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
-    ) -> AsyncGenerator[str, None]:
+    ) -> AsyncGenerator[Piece, None]:
         system, contents = _contents(request.messages)
         config = _config(request, system)
         client = _clients.get(key.value if key else None, _base_url(), _api_version())
@@ -229,7 +232,13 @@ class GoogleProvider(WireAdapter):
                 for part in (candidate.content.parts or []) if candidate.content else []:
                     if part.function_call:
                         call = part.function_call  # whole: Gemini does not stream args
-                        answer.calls.add(n_calls, id=call.id, name=call.name, arguments=json.dumps(call.args or {}))
+                        signature = (
+                            base64.b64encode(part.thought_signature).decode() if part.thought_signature else None
+                        )
+                        arguments = json.dumps(call.args or {})
+                        yield answer.calls.add(
+                            n_calls, id=call.id, name=call.name, arguments=arguments, signature=signature
+                        )
                         n_calls += 1
                     elif part.text and not part.thought:
                         yield part.text

@@ -27,6 +27,7 @@ import pydantic
 from . import keys
 from ._common import (
     ClientCache,
+    function_spec,
     http_error,
     is_connect_failure,
     is_transport_error,
@@ -35,7 +36,7 @@ from ._common import (
     track_response,
     unreachable,
 )
-from .adapter import Answer, WireAdapter
+from .adapter import Answer, Piece, WireAdapter
 from .errors import (
     AuthenticationError,
     LLMError,
@@ -90,8 +91,8 @@ def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
             ]
         if m.attachments:
             message["images"] = [a.data for a in m.attachments]  # the SDK sends them base64-encoded
-        if m.role == "tool" and m.tool_call_id:
-            message["tool_name"] = names.get(m.tool_call_id, m.tool_call_id)
+        if m.role == "tool" and (m.name or m.tool_call_id):
+            message["tool_name"] = m.name or names.get(m.tool_call_id or "", m.tool_call_id)
         out.append(message)
     return out
 
@@ -128,7 +129,7 @@ class OllamaProvider(WireAdapter):
 
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
-    ) -> AsyncGenerator[str, None]:
+    ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(None, self.address())
         options = {k: v for k, v in request.options.items() if k not in _TOP_LEVEL}
         if request.temperature is not None:
@@ -143,7 +144,7 @@ class OllamaProvider(WireAdapter):
             model=model,
             messages=_messages(request.messages),
             stream=True,
-            tools=list(request.tools) or None,
+            tools=[function_spec(t) for t in request.tools] or None,
             options=options or None,
             **extra,
         )
@@ -158,7 +159,7 @@ class OllamaProvider(WireAdapter):
                     yield part.message.content
                 for call in part.message.tool_calls or ():  # whole: Ollama does not split them
                     arguments = json.dumps(dict(call.function.arguments or {}))
-                    answer.calls.add(n_calls, name=call.function.name, arguments=arguments)
+                    yield answer.calls.add(n_calls, name=call.function.name, arguments=arguments)
                     n_calls += 1
                 if part.done:
                     answer.ended, answer.model = True, part.model or model

@@ -17,8 +17,8 @@ from typing import Any
 import openai
 
 from . import keys
-from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
-from .adapter import Answer, WireAdapter
+from ._common import ClientCache, error_message, function_spec, mid_answer, split_options, status_error, unreachable
+from .adapter import Answer, Piece, WireAdapter
 from .errors import LLMError
 from .images import ImageLimits
 from .inputs import Inputs
@@ -104,7 +104,7 @@ class OpenAIProvider(WireAdapter):
 
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
-    ) -> AsyncGenerator[str, None]:
+    ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
         create = client.chat.completions.create
         kwargs = split_options(create, request.options)
@@ -113,7 +113,7 @@ class OpenAIProvider(WireAdapter):
         if request.max_tokens is not None:
             kwargs["max_completion_tokens"] = request.max_tokens  # max_tokens is deprecated
         if request.tools:
-            kwargs["tools"] = list(request.tools)
+            kwargs["tools"] = [function_spec(t) for t in request.tools]
         if request.response_format is not None:
             kwargs.setdefault("response_format", _response_format(model, request.response_format))
         stream = await create(
@@ -135,7 +135,9 @@ class OpenAIProvider(WireAdapter):
                     delta = choice.delta
                     for piece in (delta.tool_calls or ()) if delta else ():
                         fn = piece.function
-                        answer.calls.add(piece.index, id=piece.id, name=fn and fn.name, arguments=fn and fn.arguments)
+                        yield answer.calls.add(
+                            piece.index, id=piece.id, name=fn and fn.name, arguments=fn and fn.arguments
+                        )
                     text = delta and (delta.content or getattr(delta, "refusal", None))
                     if text:  # a refusal is the model's answer too: show it
                         yield text

@@ -24,15 +24,38 @@ FinishReason = StreamFinish | Literal["cancelled", "error"]
 
 
 @dataclass(frozen=True)
+class Tool:
+    """A function a model may call: its name, what it does, and its parameters as JSON Schema.
+
+    Provider-neutral; each adapter turns it into its native shape (OpenAI's function
+    spec, Anthropic's ``input_schema``, Gemini's function declaration, Ollama's tools).
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any]  # JSON Schema of an object, every $ref inlined
+
+
+@dataclass(frozen=True)
 class ToolCall:
-    """One complete tool call, assembled from its streamed pieces."""
+    """One tool call, assembled from its streamed pieces.
+
+    In a chunk without ``finish_reason`` it is a *piece* of the call at ``index``:
+    ``id`` and ``name`` where the model first sent them (else empty), ``arguments``
+    the JSON text that just arrived. The final chunk carries the whole calls.
+    """
 
     id: str
     name: str
     arguments: str  # JSON text, exactly as the model produced it
+    index: int = 0  # the call's position in its step; pieces of one call share it
+    signature: str | None = None  # Gemini's thoughtSignature: sent back with the call, as Gemini asks
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "arguments": self.arguments}
+        if self.signature:
+            out["signature"] = self.signature
+        return out
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,7 @@ class Message:
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
     attachments: tuple[Attachment, ...] = ()  # images and documents, after the text
+    name: str | None = None  # a tool result's function name (Gemini's functionResponse needs it)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"role": self.role, "content": self.content}
@@ -73,7 +97,17 @@ class Message:
             out["tool_calls"] = [c.to_dict() for c in self.tool_calls]
         if self.tool_call_id:
             out["tool_call_id"] = self.tool_call_id
+        if self.name:
+            out["name"] = self.name
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        calls = tuple(
+            ToolCall(c["id"], c["name"], c.get("arguments") or "{}", n, c.get("signature"))
+            for n, c in enumerate(data.get("tool_calls") or ())
+        )
+        return cls(data["role"], data.get("content") or "", calls, data.get("tool_call_id"), name=data.get("name"))
 
 
 @dataclass(frozen=True)
@@ -147,7 +181,7 @@ class Request:
     messages: tuple[Message, ...]
     temperature: float | None = None
     max_tokens: int | None = None
-    tools: tuple[dict[str, Any], ...] = ()
+    tools: tuple[Tool, ...] = ()
     response_format: ResponseFormat | None = None
     options: dict[str, Any] = field(default_factory=dict)  # passed through to the SDK call
 

@@ -8,6 +8,7 @@
 - :mod:`.footer` — the footer line
 - :mod:`.provenance` — the notebook metadata of an answer
 - :mod:`.dry_run` — what ``--dry-run`` shows
+- :mod:`.tool_calls` — tool calls where they happened in an answer (live messages, static blocks)
 """
 
 from .bundle import bundle

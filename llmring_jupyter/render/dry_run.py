@@ -25,6 +25,8 @@ def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
         head += f" {dropped} earlier turn{'s' if dropped > 1 else ''} left out (history limit)."
     if params := request.parameters():
         head += f" Parameters: {params}."
+    if request.tools:
+        head += f" Tools: {', '.join(t.name for t in request.tools)}."
     blocks = [
         f'<b>{html.escape(m.role)}</b><pre style="white-space:pre-wrap">{html.escape(m.content)}</pre>'
         + "".join(_part_html(a) for a in m.attachments)

@@ -43,6 +43,9 @@ def _parts(result: Result) -> list[str]:
         parts.append(
             f"{about}{u.prompt_tokens:,} in · {about}{u.completion_tokens:,} out · {about}{u.total_tokens:,} tokens"
         )
+    if result.tool_calls:
+        calls = len(result.tool_calls)
+        parts.append(f"{result.steps} steps · {calls} tool call{'s' if calls != 1 else ''}")
     t = result.timings
     if t.import_s >= 0.05:  # the SDK was still loading: shown apart, never inside "first token"
         parts.append(f"SDK import {t.import_s:.2f} s")

@@ -20,6 +20,9 @@ def provenance(result: Result) -> dict[str, Any]:
     }
     if result.cost is not None:
         record["cost_usd"] = round(result.cost, 6)
+    if result.tool_calls:
+        record["steps"] = result.steps
+        record["tool_calls"] = [{"name": r.name, "status": r.status, "seconds": r.seconds} for r in result.tool_calls]
     if result.error:
         record["error"] = result.error
     if result.retries:

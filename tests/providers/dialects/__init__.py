@@ -19,6 +19,10 @@ from llmring_jupyter.providers.keys import PROVIDER_KEYS
 
 Tokens = tuple[int, int]  # (prompt, completion)
 Part = tuple[str, str, bytes]  # (image | document, media type, bytes) of an image or a document sent
+Call = tuple[str, str, list[str]]  # (id, name, the JSON arguments in the pieces they stream in)
+#: What went back to the provider about tools, read from its own shape:
+#: ("call", name, arguments as an object, signature or None) and ("result", name or id, content)
+Exchanged = tuple[Any, ...]
 
 
 class Dialect(Protocol):
@@ -42,6 +46,16 @@ class Dialect(Protocol):
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         """A streamed tool call whose JSON arguments arrive in ``argument_parts`` pieces."""
+
+    def tool_calls(self, calls: list[Call], text: list[str] | None = None) -> Reply:
+        """A step that streams ``text``, then ``calls`` (parallel), the provider's way: the
+        arguments in pieces where its wire streams them (OpenAI, Anthropic), else each call whole."""
+
+    def sent_tools(self, seen: Seen) -> list[tuple[str, str, dict[str, Any]]]:
+        """The tools the SDK declared, read from the provider's shape: (name, description, JSON Schema)."""
+
+    def sent_exchange(self, seen: Seen) -> list[Exchanged]:
+        """The earlier calls and results the SDK sent, in order, read from the provider's own shape."""
 
     def in_stream_error(self, parts: list[str], message: str) -> Reply:
         """Some text, then the provider's in-stream error event carrying ``message``."""

@@ -17,7 +17,7 @@ import base64
 from typing import Any, ClassVar
 
 import anthropic
-from providers.dialects import Part, Tokens, key_env
+from providers.dialects import Call, Exchanged, Part, Tokens, key_env
 from wire_server import Reply, Seen, sse
 
 from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
@@ -108,16 +108,54 @@ class AnthropicDialect:
         return Reply(200, {"request-id": "req_wire"}, body)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
-        block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
-        deltas = [
-            (
-                "content_block_delta",
-                {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}},
+        return self.tool_calls([(call_id, name, argument_parts)])
+
+    def tool_calls(self, calls: list[Call], text: list[str] | None = None) -> Reply:
+        """Each call is a ``tool_use`` block whose ``input_json_delta`` pieces begin with an empty one."""
+        events: list[Any] = [self._start(self.model, 40)]
+        blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        if text:
+            blocks.append(({"type": "text", "text": ""}, [{"type": "text_delta", "text": p} for p in text]))
+        for call_id, name, parts in calls:
+            block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+            blocks.append((block, [{"type": "input_json_delta", "partial_json": p} for p in ["", *parts]]))
+        for index, (block, deltas) in enumerate(blocks):
+            events.append(
+                ("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
             )
-            for p in ["", *argument_parts]
+            if index == 0:
+                events.append(_PING)
+            events += [
+                ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas
+            ]
+            events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        events += [
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                    "usage": {"output_tokens": 12},
+                },
+            ),
+            ("message_stop", {"type": "message_stop"}),
         ]
-        body = [self._opening(self.model, 40, block), *sse(*deltas), *self._end("tool_use", 12)]
-        return Reply(200, {"request-id": "req_wire"}, body)
+        return Reply(200, {"request-id": "req_wire"}, sse(*events))
+
+    def sent_tools(self, seen: Seen) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(t["name"], t.get("description", ""), t["input_schema"]) for t in seen.json.get("tools", [])]
+
+    def sent_exchange(self, seen: Seen) -> list[Exchanged]:
+        out: list[Exchanged] = []
+        for m in seen.json["messages"]:
+            for block in m["content"] if isinstance(m["content"], list) else ():
+                if block["type"] == "tool_use":
+                    assert m["role"] == "assistant" and block["id"]
+                    out.append(("call", block["name"], block["input"], None))
+                elif block["type"] == "tool_result":
+                    assert m["role"] == "user"
+                    out.append(("result", block["tool_use_id"], block["content"]))
+        return out
 
     def in_stream_error(self, parts: list[str], message: str) -> Reply:
         error = ("error", {"type": "error", "error": {"type": "overloaded_error", "message": message}})

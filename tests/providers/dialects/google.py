@@ -13,9 +13,10 @@ import base64
 import json
 from typing import Any, ClassVar
 
-from providers.dialects import Part, Tokens, key_env
+from providers.dialects import Call, Exchanged, Part, Tokens, key_env
 from wire_server import Reply, Seen
 
+SIGNATURE = "CiQBcsjafHZ4ZXN0c2lnbmF0dXJlAAAA"  # an opaque thoughtSignature (base64), to be sent back
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
 _STATUS = {
     400: "INVALID_ARGUMENT",
@@ -83,11 +84,41 @@ class GoogleDialect:
         return Reply(200, {}, events)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
-        call = {
-            "functionCall": {"id": call_id, "name": name, "args": json.loads("".join(argument_parts))},
-            "thoughtSignature": "CiQBcsjafHZ4ZXN0c2lnbmF0dXJlAAAA",
-        }
-        return Reply(200, {}, [_event(self._chunk([call], finish="STOP", usage=(40, 5)))])
+        return self.tool_calls([(call_id, name, argument_parts)])
+
+    def tool_calls(self, calls: list[Call], text: list[str] | None = None) -> Reply:
+        """Text events, then one event per call, each whole (Gemini does not stream arguments),
+        the first with the ``thoughtSignature`` a thinking model attaches; the last one ends it."""
+        events = self._texts(text or [], usage=(40, 0))
+        for n, (call_id, name, parts) in enumerate(calls):
+            part: dict[str, Any] = {"functionCall": {"id": call_id, "name": name, "args": json.loads("".join(parts))}}
+            if n == 0:
+                part["thoughtSignature"] = SIGNATURE
+            last = n == len(calls) - 1
+            events.append(_event(self._chunk([part], finish="STOP" if last else None, usage=(40, 5 if last else 0))))
+        return Reply(200, {}, events)
+
+    def sent_tools(self, seen: Seen) -> list[tuple[str, str, dict[str, Any]]]:
+        declared = [d for t in seen.json.get("tools", []) for d in t.get("functionDeclarations", [])]
+        # google-genai sends this one field under its proto name; the API reads both spellings
+        return [
+            (d["name"], d.get("description", ""), d.get("parametersJsonSchema", d.get("parameters_json_schema")))
+            for d in declared
+        ]
+
+    def sent_exchange(self, seen: Seen) -> list[Exchanged]:
+        out: list[Exchanged] = []
+        for content in seen.json["contents"]:
+            for part in content["parts"]:
+                if "functionCall" in part:
+                    assert content["role"] == "model"
+                    call = part["functionCall"]
+                    out.append(("call", call["name"], call.get("args", {}), part.get("thoughtSignature")))
+                elif "functionResponse" in part:
+                    assert content["role"] == "user"
+                    response = part["functionResponse"]
+                    out.append(("result", response["name"], response["response"].get("result", response["response"])))
+        return out
 
     def in_stream_error(self, parts: list[str], message: str) -> Reply:
         error = {"error": {"code": 503, "message": message, "status": "UNAVAILABLE"}}

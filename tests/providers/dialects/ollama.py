@@ -15,7 +15,7 @@ import base64
 import json
 from typing import Any, ClassVar
 
-from providers.dialects import Part, Tokens, key_env
+from providers.dialects import Call, Exchanged, Part, Tokens, key_env
 from wire_server import Reply, Seen
 
 _NDJSON = "application/x-ndjson"
@@ -74,10 +74,27 @@ class OllamaDialect:
         return Reply(200, {}, self._texts(parts, served) + [self._done(reason, usage, served)], _NDJSON)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
-        call = {"function": {"name": name, "arguments": json.loads("".join(argument_parts))}}
-        return Reply(
-            200, {}, [self._message(0, {"content": "", "tool_calls": [call]}), self._done("stop", (52, 18))], _NDJSON
-        )
+        return self.tool_calls([(call_id, name, argument_parts)])
+
+    def tool_calls(self, calls: list[Call], text: list[str] | None = None) -> Reply:
+        """Text lines, then one line with every call whole (arguments objects, no ids)."""
+        tool_calls = [{"function": {"name": name, "arguments": json.loads("".join(parts))}} for _, name, parts in calls]
+        lines = self._texts(text or [])
+        lines += [self._message(len(lines), {"content": "", "tool_calls": tool_calls}), self._done("stop", (52, 18))]
+        return Reply(200, {}, lines, _NDJSON)
+
+    def sent_tools(self, seen: Seen) -> list[tuple[str, str, dict[str, Any]]]:
+        fns = [t["function"] for t in seen.json.get("tools") or [] if t["type"] == "function"]
+        return [(f["name"], f.get("description", ""), f["parameters"]) for f in fns]
+
+    def sent_exchange(self, seen: Seen) -> list[Exchanged]:
+        out: list[Exchanged] = []
+        for m in seen.json["messages"]:
+            for c in m.get("tool_calls") or ():
+                out.append(("call", c["function"]["name"], c["function"]["arguments"], None))
+            if m["role"] == "tool":
+                out.append(("result", m["tool_name"], m["content"]))
+        return out
 
     def in_stream_error(self, parts: list[str], message: str) -> Reply:
         return Reply(200, {}, self._texts(parts) + [_line({"error": message})], _NDJSON)
@@ -98,7 +115,7 @@ class OllamaDialect:
         return [("image", "image/png" if i.startswith(b"\x89PNG") else "image/jpeg", i) for i in images]
 
     def sent_messages(self, seen: Seen) -> list[tuple[str, str]]:
-        return [(m["role"], m["content"]) for m in seen.json["messages"]]
+        return [(m["role"], m.get("content", "")) for m in seen.json["messages"]]  # a call may have none
 
     def sent_format(self, seen: Seen) -> dict[str, Any]:
         return {k: seen.json[k] for k in ("format",) if k in seen.json}

@@ -11,9 +11,10 @@ as the HTTP body or as a ``data:`` line inside a 200 stream.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any, ClassVar
 
-from providers.dialects import Part, Tokens, key_env
+from providers.dialects import Call, Exchanged, Part, Tokens, key_env
 from wire_server import Reply, Seen, sse
 
 from llmring_jupyter.providers.json_mode import strict_schema
@@ -88,12 +89,32 @@ class OpenAIDialect:
         return Reply(200, {"x-request-id": "req_wire"}, sse(*events))
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
+        return self.tool_calls([(call_id, name, argument_parts)])
+
+    def tool_calls(self, calls: list[Call], text: list[str] | None = None) -> Reply:
         m = self.model
-        start = {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
-        events = [self._delta(m, {"role": "assistant", "content": None, "tool_calls": [start], "refusal": None})]
-        events += [self._delta(m, {"tool_calls": [{"index": 0, "function": {"arguments": p}}]}) for p in argument_parts]
+        events = [self._delta(m, {"role": "assistant", "content": "" if text else None, "refusal": None})]
+        events += [self._delta(m, {"content": p}) for p in text or ()]
+        for index, (call_id, name, parts) in enumerate(calls):
+            start = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+            events.append(self._delta(m, {"tool_calls": [start]}))
+            events += [self._delta(m, {"tool_calls": [{"index": index, "function": {"arguments": p}}]}) for p in parts]
         events += [self._delta(m, {}, "tool_calls"), self._usage(m, (40, 12)), "data: [DONE]\n\n"]
         return Reply(200, {}, sse(*events))
+
+    def sent_tools(self, seen: Seen) -> list[tuple[str, str, dict[str, Any]]]:
+        fns = [t["function"] for t in seen.json.get("tools", []) if t["type"] == "function"]
+        return [(f["name"], f.get("description", ""), f["parameters"]) for f in fns]
+
+    def sent_exchange(self, seen: Seen) -> list[Exchanged]:
+        out: list[Exchanged] = []
+        for m in seen.json["messages"]:
+            for c in m.get("tool_calls") or ():
+                assert c["type"] == "function" and c["id"]
+                out.append(("call", c["function"]["name"], json.loads(c["function"]["arguments"]), None))
+            if m["role"] == "tool":
+                out.append(("result", m["tool_call_id"], m["content"]))
+        return out
 
     def in_stream_error(self, parts: list[str], message: str) -> Reply:
         error = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
