@@ -48,7 +48,7 @@ def test_history_tokens_bounds_what_earlier_turns_are_sent(shell: Any) -> None:
     m.session.pre_run_cell(type("Info", (), {"cell_id": "last", "raw_cell": ""})())
     request, dropped = m.session.request("now", Options())
     assert len(request.messages) == 7 and dropped == 0
-    m.history_tokens = 300  # each earlier turn costs ~250 estimated tokens
+    m.history_tokens = 400  # each earlier turn costs ~340 estimated tokens
     request, dropped = m.session.request("now", Options())
     assert len(request.messages) == 3 and dropped == 2
     m.history_turns = 0
