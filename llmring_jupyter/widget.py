@@ -31,8 +31,8 @@ _STATIC = Path(__file__).parent / "static"
 #: Refresh the synced snapshot this often until the view reports it is ready
 #: (only needed where the kernel cannot handle the view's messages mid-cell).
 SNAPSHOT_INTERVAL = 1.0
-#: How long a finished answer's view waits for the frontend to have made its model before closing.
-CLOSE_PATIENCE = 10.0
+#: How long after it opened a view may wait for the frontend to have made its model before closing.
+INIT_GRACE = 0.3
 
 
 @cache  # the kernel's version does not change while it runs
@@ -151,6 +151,7 @@ class StreamView(_ViewModel):
         self._snapshot_at = 0.0
         self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, re-sent on "ready"
         self._asked: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = {}
+        self._opened_at = time.monotonic()
 
     def __repr__(self) -> str:  # the text/plain a notebook saved mid-stream holds for this output
         return f"(live view of an answer from {self.model_label or 'a model'}; its text is in the output above)"
@@ -191,20 +192,16 @@ class StreamView(_ViewModel):
         self.layout.close()
         super().close()
 
-    def close_once_initialized(self, patience: float = CLOSE_PATIENCE) -> None:
-        """Close now if the frontend has made the model, else when it has (or after ``patience`` s).
+    def close_once_initialized(self) -> None:
+        """Close, once the frontend has made the model or :data:`INIT_GRACE` after it opened.
 
         Closed while the frontend still initialises it, anywidget logs "Failed to
-        initialize model" in the browser's console.
+        initialize model" in the browser's console. Waits only for an answer that
+        ended within moments of its view opening (a fault right after the first
+        tokens), and at most that long, so the close stays within the cell.
         """
-        if self.initialized.is_set() or not messages_reach_running_cells():
-            self.close()
-            return
-        thread = threading.Thread(target=self._close_when_initialized, args=(patience,), daemon=True)
-        thread.start()
-
-    def _close_when_initialized(self, patience: float) -> None:
-        self.initialized.wait(patience)
+        if messages_reach_running_cells():
+            self.initialized.wait(max(0.0, INIT_GRACE - (time.monotonic() - self._opened_at)))
         self.close()
 
     def _handle(self, kind: Any, content: dict[str, Any]) -> None:
