@@ -90,21 +90,34 @@ def conclude(shape: Shape | None, result: Result) -> Result:
         return result
     if result.finish_reason == "content_filter":  # the next cell would build on nothing: say so
         return _failed(result, f"The provider's content filter blocked the answer, so there is no {shape.name}.")
+    text = answer_text(result)
     if result.finish_reason == "length":
         return _failed(
             result,
             f"The answer was cut at the token limit before its {shape.name} JSON ended "
-            f"({len(result.text):,} characters): raise --max-tokens and run the cell again; "
+            f"({len(text):,} characters): raise --max-tokens and run the cell again; "
             "the partial text is in _llm.text.",
         )
     try:
-        data = value_of(shape, result.text)
+        data = value_of(shape, text)
     except Mismatch as exc:
         where = f"at {exc.path}: " if exc.path else ""
         return _failed(
             result, f"The answer does not fit {shape.name}: {where}{exc.reason}. The raw text is in _llm.text."
         )
     return dataclasses.replace(result, data=data, shape=shape)
+
+
+def answer_text(result: Result) -> str:
+    """The text an answer's value is read from: its last step's, after any tool calls.
+
+    With ``--tools`` the model may write before calling a tool; ``text`` holds every
+    step's text, the structured answer is the final step's alone.
+    """
+    if not result.exchange:
+        return result.text
+    last = result.exchange[-1]
+    return last.content if last.role == "assistant" and not last.tool_calls else ""
 
 
 def _failed(result: Result, message: str) -> Result:

@@ -29,7 +29,7 @@ def test_a_list_of_records_is_a_table_one_row_a_record() -> None:
     result = answered(
         '{"items": [{"title": "A", "year": 2020, "topics": ["x", "y"]}, {"title": "B", "year": 2021, "topics": []}]}'
     )
-    markup, plain = data.json_answer(result)
+    markup, plain = data.json_answer(result.text, result)
     assert cells(markup, "th") == ["title", "year", "topics", "venue"]
     assert cells(markup, "td") == ["A", "2020", "x, y", "null", "B", "2021", "[] (empty)", "null"]
     assert plain.startswith('[\n  {\n    "title": "A"')  # the value (unwrapped), pretty
@@ -37,7 +37,7 @@ def test_a_list_of_records_is_a_table_one_row_a_record() -> None:
 
 def test_an_object_is_a_tree_of_keys_and_values() -> None:
     result = answered('{"name": "Ada", "langs": {"main": "en", "other": [1, 2]}, "ok": true, "none": null}', dict)
-    markup, _ = data.json_answer(result)
+    markup, _ = data.json_answer(result.text, result)
     assert cells(markup, "th") == ["name", "langs", "main", "other", "ok", "none"]
     assert "<code>true</code>" in markup and "<code>null</code>" in markup
 
@@ -45,7 +45,7 @@ def test_an_object_is_a_tree_of_keys_and_values() -> None:
 def test_model_text_is_escaped_in_keys_and_values() -> None:
     hostile = HOSTILE.replace('"', "'")
     result = answered(json.dumps({hostile: hostile}), dict)
-    markup, _ = data.json_answer(result)
+    markup, _ = data.json_answer(result.text, result)
     assert "<img" not in markup and "<script" not in markup and "&lt;script&gt;" in markup
 
 
@@ -55,10 +55,11 @@ def test_a_long_list_is_shown_in_part_and_says_how_many_were_left_out() -> None:
 
 
 def test_without_data_the_raw_text_is_shown_pretty_when_it_parses_and_as_it_came_when_not() -> None:
-    markup, plain = data.json_answer(answered('{"items": [{"title": 1}]}'))  # does not fit
+    unfit = answered('{"items": [{"title": 1}]}')
+    markup, plain = data.json_answer(unfit.text, unfit)
     assert plain == '{\n  "items": [\n    {\n      "title": 1\n    }\n  ]\n}' and "<pre" in markup
     cut = answered('{"items": [{"title": "<b>', finish="length")
-    markup, plain = data.json_answer(cut)
+    markup, plain = data.json_answer(cut.text, cut)
     assert plain == cut.text and "&lt;b&gt;" in markup
 
 

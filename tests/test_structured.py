@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 from llmring_jupyter import structured
 from llmring_jupyter.errors import UsageError
 from llmring_jupyter.options import Options, parse
-from llmring_jupyter.providers import Message, Request, ResponseFormat, chat_stream
+from llmring_jupyter.providers import Message, Request, ResponseFormat, ToolCall, chat_stream
 from llmring_jupyter.result import Result, Timings
 from llmring_jupyter.schema import Mismatch
 
@@ -275,3 +275,17 @@ def test_demo_echo_still_echoes_so_tests_can_send_any_json() -> None:
 def test_typing_names_need_no_import_on_the_line() -> None:
     shape = structured.resolve("Optional[Paper]", False, {"Paper": Paper})
     assert shape is not None and {"type": "null"} in shape.schema["anyOf"]
+
+
+def test_with_tools_the_value_is_read_from_the_last_steps_text() -> None:
+    call = ToolCall("c1", "get_weather", '{"city": "Paris"}')
+    exchange = (
+        Message("assistant", "Let me look.", (call,)),
+        Message("tool", "sunny", tool_call_id="c1"),
+        Message("assistant", '{"x": 1}'),
+    )
+    done = structured.conclude(
+        structured.resolve(Point, False, {}), dataclasses.replace(result('Let me look.{"x": 1}'), exchange=exchange)
+    )
+    assert done.exception is None and done.data == Point(1.0, 0)
+    assert structured.answer_text(dataclasses.replace(result("Let me look."), exchange=exchange[:2])) == ""

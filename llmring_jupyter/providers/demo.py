@@ -67,10 +67,10 @@ class DemoProvider:
         elif demo_tools.wants_tool(request):
             answer, pieces, call = demo_tools.call_chunks(request)
             calls = (call,)
+        elif request.response_format is not None:  # JSON that fits the schema, from the prompt's (and tools') words
+            answer = demo_data.answer(request.response_format, _since_last_user(request.messages))
         elif request.messages and request.messages[-1].role == "tool":
             answer = demo_tools.answer(request.messages)
-        elif request.response_format is not None:  # JSON that fits the schema, from the prompt's words
-            answer = demo_data.answer(request.response_format, _last_user(request.messages))
         else:
             answer = _answer(request.messages)
         tokens = tokenize(answer)
@@ -102,6 +102,12 @@ def _last_parts(messages: tuple[Message, ...]) -> tuple[Attachment, ...]:
 
 def _seen(part: Attachment) -> str:
     return f"{part.name} ({part.describe()})" if part.name else part.describe()
+
+
+def _since_last_user(messages: tuple[Message, ...]) -> str:
+    """The last user message and the tool results after it: what a JSON answer is made of."""
+    start = max((i for i, m in enumerate(messages) if m.role == "user"), default=0)
+    return "\n".join(m.content for m in messages[start:] if m.role in ("user", "tool"))
 
 
 def _echo(messages: tuple[Message, ...]) -> str:

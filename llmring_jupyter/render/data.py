@@ -25,15 +25,15 @@ _KEY = f"{_CELL};font-weight:600;white-space:nowrap"
 _MUTED = "color:rgba(127,127,127,.95);font-style:italic"
 
 
-def json_answer(result: Result) -> tuple[str, str]:
-    """The HTML and plain text of a JSON answer: its validated value, else the raw text it left."""
+def json_answer(text: str, result: Result) -> tuple[str, str]:
+    """The HTML and plain text of a JSON answer (``text``): its validated value, else the text itself."""
     if result.shape is not None:
         value = result.shape.dump(result.data)
         return f'<div class="llmring-data">{value_html(value)}</div>', _pretty(value)
     try:
-        text = _pretty(json.loads(result.text))
+        text = _pretty(json.loads(text))
     except ValueError:
-        text = result.text  # cut, stopped or broken: exactly what arrived
+        pass  # cut, stopped or broken: exactly what arrived
     return f'<pre class="llmring-json" style="white-space:pre-wrap">{html.escape(text)}</pre>', text
 
 

@@ -33,6 +33,10 @@ class Label(TypedDict):
     name: str
     kind: Literal["bug", "idea"]
 
+def get_weather(city: str) -> str:
+    'The weather in a city.'
+    return f"sunny in {city}"
+
 person = {"title": "Person", "type": "object", "required": ["name", "age"],
           "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18}}}
 """
@@ -144,6 +148,17 @@ def test_out_binds_the_result_with_its_data(kernel: Kernel) -> None:
     run = ask(kernel, "demo --schema Point --out pt")
     assert run.ok, run.error
     assert value(kernel, "pt.data == _llm.data and pt.text == _llm.text") is True
+
+
+def test_with_tools_the_final_answer_is_the_structured_one(kernel: Kernel) -> None:
+    run = ask(kernel, "demo --tools get_weather --schema Label", "What is the weather in Paris? Label it.")
+    assert run.ok, run.error
+    assert value(kernel, "_llm.steps") == 2 and value(kernel, "_llm.tool_calls[0].result") == "sunny in Paris"
+    assert value(kernel, "_llm.text.startswith('Let me ask')") is True  # the first step wrote before its call
+    assert value(kernel, "set(_llm.data) == {'name', 'kind'}") is True  # from the last step's JSON alone
+    html = run.final["data"]["text/html"]
+    assert "get_weather" in html and "<table" in html  # the call where it happened, then the value
+    assert html.index("get_weather") < html.index("<table")
 
 
 # -- through each provider's real SDK and wire format ---------------------------------------
