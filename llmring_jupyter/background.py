@@ -168,6 +168,9 @@ class _Filling:
 def start(answer: Callable[[Output], Coroutine[Any, Any, Result]], output: Output, requested: str) -> PendingResult:
     """Run ``answer(output)`` as a task on this loop and return its :class:`PendingResult` at once."""
     pending = PendingResult(requested)
+    place = getattr(output, "place", None)  # the live outputs have one; the terminal's prints
+    if place is not None:
+        place(requested)
 
     async def run() -> None:
         try:

@@ -53,15 +53,17 @@ class WidgetOutput:
         self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, for a view made later
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        from IPython.display import display
-
         self._request, self._on_stop = request, on_stop
-        self._saved = display(self._so_far(), raw=True, display_id=True)
-        self._saved_at = time.monotonic()
         try:
             self._timer = asyncio.get_running_loop().call_later(LIVE_AFTER, self._go_live)
         except RuntimeError:  # no loop runs this stream: nothing would call the timer
             self._go_live()
+
+    def place(self, model: str) -> None:
+        """Show the answer-so-far output now, while the asking cell still runs: a background
+        answer's cell ends at once, and output shown after it would reach no cell."""
+        self._request = self._request or Request(model, ())
+        self._save()
 
     def retrying(self, retry: Retry | None) -> None:
         if retry is None:  # a request is sent: after a retry's wait, the view waits for it again
@@ -72,8 +74,8 @@ class WidgetOutput:
             if self._view is not None:
                 self._view.retry = self._retry
             self._set_status("retrying")
-        if self._view is None:
-            self._go_live()  # a wait for a retry is long enough to show
+            if self._view is None:
+                self._go_live()  # a wait for a retry is long enough to show
 
     def delta(self, text: str) -> None:
         self._parts.append(text)
@@ -83,7 +85,7 @@ class WidgetOutput:
             self._view.push(text)
         if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
             self._saved_at = time.monotonic()
-            self._saved.update(self._so_far(), raw=True)
+            self._save().update(self._so_far(), raw=True)
 
     def streaming(self) -> None:
         self._set_status("streaming")
@@ -115,13 +117,24 @@ class WidgetOutput:
     def finish(self, result: Result) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        metadata: dict[str, Any] = {}
         if not result.text and not result.tool_calls and result.exception is not None:
-            data = {"text/plain": ""}  # nothing to show; the error says it all
-        else:
-            data, metadata = render.bundle(result, fmt=self._fmt)
+            # nothing to show; the error line says it all. Failed before anything was shown
+            # (a bad key): there is no output at all; else each one is emptied (no data:
+            # frontends show nothing for it, not even a blank line)
+            if self._saved is not None:
+                self._saved.update({}, raw=True)
+            if self._view is not None:
+                self._handle.update({}, raw=True)
+                self._view.close_once_initialized()
+            return
+        data, metadata = render.bundle(result, fmt=self._fmt)
         if self._view is None:
-            self._saved.update(data, metadata=metadata, raw=True)
+            if self._saved is None:  # done before anything was shown
+                from IPython.display import display
+
+                display(data, metadata=metadata, raw=True)
+            else:
+                self._saved.update(data, metadata=metadata, raw=True)
             return
         self._saved.update({}, raw=True)  # no data: frontends show nothing for it, not even a blank line
         self._handle.update(data, metadata=metadata, raw=True)
@@ -133,6 +146,7 @@ class WidgetOutput:
         from .widget import FRONTEND, StreamView
 
         self._timer = None
+        self._save()  # the answer so far comes first: what a notebook saved mid-stream holds
         if self._view is not None or self._request is None or not FRONTEND.is_set():
             return
         view = StreamView(
@@ -148,6 +162,18 @@ class WidgetOutput:
             view.tool(message)
         self._view = view
         self._handle = display(view, display_id=True)
+
+    def _save(self) -> Any:
+        """The answer-so-far output, shown the first time the answer is worth showing.
+
+        Not at start: a question that fails at once leaves no output at all.
+        """
+        if self._saved is None:
+            from IPython.display import display
+
+            self._saved = display(self._so_far(), raw=True, display_id=True)
+            self._saved_at = time.monotonic()
+        return self._saved
 
     def _so_far(self) -> dict[str, str]:
         """The answer so far as static output, marked so the live view after it can hide it.
