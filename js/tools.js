@@ -73,7 +73,10 @@ function fill(block, msg) {
  */
 export function withTools(answer, make, send) {
   const doc = answer.ownerDocument;
-  const first = doc.createElement("div");
+  // each run of text renders into a segment that takes no box of its own (display: contents),
+  // so an answer without tool calls lays out exactly as the static answer does
+  const segment = () => Object.assign(doc.createElement("div"), { className: "llmring-segment" });
+  const first = segment();
   answer.replaceChildren(first);
   const segments = [{ at: 0, renderer: make(first), shown: null }];
   const blocks = new Map();
@@ -93,7 +96,7 @@ export function withTools(answer, make, send) {
       if (!block) {
         block = makeBlock(doc, send, msg.id);
         blocks.set(msg.id, block);
-        const after = doc.createElement("div");
+        const after = segment();
         answer.append(block, after);
         segments.push({ at: msg.at, renderer: make(after), shown: null });
       }

@@ -85,14 +85,17 @@
     // outside math and code (typeset and highlighted by different engines live and static), and
     // without what the frontend adds to headings of HTML outputs (its table of contents' numbering)
     const elements = [...answer.querySelectorAll("*")].filter(
-      (e) => !e.closest("math, pre, .math") && !e.matches(".numbering-entry, .jp-InternalAnchorLink"));
+      (e) => !e.closest("math, pre, .math")
+        && !e.matches(".numbering-entry, .jp-InternalAnchorLink, .llmring-segment"));
+    // the live view's text runs sit in boxless segments (between tool calls): their blocks count
+    const blocks = [...answer.children].flatMap((e) => (e.matches(".llmring-segment") ? [...e.children] : [e]));
     return {
       live: !!cell.querySelector(".llmring-view"),
       text: answer.innerText,
       area: area.getBoundingClientRect().height,
       answer: box(answer),
       footer: foot && { ...box(foot), style: Object.fromEntries(STYLE_KEYS.map((k) => [k, getComputedStyle(foot)[k]])) },
-      blocks: [...answer.children].map((e) => ({ tag: e.tagName.toLowerCase(), ...box(e) })),
+      blocks: blocks.map((e) => ({ tag: e.tagName.toLowerCase(), ...box(e) })),
       maths: [...answer.querySelectorAll("math")].map(box),
       elements: elements.map((e) => ({
         tag: e.tagName.toLowerCase(),

@@ -162,6 +162,7 @@ def test_a_restart_ends_background_answers_and_keeps_what_they_streamed(tmp_path
         done = kernel.later(streamed, _ended, timeout=15)
         plain = done.answers[-1]["data"]["text/plain"]
         assert plain.startswith(_text(streamed)) and "■ stopped" in plain, "the partial answer stays, static"
+        kernel.kc.wait_for_ready(timeout=60)  # the new kernel answers once it is up, not before
         assert kernel.run("print('restarted')").stdout == "restarted\n"
     finally:
         kernel.close()
