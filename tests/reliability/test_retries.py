@@ -34,8 +34,16 @@ def _ask(kernel: Kernel, d: Dialect, flags: str = "", **kw: Any) -> Execution:
 
 
 def _updates(run: Execution) -> list[dict[str, Any]]:
-    """The view's state changes, in order (what the live view was told to show)."""
-    return [m["content"]["data"]["state"] for m in run.of("comm_msg") if m["content"]["data"].get("method") == "update"]
+    """The view's states in order, from the one it opened with (what the live view was told to show).
+
+    A view made for a retry's wait opens in the retrying state; one made earlier is told it later.
+    """
+    return [
+        m["content"]["data"]["state"]
+        for m in run.messages
+        if m["msg_type"] == "comm_open"
+        or (m["msg_type"] == "comm_msg" and m["content"]["data"].get("method") == "update")
+    ]
 
 
 @pytest.mark.parametrize("fault", FAULTS)
