@@ -42,10 +42,39 @@ function load(model) {
   return module;
 }
 
+// A page that opened the notebook while answers streamed (a reload, a second tab) shows the
+// text so far its file held (outputs.py), and never gets the cell's later updates: they reach
+// only the page that ran the cell. The kernel's anchor (widget.py ViewAnchor) sends such a page
+// each ended answer's final HTML, which is the static answer's own (render/bundle.py: built in
+// the kernel, model text escaped), or "" for an answer that failed with nothing to show. It
+// takes the place of the text so far, and the live view's output after it (the view, or the
+// widget manager's "model not found") is hidden. The page that ran the cell emptied its text
+// so far before this message came: it finds nothing here.
+function showFinals(answers) {
+  for (const [id, html] of Object.entries(answers)) {
+    for (const soFar of document.querySelectorAll(`.llmring-so-far[data-answer="${CSS.escape(id)}"]`)) {
+      const output = soFar.closest(".jp-OutputArea-child");
+      const view = output?.nextElementSibling;
+      if (view && !view.querySelector(".llmring-so-far")) view.style.display = "none";
+      if (!html) {
+        (output ?? soFar).style.display = "none";
+        continue;
+      }
+      const final = document.createElement("template");
+      final.innerHTML = html;
+      soFar.replaceWith(final.content);
+      if (output) output.style.display = ""; // a live view here had hidden it
+    }
+  }
+}
+
 // Runs when the frontend makes a model (every answer's, and the one per kernel made at load):
 // tells the kernel a frontend runs our views, and fetches the view's module ahead of the first
 // answer, so that answer shows its first token as soon as later ones do.
 function initialize({ model }) {
+  model.on("msg:custom", (msg) => {
+    if (msg?.kind === "final") showFinals(msg.answers);
+  });
   model.send({ kind: "initialized" });
   load(model).catch(() => {}); // a view asks again when it renders
 }

@@ -9,6 +9,7 @@ import asyncio
 import html
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -51,6 +52,7 @@ class WidgetOutput:
         self._status = "waiting"
         self._retry: dict[str, Any] = {}
         self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, for a view made later
+        self._id = uuid.uuid4().hex[:16]  # names the text-so-far output, for pages that open the notebook later
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         self._request, self._on_stop = request, on_stop
@@ -125,7 +127,7 @@ class WidgetOutput:
                 self._saved.update({}, raw=True)
             if self._view is not None:
                 self._handle.update({}, raw=True)
-                self._view.close_once_initialized()
+                self._close_view("")
             return
         data, metadata = render.bundle(result, fmt=self._fmt)
         if self._view is None:
@@ -138,6 +140,17 @@ class WidgetOutput:
             return
         self._saved.update({}, raw=True)  # no data: frontends show nothing for it, not even a blank line
         self._handle.update(data, metadata=metadata, raw=True)
+        self._close_view(data["text/html"])
+
+    def _close_view(self, final_html: str) -> None:
+        """Close the live view, once a page that opened the notebook mid-stream can show the end.
+
+        After the display updates: the page that ran the cell has then emptied its text so
+        far, so only other pages still hold it (:meth:`.widget.ViewAnchor.ended`).
+        """
+        from .widget import anchor
+
+        anchor().ended(self._id, final_html)
         self._view.close_once_initialized()
 
     def _go_live(self) -> None:
@@ -188,7 +201,8 @@ class WidgetOutput:
         foot = f'<div class="llmring-footer" style="{render.FOOTER_STYLE}">{html.escape(f"{model} · {note}")}</div>'
         body = render.answer_html(text, "text") if text else ""
         return {
-            "text/html": f'<div class="llmring-so-far tex2jax_ignore mathjax_ignore">{body}{foot}</div>',
+            "text/html": f'<div class="llmring-so-far tex2jax_ignore mathjax_ignore" data-answer="{self._id}">'
+            f"{body}{foot}</div>",
             "text/plain": f"{text}\n\n— {model} · {note}",
         }
 

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -33,6 +34,8 @@ _STATIC = Path(__file__).parent / "static"
 SNAPSHOT_INTERVAL = 1.0
 #: How long after it opened a view may wait for the frontend to have made its model before closing.
 INIT_GRACE = 0.3
+#: How many ended answers the anchor keeps the final HTML of, for pages that open the notebook later.
+KEPT_FINALS = 32
 
 
 @cache  # the kernel's version does not change while it runs
@@ -96,10 +99,14 @@ class _ViewModel(anywidget.AnyWidget):
         if kind == "initialized":
             self.initialized.set()
             FRONTEND.set()
+            self._attached()
         elif kind == "module":
             self.send({"kind": "module", "code": view_module()[0]})
         else:
             self._handle(kind, content)
+
+    def _attached(self) -> None:
+        """A page has made this model."""
 
     def _handle(self, kind: Any, content: dict[str, Any]) -> None:
         pass
@@ -117,7 +124,40 @@ class ViewAnchor(_ViewModel):
     the frontend fetches the view's module at once (the first answer shows its
     first token as quickly as later ones), and its "initialized" tells the
     kernel a frontend runs our views at all.
+
+    It also brings ended answers to pages that opened the notebook while they
+    streamed (a reload, a second tab). Such a page shows the text so far that
+    the file held, and never gets the cell's later display updates: those
+    reach only the page that ran the cell. Every page makes the anchor (the
+    first one when it opens, later ones when they restore the kernel's
+    widgets), so from the second page on the anchor sends each page the
+    answers that have ended (:meth:`ended`), and ``loader.js`` puts each one
+    in place of its text so far.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()  # pages attach on a comm subshell's thread
+        self._pages = 0
+        self._finals: OrderedDict[str, str] = OrderedDict()
+
+    def ended(self, answer: str, final_html: str) -> None:
+        """Answer ``answer`` (its text-so-far output's ``data-answer``) ended as ``final_html``
+        (``""`` for an answer that failed with nothing to show). Pages that attach later get it."""
+        with self._lock:
+            self._finals[answer] = final_html
+            while len(self._finals) > KEPT_FINALS:
+                self._finals.popitem(last=False)
+            late = self._pages > 1
+        if late:  # a page other than the one that ran the cell may hold its text so far
+            self.send({"kind": "final", "answers": {answer: final_html}})
+
+    def _attached(self) -> None:
+        with self._lock:
+            self._pages += 1
+            finals = dict(self._finals) if self._pages > 1 else {}
+        if finals:
+            self.send({"kind": "final", "answers": finals})
 
 
 @cache  # one per kernel

@@ -192,10 +192,12 @@ class Notebook:
         expect(self.page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)
         self.wait_idle()
 
-    def reload(self) -> None:
+    def reload(self, wait_idle: bool = True) -> None:
+        """Reload the page; unless told not to, wait until the kernel is idle (any cell ended)."""
         self.page.reload()
         expect(self.page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)
-        self.wait_idle()
+        if wait_idle:
+            self.wait_idle()
 
     def wait_idle(self, timeout: float = 60_000) -> None:
         """Wait for a started kernel to be idle, as the status bar shows it.
@@ -204,12 +206,12 @@ class Notebook:
         exists ("No Kernel"), so it cannot tell a ready kernel from none.
         """
         if self.ui == "notebook":  # no status bar: ask the server
-            wait_until(self._kernel_idle, timeout / 1000, "the notebook's kernel to be idle")
+            wait_until(self.kernel_idle, timeout / 1000, "the notebook's kernel to be idle")
             return
         kernel = self.page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)
         expect(kernel).to_be_visible(timeout=timeout)
 
-    def _kernel_idle(self) -> bool:
+    def kernel_idle(self) -> bool:
         sessions = self.lab.api("GET", "/api/sessions")
         return any(s["path"].endswith(self.path.name) and s["kernel"]["execution_state"] == "idle" for s in sessions)
 

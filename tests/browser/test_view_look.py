@@ -283,10 +283,21 @@ def test_first_answer_keeps_the_kernel_busy_and_fast_failures_log_nothing(
     assert not ours, ours
 
 
-def test_a_save_mid_stream_holds_the_text_so_far_and_a_reload_shows_it(
+def _shows_the_final_answer(nb: Notebook, index: int) -> None:
+    """The cell shows its finished answer (footer and all), and nothing of the live view."""
+    footer = nb.output(index).locator(".llmring-footer")
+    expect(footer).to_contain_text("demo:chat · stop", timeout=40_000)
+    expect(footer).not_to_contain_text("still answering")
+    expect(nb.cell(index).get_by_text("Error displaying widget")).to_be_hidden()
+    expect(nb.output(index).locator(".llmring-view")).to_be_hidden()
+    expect(nb.output(index).get_by_text("Words that stood out").first).to_be_visible()
+
+
+def test_a_save_mid_stream_holds_the_text_so_far_and_a_reload_shows_it_then_the_end(
     open_notebook: Callable[[list[str]], Notebook], page: Page, looks: tuple[str, str]
 ) -> None:
-    """JupyterLab autosaves every two minutes, so answers are often saved while they stream."""
+    """JupyterLab autosaves every two minutes, so answers are often saved while they stream;
+    a page reloaded then shows the text the file holds and, once the answer ends, the answer."""
     from nbconvert import HTMLExporter
 
     _, theme = looks
@@ -314,6 +325,30 @@ def test_a_save_mid_stream_holds_the_text_so_far_and_a_reload_shows_it(
     body, _ = HTMLExporter().from_notebook_node(saved)
     assert "Words that stood out" in body and "object at 0x" not in body, "nbconvert shows the text so far"
 
-    nb.reload()  # the kernel still streams; the page shows what the file holds
+    nb.reload(wait_idle=False)  # the kernel still streams; the page shows what the file holds
     expect(nb.output(1).first).to_contain_text("Words that stood out", timeout=15_000)
     expect(nb.output(1).first).to_contain_text("still answering when this notebook was saved")
+    assert not nb.kernel_idle(), "the answer still streams"
+    _shows_the_final_answer(nb, 1)
+
+
+def test_a_reload_while_a_background_answer_streams_shows_it_continuing_then_the_end(
+    open_notebook: Callable[[list[str]], Notebook], page: Page, looks: tuple[str, str]
+) -> None:
+    """A background answer's cell has ended, so a reloaded page gets the kernel's open views."""
+    _, theme = looks
+    if theme == "dark":
+        pytest.skip("reloading: once per frontend")
+    nb = open_notebook([setup_cell(0.03), "%%llm demo --background -o tokens=600\nA long answer"])
+    nb.run_and_wait(0)
+    nb.run_and_wait(1)
+    answer = nb.output(1).locator(".llmring-view .llmring-answer")
+    expect(answer.locator("ul")).to_have_count(1, timeout=15_000)
+    nb.save(lambda doc: any("llmring-so-far" in str(o) for o in doc["cells"][1].get("outputs", [])))
+    nb.reload()
+    view = nb.output(1).locator(".llmring-view")
+    expect(view).to_have_attribute("data-status", "streaming", timeout=15_000)
+    expect(nb.cell(1).locator(".llmring-so-far")).to_be_hidden()  # the view shows the text so far
+    grown = len(answer.inner_text())
+    expect(answer).not_to_have_text(re.compile(rf"^[\s\S]{{0,{grown}}}$"), timeout=10_000)  # and goes on
+    _shows_the_final_answer(nb, 1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
+from kernel_session import Execution, Kernel
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -70,3 +72,55 @@ def test_failing_cell_stops_the_run(tmp_path: Path) -> None:
     with pytest.raises(CellExecutionError, match="Unknown model alias 'no-such-alias'"):
         NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert nb.cells[2].get("outputs", []) == []
+
+
+def _anchor_finals(messages: list[dict]) -> dict[str, str]:
+    """The ended answers the kernel's anchor sent to pages that opened the notebook later."""
+    finals: dict[str, str] = {}
+    for m in messages:
+        data = m["content"].get("data", {}) if m["msg_type"] == "comm_msg" else {}
+        if data.get("method") == "custom" and data["content"].get("kind") == "final":
+            finals.update(data["content"]["answers"])
+    return finals
+
+
+def _answer_id(run: Execution) -> str:
+    """The ``data-answer`` of the cell's text-so-far output (what a file saved mid-stream holds)."""
+    (first, *_) = run.of("display_data")
+    found = re.search(r'class="llmring-so-far[^"]*" data-answer="(\w+)"', first["content"]["data"]["text/html"])
+    assert found, first["content"]["data"]
+    return found.group(1)
+
+
+def test_a_page_that_opens_the_notebook_later_is_sent_the_answers_its_file_held_mid_stream(tmp_path: Path) -> None:
+    """Display updates reach only the page that ran the cell; a reloaded page's text so far is
+    replaced by the answer the anchor sends it when it attaches, and by each answer that ends later."""
+    env = {"LLMRING_DEMO_DELAY": "0.005", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    k = Kernel(cwd=tmp_path, env=env)
+    try:
+        opened = k.run("%load_ext llmring_jupyter").of("comm_open")
+        (anchor,) = [m["content"]["comm_id"] for m in opened if "view_id" in m["content"]["data"]["state"]]
+        first = k.run("%%llm demo\nFirst")
+        assert first.ok, first.error
+        assert not _anchor_finals(first.messages), "one page: nothing to send"
+        failed = k.run("%%llm openai:gpt-4o-mini --retries 1\nUnreachable")
+        assert not failed.ok and not _anchor_finals(failed.messages)
+
+        attached = k.later(
+            k.send_custom(anchor, {"kind": "initialized"}), until=lambda e: bool(_anchor_finals(e.messages))
+        )
+        finals = _anchor_finals(attached.messages)
+        assert finals[_answer_id(first)] == first.final["data"]["text/html"], (
+            "the static answer, as it replaced the view"
+        )
+        assert finals[_answer_id(failed)] == "", "an answer that failed with nothing to show: its text so far goes"
+
+        second = k.run("%%llm demo\nSecond")  # a second page is open now: each answer that ends is sent
+        assert _anchor_finals(second.messages) == {_answer_id(second): second.final["data"]["text/html"]}
+        kinds = [
+            m["msg_type"] for m in second.messages if m["msg_type"] in ("update_display_data", "comm_msg", "comm_close")
+        ]
+        sent = max(i for i, m in enumerate(second.messages) if _anchor_finals([m]))
+        assert all(second.messages.index(u) < sent for u in second.of("update_display_data")), kinds
+    finally:
+        k.close()
