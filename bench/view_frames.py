@@ -18,13 +18,15 @@ means the cost does not grow with the answer. Run::
     .venv/bin/python bench/view_frames.py            # 1k, 5k, 20k tokens (~3 min)
     .venv/bin/python bench/view_frames.py --sizes 1000
 
-It writes ``bench/results/view_frames.json`` and prints a table.
+It writes ``bench/results/view_frames.json`` and prints a table, with the machine's load
+average after each run: on a busy machine the page gets fewer frames whatever renders them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -82,6 +84,8 @@ def measure(nb: Notebook, index: int, whole: bool) -> dict[str, Any]:
         "render_ms_first_fifth": round(first, 2),
         "render_ms_last_fifth": round(last, 2),
         "render_ms_max": round(max(paints, default=0), 1),
+        # frame rates depend on what else the machine runs: its 1-minute load average after the run
+        "load_average": round(os.getloadavg()[0], 2),
     }
 
 
@@ -114,12 +118,11 @@ def main() -> None:
             lab.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"delay_s": DELAY, "runs": results}, indent=2) + "\n")
-    header = f"{'tokens':>7} {'renderer':<12} {'fps':>5} {'long':>5} {'worst':>7} {'ms first':>9} {'ms last':>8}"
-    print(header)
+    print(f"{'tokens':>7} {'renderer':<12} {'fps':>5} {'long':>5} {'worst':>7} {'ms first':>9} {'ms last':>8} load")
     for r in results:
         print(
             f"{r['tokens']:>7} {r['renderer']:<12} {r['fps']:>5} {r['long_tasks']:>5} {r['worst_long_task_ms']:>7}"
-            f" {r['render_ms_first_fifth']:>9} {r['render_ms_last_fifth']:>8}"
+            f" {r['render_ms_first_fifth']:>9} {r['render_ms_last_fifth']:>8} {r['load_average']}"
         )
 
 
