@@ -63,3 +63,23 @@ def test_concurrency_benchmark_completes_and_writes_its_json(tmp_path: Path) -> 
     assert len(res["targets"]) == 5
     for target in res["targets"]:
         assert f"{'PASS' if target['pass'] else 'FAIL'}  {target['target']}: {target['shown']}" in done.stdout
+
+
+@pytest.mark.browser
+def test_view_frames_benchmark_measures_both_renderers_in_the_browser(tmp_path: Path) -> None:
+    """bench/view_frames.py still drives JupyterLab, and the view still reports each frame's cost."""
+    out = tmp_path / "view_frames.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "view_frames.py"), "--sizes", "300", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = json.loads(out.read_text())["runs"]
+    assert [(r["tokens"], r["renderer"]) for r in runs] == [(300, "incremental"), (300, "whole")]
+    for run in runs:
+        assert run["fps"] > 0 and run["frames_rendered"] > 0 and run["render_ms_max"] > 0, run
+        assert run["load_average"] >= 0
+        assert f"    300 {run['renderer']:<12} {run['fps']:>5}" in done.stdout
