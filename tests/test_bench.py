@@ -67,7 +67,8 @@ def test_concurrency_benchmark_completes_and_writes_its_json(tmp_path: Path) -> 
 
 @pytest.mark.browser
 def test_view_frames_benchmark_measures_both_renderers_in_the_browser(tmp_path: Path) -> None:
-    """bench/view_frames.py still drives JupyterLab, and the view still reports each frame's cost."""
+    """bench/view_frames.py still drives JupyterLab, times the first text of two answers, and the view
+    still reports each frame's cost."""
     out = tmp_path / "view_frames.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "view_frames.py"), "--sizes", "300", "--out", str(out)],
@@ -77,7 +78,9 @@ def test_view_frames_benchmark_measures_both_renderers_in_the_browser(tmp_path: 
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    runs = json.loads(out.read_text())["runs"]
+    res = json.loads(out.read_text())
+    first_text, runs = res["first_text_ms"], res["runs"]
+    assert set(first_text) == {"first_answer", "later_answer"} and min(first_text.values()) > 0, first_text
     assert [(r["tokens"], r["renderer"]) for r in runs] == [(300, "incremental"), (300, "whole")]
     for run in runs:
         assert run["fps"] > 0 and run["frames_rendered"] > 0 and run["render_ms_max"] > 0, run

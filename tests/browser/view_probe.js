@@ -150,4 +150,20 @@
     const after = state.longTasks.filter((e) => e.start >= state.liveUntil).map((e) => e.duration);
     return { fps: (t.length - 1) / seconds, seconds, longTasks: live, longTasksAfter: after, paints };
   };
+
+  // ---- how long after Ctrl+Enter an answer shows its first text -----------------------------
+  addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.ctrlKey) probe.keyAt = performance.now();
+  }, true);
+  /** Before running `cell`: note when its live view first shows text (`probe.textAt`). Watches
+   * only that cell, and only until then, so it adds nothing to the frames measured later. */
+  probe.watchFirstText = (cell) => {
+    probe.textAt = null;
+    const watch = new MutationObserver(() => {
+      if (!cell.querySelector(".llmring-view .llmring-answer")?.textContent.trim()) return;
+      probe.textAt = performance.now();
+      watch.disconnect();
+    });
+    watch.observe(cell, { childList: true, subtree: true, characterData: true });
+  };
 })();
