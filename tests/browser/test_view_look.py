@@ -283,6 +283,29 @@ def test_first_answer_keeps_the_kernel_busy_and_fast_failures_log_nothing(
     assert not ours, ours
 
 
+def _long_answer_saved_mid_stream(
+    open_notebook: Callable[[list[str]], Notebook], looks: tuple[str, str], flags: str = ""
+) -> Notebook:
+    """A notebook whose second cell streams a long demo answer, saved while it streams
+    (once the text so far was refreshed, at least once, into the file)."""
+    if looks[1] == "dark":
+        pytest.skip("saving and reloading: once per frontend")
+    nb = open_notebook([setup_cell(0.03), f"%%llm demo {flags}-o tokens=600\nA long answer"])
+    nb.run_and_wait(0)
+    nb.run(1)
+    answer = nb.output(1).locator(".llmring-view .llmring-answer")
+    expect(answer.locator("ul")).to_have_count(1, timeout=15_000)
+    nb.page.wait_for_timeout(5500)  # past one refresh of the saved text (SAVE_INTERVAL)
+
+    def holds_text_so_far(doc: dict[str, Any]) -> bool:
+        outputs = doc["cells"][1].get("outputs", [])
+        return any("llmring-so-far" in "".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+
+    nb.save(holds_text_so_far)
+    expect(nb.output(1).locator(".llmring-view")).to_have_attribute("data-status", "streaming")  # saved mid-stream
+    return nb
+
+
 def _shows_the_final_answer(nb: Notebook, index: int) -> None:
     """The cell shows its finished answer (footer and all), and nothing of the live view."""
     footer = nb.output(index).locator(".llmring-footer")
@@ -294,30 +317,15 @@ def _shows_the_final_answer(nb: Notebook, index: int) -> None:
 
 
 def test_a_save_mid_stream_holds_the_text_so_far_and_a_reload_shows_it_then_the_end(
-    open_notebook: Callable[[list[str]], Notebook], page: Page, looks: tuple[str, str]
+    open_notebook: Callable[[list[str]], Notebook], looks: tuple[str, str]
 ) -> None:
     """JupyterLab autosaves every two minutes, so answers are often saved while they stream;
     a page reloaded then shows the text the file holds and, once the answer ends, the answer."""
     from nbconvert import HTMLExporter
 
-    _, theme = looks
-    if theme == "dark":
-        pytest.skip("saving: once per frontend")
-    nb = open_notebook([setup_cell(0.03), "%%llm demo -o tokens=600\nA long answer"])
-    nb.run_and_wait(0)
-    nb.run(1)
-    answer = nb.output(1).locator(".llmring-view .llmring-answer")
-    expect(answer.locator("ul")).to_have_count(1, timeout=15_000)
-    page.wait_for_timeout(5500)  # past one refresh of the saved text (SAVE_INTERVAL)
-
-    def holds_text_so_far(doc: dict[str, Any]) -> bool:
-        outputs = doc["cells"][1].get("outputs", [])
-        return any("llmring-so-far" in "".join(o.get("data", {}).get("text/html", "")) for o in outputs)
-
-    nb.save(holds_text_so_far)
+    nb = _long_answer_saved_mid_stream(open_notebook, looks)
     saved = nbformat.read(nb.path, as_version=4)
     outputs = saved.cells[1].outputs
-    expect(nb.output(1).locator(".llmring-view")).to_have_attribute("data-status", "streaming")  # saved mid-stream
     plain = [str(o.get("data", {}).get("text/plain", "")) for o in outputs]
     assert not [p for p in plain if re.search(r"object at 0x", p)], plain
     assert plain[0].startswith("## Demo answer\n\nYou asked: “A long answer”") and len(plain[0]) > 300, plain[0]
@@ -333,18 +341,11 @@ def test_a_save_mid_stream_holds_the_text_so_far_and_a_reload_shows_it_then_the_
 
 
 def test_a_reload_while_a_background_answer_streams_shows_it_continuing_then_the_end(
-    open_notebook: Callable[[list[str]], Notebook], page: Page, looks: tuple[str, str]
+    open_notebook: Callable[[list[str]], Notebook], looks: tuple[str, str]
 ) -> None:
     """A background answer's cell has ended, so a reloaded page gets the kernel's open views."""
-    _, theme = looks
-    if theme == "dark":
-        pytest.skip("reloading: once per frontend")
-    nb = open_notebook([setup_cell(0.03), "%%llm demo --background -o tokens=600\nA long answer"])
-    nb.run_and_wait(0)
-    nb.run_and_wait(1)
+    nb = _long_answer_saved_mid_stream(open_notebook, looks, "--background ")
     answer = nb.output(1).locator(".llmring-view .llmring-answer")
-    expect(answer.locator("ul")).to_have_count(1, timeout=15_000)
-    nb.save(lambda doc: any("llmring-so-far" in str(o) for o in doc["cells"][1].get("outputs", [])))
     nb.reload()
     view = nb.output(1).locator(".llmring-view")
     expect(view).to_have_attribute("data-status", "streaming", timeout=15_000)
