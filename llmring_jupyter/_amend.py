@@ -11,17 +11,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from .providers.retry import Retry
 from .providers.types import Request
-from .result import Replayed, Result, ToolRun
-from .stream import Output
+from .result import Replayed, Result
+from .stream import Output, Relay
 
 
-class Amending:
+class Amending(Relay):
     def __init__(
         self, output: Output, replayed: Replayed | None = None, conclude: Callable[[Result], Result] | None = None
     ) -> None:
-        self._output = output
+        super().__init__(output)
         self._replayed = replayed
         self._conclude = conclude  # e.g. structured.conclude: the answer validated, live or replayed alike
         self._stop: Callable[[], None] | None = None
@@ -30,22 +29,7 @@ class Amending:
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         self._stop = on_stop
-        self._output.start(request, on_stop)
-
-    def retrying(self, retry: Retry | None) -> None:
-        self._output.retrying(retry)
-
-    def delta(self, text: str) -> None:
-        self._output.delta(text)
-
-    def streaming(self) -> None:
-        self._output.streaming()
-
-    def tool(self, run: ToolRun) -> None:
-        self._output.tool(run)
-
-    async def approve(self, run: ToolRun) -> bool:
-        return await self._output.approve(run)
+        self._inner.start(request, on_stop)
 
     def stop(self, why: str) -> None:
         """Press Stop, saying why (the answer's ``error`` then says so; its text is kept)."""
@@ -61,4 +45,4 @@ class Amending:
         if self._why and result.finish_reason == "cancelled" and not result.interrupted:
             result = dataclasses.replace(result, error=self._why)
         self.result = result
-        self._output.finish(result)
+        self._inner.finish(result)

@@ -22,10 +22,9 @@ from typing import Any
 
 from .errors import UsageError, advise
 from .providers.errors import LLMError
-from .providers.retry import Retry
 from .providers.types import Request
-from .result import Result, ToolRun
-from .stream import Output
+from .result import Result
+from .stream import Output, Relay
 
 #: The view's status while its question waits for an earlier background answer of its conversation.
 QUEUED = "queued"
@@ -123,12 +122,12 @@ class PendingResult:
         self._finished.set()
 
 
-class _Filling:
+class _Filling(Relay):
     """An :class:`~.stream.Output` that also fills a :class:`PendingResult` and reports a failure
     in one line of its own output (no cell raises for a background answer)."""
 
     def __init__(self, inner: Output, pending: PendingResult) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._pending = pending
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
@@ -137,21 +136,9 @@ class _Filling:
         if self._pending._stop_asked:
             on_stop()
 
-    def retrying(self, retry: Retry | None) -> None:
-        self._inner.retrying(retry)
-
     def delta(self, text: str) -> None:
         self._pending._fill(text)
         self._inner.delta(text)
-
-    def streaming(self) -> None:
-        self._inner.streaming()
-
-    def tool(self, run: ToolRun) -> None:
-        self._inner.tool(run)
-
-    async def approve(self, run: ToolRun) -> bool:
-        return await self._inner.approve(run)
 
     def status(self, state: str) -> None:
         say(self._inner, state)
@@ -239,7 +226,7 @@ def say(output: Output, state: str) -> None:
         status(state)
 
 
-class Held:
+class Held(Relay):
     """An output shown before its request exists, while its question waits for earlier answers.
 
     It says why it waits, its Stop button ends the wait (the answer then ends
@@ -248,7 +235,7 @@ class Held:
     """
 
     def __init__(self, inner: Output) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._on_stop: Callable[[], None] | None = None
         self._shown = False
         self.stopped = asyncio.Event()
@@ -273,21 +260,3 @@ class Held:
         say(self._inner, "waiting")
         if self.stopped.is_set():
             on_stop()
-
-    def retrying(self, retry: Retry | None) -> None:
-        self._inner.retrying(retry)
-
-    def delta(self, text: str) -> None:
-        self._inner.delta(text)
-
-    def streaming(self) -> None:
-        self._inner.streaming()
-
-    def tool(self, run: ToolRun) -> None:
-        self._inner.tool(run)
-
-    async def approve(self, run: ToolRun) -> bool:
-        return await self._inner.approve(run)
-
-    def finish(self, result: Result) -> None:
-        self._inner.finish(result)

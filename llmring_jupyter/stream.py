@@ -43,6 +43,35 @@ class Output(Protocol):
     def finish(self, result: Result) -> None: ...
 
 
+class Relay:
+    """An :class:`Output` that hands each call on to another: the base of the wrappers that
+    add to a few calls (``background.py``, ``_amend.py``), so each one names only those."""
+
+    def __init__(self, inner: Output) -> None:
+        self._inner = inner
+
+    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
+        self._inner.start(request, on_stop)
+
+    def retrying(self, retry: Retry | None) -> None:
+        self._inner.retrying(retry)
+
+    def delta(self, text: str) -> None:
+        self._inner.delta(text)
+
+    def streaming(self) -> None:
+        self._inner.streaming()
+
+    def tool(self, run: ToolRun) -> None:
+        self._inner.tool(run)
+
+    async def approve(self, run: ToolRun) -> bool:
+        return await self._inner.approve(run)
+
+    def finish(self, result: Result) -> None:
+        self._inner.finish(result)
+
+
 class Coalescer:
     """Batches deltas so at most one message leaves per interval; never delays the first.
 
