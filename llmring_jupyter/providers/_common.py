@@ -151,11 +151,14 @@ def http_error(
     return ProviderError(sentences(what, todo), provider=provider, status=status, retry_after=retry_after(headers))
 
 
-def mid_answer(provider: str, model: str, message: str) -> ProviderError:
-    """An error the provider sent inside its 200 stream, instead of the rest of the answer."""
+def mid_answer(provider: str, model: str, message: str, status: int | None = None) -> ProviderError:
+    """An error the provider sent inside its 200 stream, instead of the rest of the answer;
+    ``status``: the HTTP status it stands for, where the provider says (so that, before any
+    text, an overload is retried as a 529 would be)."""
     return ProviderError(
         sentences(f"{provider}:{model} stopped the answer with an error: {message}", "Ask again for a whole answer"),
         provider=provider,
+        status=status,
     )
 
 

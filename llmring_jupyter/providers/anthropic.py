@@ -50,6 +50,9 @@ _FINISH: dict[str, StreamFinish] = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
+#: The HTTP status an ``event: error`` inside a 200 stream stands for, by its error type: the
+#: overloads and server errors that another attempt may heal (the others are never sent mid-stream).
+_STREAM_ERROR_STATUS = {"api_error": 500, "overloaded_error": 529}
 
 
 def _client(key: str | None, base_url: str | None) -> anthropic.AsyncAnthropic:
@@ -192,7 +195,10 @@ class AnthropicProvider(WireAdapter):
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, anthropic.APIStatusError):
             if exc.status_code < 400:  # an `event: error` inside a 200 stream
-                return mid_answer(self.name, answer.model, error_message(exc.body, exc.message))
+                error = exc.body.get("error") if isinstance(exc.body, dict) else None
+                kind = error.get("type") if isinstance(error, dict) else None
+                status = _STREAM_ERROR_STATUS.get(kind) if isinstance(kind, str) else None
+                return mid_answer(self.name, answer.model, error_message(exc.body, exc.message), status)
             return status_error(self.name, exc, model=model, key_variable=answer.key_variable)
         if isinstance(exc, anthropic.APIConnectionError):
             return unreachable(self.name, self.address(), exc, started=answer.started)

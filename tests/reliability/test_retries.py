@@ -102,6 +102,18 @@ def test_stop_and_interrupt_end_a_retry_wait_at_once(
     assert _ask(kernel, d).ok, "the next cell is answered by the reply the wait never asked for"
 
 
+def test_an_overload_sent_inside_the_stream_before_any_text_heals_too(kernel: Kernel, wire: WireServer) -> None:
+    """Anthropic may answer 200 and then send ``event: error`` (``overloaded_error``) before any
+    text: the same overload as a 529, retried as one."""
+    d = load("anthropic")
+    wire.queue(d.in_stream_error([], "Overloaded"), d.answer(PARTS))
+    before = len(wire.seen)
+    run = _ask(kernel, d)
+    assert run.ok, run.error
+    assert len(wire.seen) == before + 2
+    assert value(kernel, "_llm.text, _llm.attempts, _llm.retries[0].reason") == (TEXT, 2, "overloaded")
+
+
 def test_nothing_is_retried_once_text_was_shown(kernel: Kernel, wire: WireServer) -> None:
     d = load("anthropic")
     reply = d.answer(PARTS * 3)
