@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import LLMError, ProviderError
 from .inputs import UnsupportedInputError
+from .json_mode import chat_completions_format
 from .types import STREAM_FINISHES, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 # Provider words for how an answer ended → ours (llmring passes some through unmapped).
@@ -72,6 +73,8 @@ def convert(backend: object, request: Request) -> Any:
     }
     if request.tools:
         fields["tools"] = list(request.tools)
+    if request.response_format is not None:  # llmring maps it to each provider's own structured mode
+        fields["response_format"] = chat_completions_format(request.response_format)
     if request.options:
         fields["extra_params"] = dict(request.options)
     return LLMRequest(**fields)

@@ -10,7 +10,10 @@ once it ends), rather than sending it and hoping.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+
+from .types import ResponseFormat
 
 #: The tool a model is made to call when its answer comes as a tool call's input.
 ANSWER_TOOL = "answer"
@@ -24,6 +27,19 @@ _SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 def note(message: str) -> None:
     """One line for the user before the request goes out (stderr under a cell, unless logging is set up)."""
     _log.warning(message)
+
+
+def chat_completions_format(fmt: ResponseFormat) -> dict[str, Any]:
+    """``response_format`` as chat completions takes it (OpenAI, and llmring's ``LLMRequest``):
+    a JSON schema, strict where it can be said strictly, or any JSON object."""
+    if fmt.schema is None:
+        return {"type": "json_object"}
+    strict = strict_schema(fmt.schema)
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", fmt.name).strip("_")[:64] or "answer"
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": name, "schema": strict or fmt.schema, "strict": strict is not None},
+    }
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any] | None:

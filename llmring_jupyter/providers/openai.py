@@ -22,7 +22,7 @@ from .adapter import Answer, Piece, WireAdapter
 from .errors import LLMError
 from .images import ImageLimits
 from .inputs import Inputs
-from .json_mode import note, strict_schema
+from .json_mode import chat_completions_format, note
 from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -85,14 +85,7 @@ def _response_format(model: str, fmt: ResponseFormat) -> dict[str, Any]:
         note(
             f"openai:{model} cannot answer to a JSON schema: it is asked for a JSON object, checked against {fmt.name}."
         )
-    if fmt.schema is None or old:
-        return {"type": "json_object"}
-    strict = strict_schema(fmt.schema)
-    name = re.sub(r"[^A-Za-z0-9_-]+", "_", fmt.name).strip("_")[:64] or "answer"
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": name, "schema": strict or fmt.schema, "strict": strict is not None},
-    }
+    return {"type": "json_object"} if old else chat_completions_format(fmt)
 
 
 class OpenAIProvider(WireAdapter):

@@ -7,6 +7,7 @@ yields llmring-shaped chunks. Nothing of ours is replaced.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from llmring_jupyter.providers import (
     Message,
     ProviderError,
     Request,
+    ResponseFormat,
     StreamChunk,
     StreamTimeoutError,
     Usage,
@@ -60,6 +62,8 @@ class ScriptedBackend:
 
 
 REQUEST = Request("my-alias", (Message("system", "Be brief."), Message("user", "Hi")), temperature=0.5)
+POINT = {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}}, "required": ["x", "y"]}
+POINTS = {"type": "object", "properties": {"points": {"type": "array", "items": POINT}}, "required": ["points"]}
 
 
 async def _collect(backend: object, **kw: Any) -> tuple[list[StreamChunk], LLMError | None]:
@@ -158,3 +162,29 @@ async def test_llmring_backend_gets_an_llmring_request() -> None:
     assert isinstance(sent, schemas.LLMRequest)
     assert sent.model == "my-alias" and sent.temperature == 0.5
     assert [(m.role, m.content) for m in sent.messages] == [("system", "Be brief."), ("user", "Hi")]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "sent_format"),
+    [
+        (ResponseFormat("list[Point]", POINTS), {"type": "json_schema", "json_schema": {"name": "list_Point"}}),
+        (ResponseFormat("--json"), {"type": "json_object"}),
+    ],
+)
+async def test_llmring_backend_is_asked_for_the_schema_in_its_own_words(
+    fmt: ResponseFormat, sent_format: dict[str, Any]
+) -> None:
+    """llmring's ``response_format`` is chat completions' (it maps it to each provider's mode)."""
+    schemas = pytest.importorskip("llmring.schemas")
+    LLMRingLike = type("LLMRing", (ScriptedBackend,), {"__module__": "llmring.service"})
+    backend = LLMRingLike(Chunk('{"points": []}', finish_reason="stop"))
+    async for _ in chat_stream(dataclasses.replace(REQUEST, response_format=fmt), backend=backend):
+        pass
+    (sent,) = backend.requests
+    assert isinstance(sent, schemas.LLMRequest)
+    assert sent.response_format is not None
+    assert sent.response_format["type"] == sent_format["type"]
+    if fmt.schema is not None:
+        spec = sent.response_format["json_schema"]
+        assert spec["name"] == sent_format["json_schema"]["name"] and spec["strict"] is True
+        assert spec["schema"]["properties"]["points"]["items"]["required"] == ["x", "y"]
