@@ -34,8 +34,10 @@ _STATIC = Path(__file__).parent / "static"
 SNAPSHOT_INTERVAL = 1.0
 #: How long after it opened a view may wait for the frontend to have made its model before closing.
 INIT_GRACE = 0.3
-#: How many ended answers the anchor keeps the final HTML of, for pages that open the notebook later.
+#: The ended answers whose final HTML the anchor keeps for pages that open the notebook later:
+#: the most recent ones, at most this many and about this many characters in all.
 KEPT_FINALS = 32
+KEPT_FINALS_CHARS = 4_000_000
 
 
 @cache  # the kernel's version does not change while it runs
@@ -140,14 +142,16 @@ class ViewAnchor(_ViewModel):
         self._lock = threading.Lock()  # pages attach on a comm subshell's thread
         self._pages = 0
         self._finals: OrderedDict[str, str] = OrderedDict()
+        self._kept = 0  # characters of HTML in _finals
 
     def ended(self, answer: str, final_html: str) -> None:
         """Answer ``answer`` (its text-so-far output's ``data-answer``) ended as ``final_html``
         (``""`` for an answer that failed with nothing to show). Pages that attach later get it."""
         with self._lock:
             self._finals[answer] = final_html
-            while len(self._finals) > KEPT_FINALS:
-                self._finals.popitem(last=False)
+            self._kept += len(final_html)
+            while len(self._finals) > 1 and (len(self._finals) > KEPT_FINALS or self._kept > KEPT_FINALS_CHARS):
+                self._kept -= len(self._finals.popitem(last=False)[1])  # the oldest goes first
             late = self._pages > 1
         if late:  # a page other than the one that ran the cell may hold its text so far
             self.send({"kind": "final", "answers": {answer: final_html}})
