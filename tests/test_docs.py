@@ -252,7 +252,7 @@ def _listed(text: str, folder: str) -> set[str]:
     return {line.split()[0].rstrip("/") for line in block.group(1).splitlines() if line.strip()}
 
 
-@pytest.mark.parametrize("folder", ["llmring_jupyter/", "llmring_jupyter/providers/"])
+@pytest.mark.parametrize("folder", ["llmring_jupyter/", "llmring_jupyter/providers/", "llmring_jupyter/render/"])
 def test_how_it_works_lists_the_package_layout(folder: str) -> None:
     listed = _listed(README.read_text(), folder)
     actual = {n.removesuffix("/") for n in _tracked(ROOT / folder)}
