@@ -47,12 +47,12 @@ function load(model) {
 // only the page that ran the cell. The kernel's anchor (widget.py ViewAnchor) sends such a page
 // each ended answer's final HTML, which is the static answer's own (render/bundle.py: built in
 // the kernel, model text escaped), or "" for an answer that failed with nothing to show. It
-// takes the place of the text so far, and the live view's output after it (the view, or the
+// takes the place of the text so far (the output with the answer's class), and the live view's output after it (the view, or the
 // widget manager's "model not found") is hidden. The page that ran the cell emptied its text
 // so far before this message came: it finds nothing here.
 function showFinals(answers) {
   for (const [id, html] of Object.entries(answers)) {
-    for (const soFar of document.querySelectorAll(`.llmring-so-far[data-answer="${CSS.escape(id)}"]`)) {
+    for (const soFar of document.querySelectorAll(`.llmring-so-far-${CSS.escape(id)}`)) {
       const output = soFar.closest(".jp-OutputArea-child");
       const view = output?.nextElementSibling;
       if (view && !view.querySelector(".llmring-so-far")) view.style.display = "none";

@@ -201,7 +201,8 @@ class WidgetOutput:
         foot = f'<div class="llmring-footer" style="{render.FOOTER_STYLE}">{html.escape(f"{model} · {note}")}</div>'
         body = render.answer_html(text, "text") if text else ""
         return {
-            "text/html": f'<div class="llmring-so-far tex2jax_ignore mathjax_ignore" data-answer="{self._id}">'
+            # the answer's id as a class: the one attribute JupyterLab's sanitiser keeps in an untrusted notebook
+            "text/html": f'<div class="llmring-so-far llmring-so-far-{self._id} tex2jax_ignore mathjax_ignore">'
             f"{body}{foot}</div>",
             "text/plain": f"{text}\n\n— {model} · {note}",
         }

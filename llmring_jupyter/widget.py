@@ -145,7 +145,7 @@ class ViewAnchor(_ViewModel):
         self._kept = 0  # characters of HTML in _finals
 
     def ended(self, answer: str, final_html: str) -> None:
-        """Answer ``answer`` (its text-so-far output's ``data-answer``) ended as ``final_html``
+        """Answer ``answer`` (its text-so-far output's ``llmring-so-far-<answer>`` class) ended as ``final_html``
         (``""`` for an answer that failed with nothing to show). Pages that attach later get it."""
         with self._lock:
             self._finals[answer] = final_html

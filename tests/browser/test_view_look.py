@@ -316,11 +316,13 @@ def _shows_the_final_answer(nb: Notebook, index: int) -> None:
     expect(nb.output(index).get_by_text("Words that stood out").first).to_be_visible()
 
 
+@pytest.mark.parametrize("trusted", [True, False], ids=["trusted", "edited-elsewhere"])
 def test_a_save_mid_stream_holds_the_text_so_far_and_a_reload_shows_it_then_the_end(
-    open_notebook: Callable[[list[str]], Notebook], looks: tuple[str, str]
+    open_notebook: Callable[[list[str]], Notebook], looks: tuple[str, str], trusted: bool
 ) -> None:
     """JupyterLab autosaves every two minutes, so answers are often saved while they stream;
-    a page reloaded then shows the text the file holds and, once the answer ends, the answer."""
+    a page reloaded then shows the text the file holds and, once the answer ends, the answer.
+    Also where the file was changed elsewhere meanwhile: untrusted, its outputs are sanitised."""
     from nbconvert import HTMLExporter
 
     nb = _long_answer_saved_mid_stream(open_notebook, looks)
@@ -333,6 +335,9 @@ def test_a_save_mid_stream_holds_the_text_so_far_and_a_reload_shows_it_then_the_
     body, _ = HTMLExporter().from_notebook_node(saved)
     assert "Words that stood out" in body and "object at 0x" not in body, "nbconvert shows the text so far"
 
+    if not trusted:
+        saved.cells[0].source += "  # edited outside JupyterLab: the signature no longer matches"
+        nbformat.write(saved, nb.path)
     nb.reload(wait_idle=False)  # the kernel still streams; the page shows what the file holds
     expect(nb.output(1).first).to_contain_text("Words that stood out", timeout=15_000)
     expect(nb.output(1).first).to_contain_text("still answering when this notebook was saved")

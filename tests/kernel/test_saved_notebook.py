@@ -85,9 +85,9 @@ def _anchor_finals(messages: list[dict]) -> dict[str, str]:
 
 
 def _answer_id(run: Execution) -> str:
-    """The ``data-answer`` of the cell's text-so-far output (what a file saved mid-stream holds)."""
+    """The answer id of the cell's text-so-far output (what a file saved mid-stream holds)."""
     (first, *_) = run.of("display_data")
-    found = re.search(r'class="llmring-so-far[^"]*" data-answer="(\w+)"', first["content"]["data"]["text/html"])
+    found = re.search(r'class="llmring-so-far llmring-so-far-(\w+) ', first["content"]["data"]["text/html"])
     assert found, first["content"]["data"]
     return found.group(1)
 
