@@ -47,9 +47,9 @@ function load(model) {
 // only the page that ran the cell. The kernel's anchor (widget.py ViewAnchor) sends such a page
 // each ended answer's final HTML, which is the static answer's own (render/bundle.py: built in
 // the kernel, model text escaped), or "" for an answer that failed with nothing to show. It
-// takes the place of the text so far (the output with the answer's class), and the live view's output after it (the view, or the
-// widget manager's "model not found") is hidden. The page that ran the cell emptied its text
-// so far before this message came: it finds nothing here.
+// takes the place of the text so far (the output with the answer's class), and the live
+// view's output after it (the view, or the widget manager's "model not found") is hidden. The
+// page that ran the cell emptied its text so far before this message came: it finds nothing here.
 function showFinals(answers) {
   for (const [id, html] of Object.entries(answers)) {
     for (const soFar of document.querySelectorAll(`.llmring-so-far-${CSS.escape(id)}`)) {
@@ -72,9 +72,11 @@ function showFinals(answers) {
 // tells the kernel a frontend runs our views, and fetches the view's module ahead of the first
 // answer, so that answer shows its first token as soon as later ones do.
 function initialize({ model }) {
-  model.on("msg:custom", (msg) => {
-    if (msg?.kind === "final") showFinals(msg.answers);
-  });
+  if (model.get("anchor")) { // the kernel's anchor brings ended answers; views get deltas only
+    model.on("msg:custom", (msg) => {
+      if (msg?.kind === "final") showFinals(msg.answers);
+    });
+  }
   model.send({ kind: "initialized" });
   load(model).catch(() => {}); // a view asks again when it renders
 }

@@ -137,6 +137,10 @@ class ViewAnchor(_ViewModel):
     in place of its text so far.
     """
 
+    #: Says to ``loader.js`` that this model, alone, brings ended answers: only it listens for them,
+    #: not every view on each of its deltas.
+    anchor = traitlets.Bool(True).tag(sync=True)
+
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()  # pages attach on a comm subshell's thread
