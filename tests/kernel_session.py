@@ -42,7 +42,14 @@ class Execution:
 
     @property
     def stdout(self) -> str:
-        return "".join(m["content"]["text"] for m in self.of("stream") if m["content"]["name"] == "stdout")
+        return self._stream("stdout")
+
+    @property
+    def stderr(self) -> str:
+        return self._stream("stderr")
+
+    def _stream(self, name: str) -> str:
+        return "".join(m["content"]["text"] for m in self.of("stream") if m["content"]["name"] == name)
 
     def of(self, msg_type: str) -> list[Msg]:
         return [m for m in self.messages if m["msg_type"] == msg_type]
@@ -154,7 +161,9 @@ class Kernel:
                 and msg["msg_type"] == "comm_open"
                 and "view_id" in msg["content"]["data"].get("state", {})
             ):
-                self.send_custom(msg["content"]["comm_id"], {"kind": "initialized"})
+                # What the kernel sends back is not this cell's output (JupyterLab shows none of it):
+                # a view that closed before this arrives makes the kernel log "No such comm".
+                self.send_custom(msg["content"]["comm_id"], {"kind": "initialized"}, ours=False)
             if msg["parent_header"].get("msg_id") not in self._ours:
                 self.elsewhere.append(msg)
                 continue
@@ -211,11 +220,14 @@ class Kernel:
         self.kc.shell_channel.send(msg)
         return msg["header"]["msg_id"]
 
-    def send_custom(self, comm_id: str, content: dict[str, Any]) -> str:
-        """What the view's ``model.send(content)`` puts on the wire; returns the message's id."""
+    def send_custom(self, comm_id: str, content: dict[str, Any], *, ours: bool = True) -> str:
+        """What the view's ``model.send(content)`` puts on the wire; returns the message's id.
+
+        ``ours``: what the kernel sends in reply counts as the running cell's output."""
         msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}})
         self.kc.shell_channel.send(msg)
-        self._ours.add(msg["header"]["msg_id"])
+        if ours:
+            self._ours.add(msg["header"]["msg_id"])
         return str(msg["header"]["msg_id"])
 
     def run_answering(self, code: str, answer: Callable[[Msg], str], **kw: Any) -> tuple[Execution, list[Msg]]:

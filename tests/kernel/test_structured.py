@@ -188,7 +188,7 @@ def test_each_provider_is_asked_natively_and_its_answer_lands_in_llm_data(
     assert run.ok, run.error
     assert d.sent_format(wire.last()), "the request carried no structured-output parameter"
     assert value(kernel, "[p.model_dump() for p in _llm.data]") == papers["items"]
-    assert not run.stdout and not [m for m in run.of("stream") if m["content"]["name"] == "stderr"]
+    assert (run.stdout, run.stderr) == ("", "")
 
 
 def test_where_a_provider_cannot_it_says_so_in_one_line_before_sending(kernel: Kernel, wire: WireServer) -> None:
