@@ -27,7 +27,7 @@ def test_json_grows_pretty_printed_then_the_records_become_a_table(notebook: Not
     view = nb.output(2).locator(".llmring-view")
     live = view.locator(".llmring-answer pre.llmring-json")
     expect(view).to_have_attribute("data-status", "streaming", timeout=15_000)
-    expect(live).to_contain_text('"title": ', timeout=10_000)  # seen while streaming, not at the end
+    expect(live).to_contain_text('"title": "', timeout=10_000)  # seen while streaming, not at the end
     shown = live.evaluate("el => el.textContent")
     assert shown.startswith('{\n  "items": [\n    {\n      "title": "'), shown  # indented, one field a line
     assert "\\n" not in shown and "&quot;" not in shown  # neither escaped text nor markup
