@@ -122,6 +122,7 @@ class Kernel:
         self.frontend = frontend
         kernel_env = {**os.environ, **(env or {})}
         self._ours: set[str] = set()
+        self._greetings: dict[str, str] = {}  # the "initialized" messages sent as a frontend: msg id -> comm id
         self.elsewhere: list[Msg] = []  # IOPub messages of other cells (background answers), as they came
         self._log = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed in close()
         redirect = {"stdout": self._log, "stderr": self._log} if self._log else {}
@@ -161,9 +162,10 @@ class Kernel:
                 and msg["msg_type"] == "comm_open"
                 and "view_id" in msg["content"]["data"].get("state", {})
             ):
-                # What the kernel sends back is not this cell's output (JupyterLab shows none of it):
-                # a view that closed before this arrives makes the kernel log "No such comm".
-                self.send_custom(msg["content"]["comm_id"], {"kind": "initialized"}, ours=False)
+                # What the kernel sends back is not this cell's output (JupyterLab shows none of it);
+                # close() checks it for faults.
+                comm_id = msg["content"]["comm_id"]
+                self._greetings[self.send_custom(comm_id, {"kind": "initialized"}, ours=False)] = comm_id
             if msg["parent_header"].get("msg_id") not in self._ours:
                 self.elsewhere.append(msg)
                 continue
@@ -257,7 +259,22 @@ class Kernel:
         self.km.interrupt_kernel()
 
     def close(self) -> None:
+        """Shut the kernel down; fails if handling an "initialized" it was sent raised or wrote to stderr.
+
+        The one line allowed is the race a real frontend meets too: a short answer's view
+        closed (after ``INIT_GRACE``) before its "initialized" arrived, and the kernel's comm
+        manager says "No such comm"."""
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
         if self._log is not None:
             self._log.close()
+        faults = []
+        for m in self.elsewhere:
+            comm_id, c = self._greetings.get(m["parent_header"].get("msg_id", "")), m["content"]
+            if comm_id is None:
+                continue
+            if m["msg_type"] == "error":  # ipywidgets shows a failing message handler's traceback
+                faults.append(f"{c['ename']}: {c['evalue']}")
+            elif m["msg_type"] == "stream" and c["name"] == "stderr" and c["text"] != f"No such comm: {comm_id}\n":
+                faults.append(c["text"])
+        assert not faults, f"the kernel failed to handle a view's 'initialized': {faults}"
