@@ -19,4 +19,7 @@ fi
 .venv/bin/ruff check llmring_jupyter tests bench scripts
 .venv/bin/ruff format --check --quiet llmring_jupyter tests bench scripts
 .venv/bin/mypy
+# The documentation site: every example executed on the demo model, warnings (a broken reference, an
+# example that raises, a page out of the table of contents) as errors.
+.venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 exec .venv/bin/python -m pytest "$@"

@@ -27,3 +27,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def wire() -> Iterator[WireServer]:
     yield from serving()
+
+
+@pytest.fixture(scope="session")
+def docs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documentation site's HTML, built once per session (examples not executed)."""
+    import docs_site as site
+
+    return site.build(tmp_path_factory.mktemp("docs"))
