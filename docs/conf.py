@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE / "_ext"))
 
 project = "llmring_jupyter"
 author = "The llmring_jupyter developers"
-copyright = "The llmring_jupyter developers"  # noqa: A001  (Sphinx's name)
+copyright = "The llmring_jupyter developers"
 
 extensions = [
     "myst_nb",

@@ -16,8 +16,8 @@ if command -v npm >/dev/null 2>&1; then
   (cd js && npm ci --no-audit --no-fund --loglevel=error)  # the bundle check rebuilds the view
 fi
 # Lint and types first: a minute of pytest is wasted on code that does not pass them.
-.venv/bin/ruff check llmring_jupyter tests bench scripts
-.venv/bin/ruff format --check --quiet llmring_jupyter tests bench scripts
+.venv/bin/ruff check llmring_jupyter tests bench scripts docs
+.venv/bin/ruff format --check --quiet llmring_jupyter tests bench scripts docs
 .venv/bin/mypy
 # The documentation site: every example executed on the demo model, warnings (a broken reference, an
 # example that raises, a page out of the table of contents) as errors.

@@ -55,9 +55,9 @@ def _public_error_classes() -> set[str]:
     found = set()
     for module in pkgutil.walk_packages(llmring_jupyter.__path__, "llmring_jupyter."):
         for name, value in vars(importlib.import_module(module.name)).items():
-            if isinstance(value, type) and issubclass(value, Exception) and not name.startswith("_"):
-                if value.__module__.startswith("llmring_jupyter"):
-                    found.add(value.__name__)
+            public = not name.startswith("_") and getattr(value, "__module__", "").startswith("llmring_jupyter")
+            if public and isinstance(value, type) and issubclass(value, Exception):
+                found.add(value.__name__)
     return found
 
 

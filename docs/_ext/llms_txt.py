@@ -21,9 +21,8 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     env = app.env
-    order = [app.config.root_doc]
-    order += [d for d in env.toctree_includes.get(app.config.root_doc, [])]
-    for doc in list(order):
+    order = [app.config.root_doc]  # the table of contents, breadth first
+    for doc in order:
         order += [d for d in env.toctree_includes.get(doc, []) if d not in order]
     out = Path(app.outdir)
     base = app.config.html_baseurl.rstrip("/")
