@@ -81,7 +81,7 @@ def test_llm_lists_a_notebook_conversation(tmp_path: Path) -> None:
     assert rows[0]["conversation_name"] == "What is 2+2?"
     assert (rows[1]["model"], rows[1]["resolved_model"]) == ("chatbot", "openai:gpt-4o-mini")
     assert (rows[1]["input_tokens"], rows[1]["output_tokens"], rows[1]["duration_ms"]) == (120, 9, 1250)
-    assert rows[1]["options_json"] == {"temperature": 0.2}
+    assert rows[1]["options_json"] == {"temperature": 0.2, "api_key": "<redacted>"}, "a key option is named, not kept"
     assert json.loads(str(rows[1]["token_details"])) == {"cached_tokens": 100}
     assert str(rows[0]["datetime_utc"]).startswith("2026-11-30 ")  # when it was asked, UTC
 
@@ -117,6 +117,21 @@ def test_tool_calls_and_replays_are_recorded(tmp_path: Path) -> None:
     (logged,) = rows[0]["tool_calls"]  # type: ignore[misc]
     assert (logged["name"], logged["arguments"], logged["tool_call_id"]) == ("weather", {"city": "Lyon"}, "call_1")
     assert json.loads(str(rows[1]["token_details"])) == {"cached_tokens": 100, "replayed": True}
+
+
+def test_tool_arguments_are_logged_all_but_their_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "logs.db"
+    arguments = {"keyword": "monads", "key_points": 3, "password": "hunter2", "query": SENTINEL}
+    call = ToolCall("call_1", "search", json.dumps(arguments))
+    asked = _answer("Search?", "", finish_reason="tool_calls", tool_calls=(ToolRun(call, step=1, at=0),))
+    llm_log.Log().append(path, "Search?", asked)
+    (logged,) = _logs(path)[0]["tool_calls"]  # type: ignore[misc]
+    assert logged["arguments"] == {
+        "keyword": "monads",
+        "key_points": 3,
+        "password": "<redacted>",
+        "query": "<redacted key>",
+    }
 
 
 def test_a_request_that_failed_before_any_answer_is_not_logged(tmp_path: Path) -> None:

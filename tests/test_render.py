@@ -138,7 +138,7 @@ def test_bundle_metadata_keeps_no_secrets() -> None:
         _result(parameters={"temperature": 0.1, "api_key": "sk-live-123456789012", "user": "sk-abcdefghijklmnop"})
     )
     record = metadata["llmring"]
-    assert record["parameters"] == {"temperature": 0.1, "user": "<redacted key>"}
+    assert record["parameters"] == {"temperature": 0.1, "api_key": "<redacted>", "user": "<redacted key>"}
     assert record["model"] == "openai:gpt-4o-mini" and record["usage"]["total_tokens"] == 30
     assert "sk-" not in str(data) + str(metadata)
 

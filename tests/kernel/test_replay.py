@@ -229,3 +229,21 @@ def test_a_schema_answer_replays_and_is_validated_again(
     assert value(fresh, "type(_llm.data).__name__, _llm.data.model_dump()") == ("Paper", data)
     other = fresh.run(cell.replace("Paper", "list[Paper]"))
     assert other.ok and "replayed" not in footer(other), "another schema is another request"
+
+
+SUMMARY = "from pydantic import BaseModel\nclass Summary(BaseModel):\n    title: str\n    key_points: {}"
+
+
+def test_a_schema_redefined_with_a_changed_field_asks_again(
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
+) -> None:
+    cell = "%%llm demo --no-history --schema Summary\nSummarise graphs"
+    k = _kernel(tmp_path, wire, "cache = 'replay'")
+    kernels.append(k)
+    assert k.run(SUMMARY.format("list[str]")).ok
+    assert k.run(cell).ok
+    assert k.run(SUMMARY.format("int")).ok  # the same type name, its key_points now a number
+    run = k.run(cell)
+    assert run.ok, run.error
+    assert "replayed" not in footer(run), "another schema is another request"
+    assert value(k, "type(_llm.data.key_points).__name__") == "int"
