@@ -4,7 +4,8 @@ JSON round-trips (``%llm export`` then ``%llm load``), so a chat can survive a
 kernel restart when the user wants it to; Markdown is for reading and sharing.
 Images and documents are written once each, by SHA-256, under ``attachments``
 (turns name them by hash), so an image sent with ten turns is stored once; the
-history view and Markdown only name them.
+history view and Markdown only name them. An export is scrubbed of keys as the
+cache and the log are (:mod:`._redact`); the attachments' bytes are left whole.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import render
+from ._redact import public
 from .conversation import Conversation, Turn
 from .errors import UsageError
 from .providers.types import Attachment, Message, Usage
@@ -131,9 +133,11 @@ def to_markdown(chat: Conversation) -> str:
 
 def save(chat: Conversation, path: Path) -> None:
     if path.suffix.lower() == ".md":
-        path.write_text(to_markdown(chat), encoding="utf-8")
+        path.write_text(public(to_markdown(chat)), encoding="utf-8")
     elif path.suffix.lower() == ".json":
-        path.write_text(json.dumps(to_json(chat), indent=1, ensure_ascii=False), encoding="utf-8")
+        data = to_json(chat)
+        data = {k: v if k == "attachments" else public(v) for k, v in data.items()}
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     else:
         raise UsageError(f"Export to a .json file (to load it again) or a .md file, not {path.name!r}.")
 
