@@ -47,6 +47,10 @@ HOSTILE = """\
 <script>window.__pwned=6</script>
 ```
 
+$\\text{<img src=x onerror="window.__pwned=8">}$ $\\mbox{<script>window.__pwned=9</script>}$
+
+$\\href{javascript:window.__pwned=10}{x}$ $\\style{background-image:url(/files/bg.png)}{y}$
+
 """ + " ".join(f"tail{i}" for i in range(150))  # keeps the stream going after the payloads
 
 
@@ -111,6 +115,7 @@ def assert_inert(page: Page, output: Locator, dialogs: list[str]) -> None:
     expect(answer).to_contain_text("<script>window.__pwned=1</script>")
     expect(answer).to_contain_text("[x](javascript:window.__pwned=5)")
     expect(answer.locator("script, img, svg, iframe, object, embed")).to_have_count(0)
+    expect(answer.locator("[style*='url(']")).to_have_count(0)  # nothing fetched by a formula's style
     hrefs = links(output)
     assert "https://example.org/ok" in hrefs
     assert not [h for h in hrefs if h.strip().lower().startswith(BLOCKED)], hrefs
