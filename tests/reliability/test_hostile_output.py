@@ -140,6 +140,8 @@ MATH_ATTRIBUTES = {
     "display",
     "encoding",
     "mathvariant",
+    "mathsize",
+    "linebreak",
     "mathcolor",
     "mathbackground",
     "displaystyle",
