@@ -57,7 +57,6 @@ def test_scrub_removes_configured_keys_and_key_shaped_text(monkeypatch: pytest.M
     assert text.endswith("fine: AIza short"), "words that merely start like a key stay"
 
 
-
 def test_scrub_knows_the_shapes_of_other_keys_and_bearer_tokens() -> None:
     text = scrub(
         "anthropic sk-ant-api03-AbCdEf0123456789; hf hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789; "
