@@ -52,7 +52,10 @@ def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
     limits = inputs.images
     if limits is None:
         return request
-    return replace(request, messages=tuple(_fitted(m, limits) for m in request.messages))
+    try:
+        return replace(request, messages=tuple(_fitted(m, limits) for m in request.messages))
+    except ImportError as exc:  # an image too large to send as it is, and no Pillow to shrink it
+        raise UnsupportedInputError(f"{exc}; nothing was sent to {ref}.") from None
 
 
 def _fitted(message: Message, limits: images.ImageLimits) -> Message:
