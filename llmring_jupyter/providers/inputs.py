@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from . import images
 from .errors import ConfigurationError
-from .types import Message, ModelRef, Request
+from .types import Attachment, Message, ModelRef, Request
 
 
 class UnsupportedInputError(ConfigurationError):
@@ -26,7 +26,7 @@ class UnsupportedInputError(ConfigurationError):
 class Inputs:
     images: images.ImageLimits | None = None  # None: no images at all
     documents: bool = False  # PDFs
-    text_only: re.Pattern[str] | None = None  # model names (matched from the start) that take text alone
+    text_only: re.Pattern[str] | None = None  # model names (matched from the start) known to take text alone
     vision_example: str = ""  # a model that does take images, for the error message
 
     def takes(self, model: str, kind: str) -> bool:
@@ -45,10 +45,7 @@ def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
     for message in request.messages:
         for part in message.attachments:
             if not inputs.takes(ref.model, part.kind):
-                what = f"{part.name} ({part.describe()})" if part.name else part.describe()
-                instead = f"; use a model that does, e.g. {inputs.vision_example}" if inputs.vision_example else ""
-                kind = "images" if part.kind == "image" else "PDF documents"
-                raise UnsupportedInputError(f"{ref} cannot take {kind}, so {what} was not sent{instead}.")
+                raise refusal(inputs, ref, part)
     limits = inputs.images
     if limits is None:
         return request
@@ -56,6 +53,14 @@ def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
         return replace(request, messages=tuple(_fitted(m, limits) for m in request.messages))
     except ImportError as exc:  # an image too large to send as it is, and no Pillow to shrink it
         raise UnsupportedInputError(f"{exc}; nothing was sent to {ref}.") from None
+
+
+def refusal(inputs: Inputs, ref: ModelRef, part: Attachment) -> UnsupportedInputError:
+    """The one line for a part ``ref`` cannot take, naming a model that does."""
+    what = f"{part.name} ({part.describe()})" if part.name else part.describe()
+    instead = f"; use a model that does, e.g. {inputs.vision_example}" if inputs.vision_example else ""
+    kind = "images" if part.kind == "image" else "PDF documents"
+    return UnsupportedInputError(f"{ref} cannot take {kind}, so {what} was not sent{instead}.")
 
 
 def _fitted(message: Message, limits: images.ImageLimits) -> Message:

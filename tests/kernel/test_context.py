@@ -200,6 +200,29 @@ def test_a_text_only_model_fails_in_one_line_before_anything_is_sent(
     assert len(wire.seen) == before
 
 
+@pytest.mark.parametrize(("model", "sees"), [("house-eyes:7b", True), ("gemma3:1b", False), ("llama3.2:3b", False)])
+def test_ollama_says_which_of_its_models_take_images(
+    kernel: Kernel, wire: WireServer, files: None, model: str, sees: bool
+) -> None:
+    """Not a guess from the name: the server's ``/api/show`` capabilities, asked once per model."""
+    d = load("ollama")
+    for _ in range(2):
+        before = len(wire.seen)
+        if sees:
+            _ask(kernel, wire, d, f"%%llm ollama:{model} --no-history\nWhat colour is {{{{img}}}}?")
+            ((_, _, data),) = d.sent_parts(wire.last())
+            assert _png(data) == ((3, 2), (255, 0, 0))
+        else:
+            run = kernel.run(f"%%llm ollama:{model} --no-history\nWhat colour is {{{{img}}}}?")
+            assert one_line_error(run).endswith(
+                f"ollama:{model} cannot take images, so img (a 3×2 PNG) was not sent; "
+                "use a model that does, e.g. ollama:llama3.2-vision."
+            )
+            assert len(wire.seen) == before, "nothing but the question of what the model takes was sent"
+    asked = [s.json["model"] for s in wire.routed if s.path == "/api/show"]
+    assert asked.count(model) == 1, "asked once by this kernel, then remembered"
+
+
 def test_a_large_image_is_scaled_down_to_the_providers_limits(
     kernel: Kernel, wire: WireServer, dialect: Dialect, files: None
 ) -> None:
