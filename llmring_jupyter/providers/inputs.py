@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import images
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ProviderError
 from .types import Attachment, Message, ModelRef, Request
 
 
@@ -57,10 +57,26 @@ def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
 
 def refusal(inputs: Inputs, ref: ModelRef, part: Attachment) -> UnsupportedInputError:
     """The one line for a part ``ref`` cannot take, naming a model that does."""
-    what = f"{part.name} ({part.describe()})" if part.name else part.describe()
-    instead = f"; use a model that does, e.g. {inputs.vision_example}" if inputs.vision_example else ""
     kind = "images" if part.kind == "image" else "PDF documents"
-    return UnsupportedInputError(f"{ref} cannot take {kind}, so {what} was not sent{instead}.")
+    return UnsupportedInputError(f"{ref} cannot take {kind}, so {_what(part)} was not sent{_instead(inputs)}.")
+
+
+def refused(inputs: Inputs, ref: ModelRef, request: Request, error: ProviderError) -> UnsupportedInputError | None:
+    """The one line for a provider's refusal of the images of a model we did not know (HTTP 400
+    naming images): sent rather than refused on a guess, the provider decided. None for others."""
+    parts = [a for m in request.messages for a in m.attachments if a.kind == "image"]
+    if not parts or error.status != 400 or "image" not in error.said.lower():
+        return None
+    said = error.said.rstrip(".")
+    return UnsupportedInputError(f"{ref} refused {_what(parts[0])}: {said} (HTTP 400){_instead(inputs)}.")
+
+
+def _what(part: Attachment) -> str:
+    return f"{part.name} ({part.describe()})" if part.name else part.describe()
+
+
+def _instead(inputs: Inputs) -> str:
+    return f"; use a model that does, e.g. {inputs.vision_example}" if inputs.vision_example else ""
 
 
 def _fitted(message: Message, limits: images.ImageLimits) -> Message:

@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from . import external, inputs, lockfile, registry, retry
 from .adapter import Adapter
-from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownModelError
+from .errors import AuthenticationError, LLMError, ProviderError, StreamTimeoutError, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
 
 DEFAULT_IDLE_TIMEOUT = 60.0
@@ -128,7 +128,8 @@ async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGen
     """The adapter's stream, with the final chunk's model named ``provider:model``."""
     # before anything is sent: images fitted to the provider's limits, or refused; an adapter
     # that declares no inputs takes text alone
-    request = inputs.prepare(getattr(adapter, "inputs", inputs.TEXT_ONLY), ref, request)
+    takes = getattr(adapter, "inputs", inputs.TEXT_ONLY)
+    request = inputs.prepare(takes, ref, request)
     stream = adapter.stream(ref.model, request)
     try:
         async for chunk in stream:
@@ -138,6 +139,11 @@ async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGen
                     chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason, chunk.usage, chunk.tool_calls
                 )
             yield chunk
+    except ProviderError as exc:
+        refusal = inputs.refused(takes, ref, request, exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     finally:
         await stream.aclose()  # close the HTTP stream now, not at garbage collection
 

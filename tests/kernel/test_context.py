@@ -200,6 +200,28 @@ def test_a_text_only_model_fails_in_one_line_before_anything_is_sent(
     assert len(wire.seen) == before
 
 
+#: How each provider refuses an image for a model that reads text alone (HTTP 400).
+REFUSALS = {
+    "openai": "Invalid content type. image_url is only supported by certain models.",
+    "anthropic": "This model does not support image input.",
+    "google": "Image input modality is not enabled for models/gemini-house-1",
+}
+
+
+@pytest.mark.parametrize("provider", sorted(REFUSALS))
+def test_a_model_not_known_to_us_is_sent_the_image_and_its_refusal_is_one_line(
+    kernel: Kernel, wire: WireServer, files: None, provider: str
+) -> None:
+    """A name we do not know is not refused on a guess: the provider decides, and says so."""
+    d = load(provider)
+    wire.queue(d.http_error(400, REFUSALS[provider]))
+    before = len(wire.seen)
+    error = one_line_error(kernel.run(f"%%llm {provider}:house-1 --no-history\nWhat colour is {{{{img}}}}?"))
+    assert len(wire.seen) == before + 1, "sent: the provider decides"
+    assert error.startswith("UnsupportedInputError: ") and REFUSALS[provider].rstrip(".") in error, error
+    assert error.endswith(f"use a model that does, e.g. {_vision(d)}."), error
+
+
 @pytest.mark.parametrize(("model", "sees"), [("house-eyes:7b", True), ("gemma3:1b", False), ("llama3.2:3b", False)])
 def test_ollama_says_which_of_its_models_take_images(
     kernel: Kernel, wire: WireServer, files: None, model: str, sees: bool
