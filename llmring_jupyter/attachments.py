@@ -89,7 +89,5 @@ def _text_file(given: Any, name: str, data: bytes) -> str:
 def _image(data: bytes, name: str) -> Attachment:
     try:
         return images.image(data, name)
-    except ImportError as exc:
-        raise UsageError(str(exc)) from None
-    except ValueError as exc:
+    except (ImportError, ValueError) as exc:
         raise UsageError(f"{exc}.") from None

@@ -6,6 +6,7 @@ the README documents every option, command and setting, and the notebooks match 
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import re
 import subprocess
@@ -151,6 +152,25 @@ def test_binder_installs_this_repository_package_with_lab() -> None:
         assert name in allowed or name in _notebook_imports(), (
             f"binder lists {req.name}, which neither the installed extras nor any notebook need"
         )
+
+
+def test_the_quickstart_installs_what_every_example_notebook_imports() -> None:
+    """The README's first command is ``bash scripts/quickstart.sh`` and its next step the example
+    notebooks: the extras it installs must declare every module a notebook imports."""
+    script = (ROOT / "scripts" / "quickstart.sh").read_text()
+    installed = re.search(r'pip install .*-e "\.\[([\w,-]+)\]"', script)
+    assert installed, "the quickstart installs this repository's package with extras"
+    declared = _extra_names(set(installed.group(1).split(",")))
+    provided_by = importlib.metadata.packages_distributions()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for module in re.findall(r"^\s*(?:import|from)\s+(\w+)", cell.source, flags=re.M):
+                if module in sys.stdlib_module_names or module == "llmring_jupyter":
+                    continue
+                dists = {canonicalize_name(d) for d in provided_by.get(module, [module])}
+                assert dists & declared, f"{path.name} imports {module}, which the quickstart does not install"
 
 
 def test_binder_runtime_satisfies_requires_python() -> None:

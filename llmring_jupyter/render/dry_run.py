@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 
 from .._redact import public
@@ -49,9 +50,16 @@ def _part_text(a: Attachment) -> str:
 
 def _part_html(a: Attachment) -> str:
     preview = ""
-    if a.kind == "image":
-        src = "data:image/png;base64," + base64.b64encode(images.thumbnail(a, THUMBNAIL)).decode()
-        alt = html.escape(a.name or "image")
-        style = f"vertical-align:middle;margin-right:8px;max-height:{THUMBNAIL}px"
-        preview = f'<img src="{src}" alt="{alt}" style="{style}">'
+    with contextlib.suppress(ImportError):  # without Pillow, no preview: the line still says what it is
+        preview = _preview(a)
     return f'<div class="llmring-part" style="margin:4px 0">{preview}{html.escape(_part_text(a))}</div>'
+
+
+def _preview(a: Attachment) -> str:
+    """A thumbnail of an image part (Pillow makes it); nothing for a document."""
+    if a.kind != "image":
+        return ""
+    src = "data:image/png;base64," + base64.b64encode(images.thumbnail(a, THUMBNAIL)).decode()
+    alt = html.escape(a.name or "image")
+    style = f"vertical-align:middle;margin-right:8px;max-height:{THUMBNAIL}px"
+    return f'<img src="{src}" alt="{alt}" style="{style}">'

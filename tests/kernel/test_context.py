@@ -200,6 +200,51 @@ def test_a_text_only_model_fails_in_one_line_before_anything_is_sent(
     assert len(wire.seen) == before
 
 
+#: How each provider refuses an image for a model that reads text alone (HTTP 400).
+REFUSALS = {
+    "openai": "Invalid content type. image_url is only supported by certain models.",
+    "anthropic": "This model does not support image input.",
+    "google": "Image input modality is not enabled for models/gemini-house-1",
+}
+
+
+@pytest.mark.parametrize("provider", sorted(REFUSALS))
+def test_a_model_not_known_to_us_is_sent_the_image_and_its_refusal_is_one_line(
+    kernel: Kernel, wire: WireServer, files: None, provider: str
+) -> None:
+    """A name we do not know is not refused on a guess: the provider decides, and says so."""
+    d = load(provider)
+    wire.queue(d.http_error(400, REFUSALS[provider]))
+    before = len(wire.seen)
+    error = one_line_error(kernel.run(f"%%llm {provider}:house-1 --no-history\nWhat colour is {{{{img}}}}?"))
+    assert len(wire.seen) == before + 1, "sent: the provider decides"
+    assert error.startswith("UnsupportedInputError: ") and REFUSALS[provider].rstrip(".") in error, error
+    assert error.endswith(f"use a model that does, e.g. {_vision(d)}."), error
+
+
+@pytest.mark.parametrize(("model", "sees"), [("house-eyes:7b", True), ("gemma3:1b", False), ("llama3.2:3b", False)])
+def test_ollama_says_which_of_its_models_take_images(
+    kernel: Kernel, wire: WireServer, files: None, model: str, sees: bool
+) -> None:
+    """Not a guess from the name: the server's ``/api/show`` capabilities, asked once per model."""
+    d = load("ollama")
+    for _ in range(2):
+        before = len(wire.seen)
+        if sees:
+            _ask(kernel, wire, d, f"%%llm ollama:{model} --no-history\nWhat colour is {{{{img}}}}?")
+            ((_, _, data),) = d.sent_parts(wire.last())
+            assert _png(data) == ((3, 2), (255, 0, 0))
+        else:
+            run = kernel.run(f"%%llm ollama:{model} --no-history\nWhat colour is {{{{img}}}}?")
+            assert one_line_error(run).endswith(
+                f"ollama:{model} cannot take images, so img (a 3×2 PNG) was not sent; "
+                "use a model that does, e.g. ollama:llama3.2-vision."
+            )
+            assert len(wire.seen) == before, "nothing but the question of what the model takes was sent"
+    asked = [s.json["model"] for s in wire.routed if s.path == "/api/show"]
+    assert asked.count(model) == 1, "asked once by this kernel, then remembered"
+
+
 def test_a_large_image_is_scaled_down_to_the_providers_limits(
     kernel: Kernel, wire: WireServer, dialect: Dialect, files: None
 ) -> None:

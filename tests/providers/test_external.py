@@ -188,3 +188,23 @@ async def test_llmring_backend_is_asked_for_the_schema_in_its_own_words(
         spec = sent.response_format["json_schema"]
         assert spec["name"] == sent_format["json_schema"]["name"] and spec["strict"] is True
         assert spec["schema"]["properties"]["points"]["items"]["required"] == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "kwargs", "ours"),
+    [
+        ("ProviderRateLimitError", {"provider": "openai", "retry_after": 2.5}, "RateLimitError"),
+        ("ProviderAuthenticationError", {"provider": "anthropic"}, "AuthenticationError"),
+        ("ModelNotFoundError", {"provider": "openai", "model_name": "gpt-9"}, "ModelNotFoundError"),
+        ("ProviderTimeoutError", {"provider": "openai"}, "StreamTimeoutError"),
+    ],
+)
+async def test_llmring_typed_errors_become_ours(raised: str, kwargs: dict[str, Any], ours: str) -> None:
+    """Raised by llmring itself, with no HTTP error under it: its class says which of ours it is."""
+    exceptions = pytest.importorskip("llmring.exceptions")
+    backend = ScriptedBackend(fail=getattr(exceptions, raised)("it went wrong", **kwargs))
+    _chunks, error = await _collect(backend, retries=0)
+    assert type(error).__name__ == ours and "\n" not in str(error), error
+    assert "The backend" not in str(error)
+    if ours == "RateLimitError":
+        assert error.retry_after == 2.5
