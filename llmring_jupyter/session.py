@@ -67,7 +67,7 @@ class Session:
         self._cell = "start"
         self._calls = 0
         self._running: dict[int, list[background.PendingResult]] = {}  # background turns by id(conversation)
-        self._background: dict[str, background.PendingResult] = {}  # the latest background answer of each turn key
+        self._background: dict[str, list[background.PendingResult]] = {}  # running background answers by turn key
         self.comparisons: dict[str, Comparison] = {}  # side-by-side cells by turn key, the latest last
 
     def pre_run_cell(self, info: Any) -> None:
@@ -147,8 +147,7 @@ class Session:
         chat = self.conversations.get(opts.conversation) if opts.history else None
         earlier = self._running.get(id(chat), []) if chat is not None else []
         key = self._next_key()
-        replaced = self._background.get(key)
-        if replaced is not None and not replaced.done:  # its cell runs again: its output is gone
+        for replaced in self._background.get(key, []):  # its cell runs again: every earlier run's output is gone
             replaced.stop()
         return Question(prompt, opts, key, chat, [p for p in earlier if not p.done], shape, toolbox=toolbox)
 
@@ -168,20 +167,13 @@ class Session:
         in the same conversation waits for it."""
         question = self.question(prompt, opts, shape)
         pending = background.start(lambda out: self.answer(question, out), output, self._model(opts))
-        self._background[question.key] = pending
-        pending._task.add_done_callback(lambda _: self._background.pop(question.key, None))  # type: ignore[union-attr]
+        self._background.setdefault(question.key, []).append(pending)
+        pending._task.add_done_callback(lambda _: _drop(self._background, question.key, pending))  # type: ignore[union-attr]
         if question.chat is not None:
             running = self._running.setdefault(id(question.chat), [])
             running.append(pending)
-            pending._task.add_done_callback(lambda _: self._forget(question.chat, pending))  # type: ignore[union-attr]
+            pending._task.add_done_callback(lambda _: _drop(self._running, id(question.chat), pending))  # type: ignore[union-attr]
         return pending
-
-    def _forget(self, chat: Conversation | None, pending: background.PendingResult) -> None:
-        running = self._running.get(id(chat), [])
-        if pending in running:
-            running.remove(pending)
-        if not running:
-            self._running.pop(id(chat), None)
 
     def _model(self, opts: Options, index: int = 0) -> str:
         return opts.models[index] if opts.models else self.settings.default_model
@@ -278,6 +270,15 @@ class Session:
         if s.log_path:
             self.log.append(s.log_path, asked.content, result)
         return result
+
+
+def _drop(running: dict[Any, list[background.PendingResult]], key: Any, pending: background.PendingResult) -> None:
+    """Forget an ended background answer, and its key once none of its answers runs."""
+    answers = running.get(key, [])
+    if pending in answers:
+        answers.remove(pending)
+    if not answers:
+        running.pop(key, None)
 
 
 def _user_message(prompt: str | Prompt, attach: tuple[str, ...]) -> Message:

@@ -167,3 +167,20 @@ def test_a_restart_ends_background_answers_and_keeps_what_they_streamed(tmp_path
         assert kernel.run("print('restarted')").stdout == "restarted\n"
     finally:
         kernel.close()
+
+
+def test_running_a_background_cell_again_stops_every_earlier_run(slow: Kernel) -> None:
+    cell = "%%llm demo --background --no-history -o tokens=300\nA long answer"
+    runs = []
+    for _ in range(3):
+        run = slow.run(cell, cell_id="again")
+        assert run.ok, run.error
+        runs.append(slow.later(run, lambda r: len(r.deltas) >= 2))  # it streams before the cell runs again
+        assert slow.run("_runs = [*globals().get('_runs', []), _llm]").ok
+    for earlier in runs[:2]:
+        done = slow.later(earlier, _ended)
+        assert "■ stopped" in done.answers[-1]["data"]["text/plain"], "a run of the same cell again stops it"
+    assert value(slow, "[r.finish_reason for r in _runs[:2]]") == ["cancelled", "cancelled"]
+    assert value(slow, "_runs[2].done") is False, "the newest run goes on"
+    slow.run("_runs[2].stop()")
+    assert "■ stopped" in slow.later(runs[2], _ended).answers[-1]["data"]["text/plain"]
