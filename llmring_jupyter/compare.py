@@ -35,6 +35,9 @@ COLUMN_STYLE = "min-width:0;padding:6px 10px;border:1px solid rgba(127,127,127,.
 HEAD_STYLE = "font:600 12px system-ui,sans-serif;color:#57606a;margin-bottom:4px"
 ERROR_STYLE = "color:#cf222e;font-family:system-ui,sans-serif"
 KEPT = "✓ kept in the conversation"
+#: The side-by-side cells whose Keep buttons stay, the latest ones: older buttons are closed and
+#: their answers let go, so a long session does not hold every answer it ever compared.
+KEEP_CELLS = 10
 
 
 def column_html(result: Result, fmt: str) -> str:
@@ -183,7 +186,7 @@ class Comparison:
             self._bar_handle.update(data, raw=True)
 
     def close(self) -> None:
-        """Close the Keep buttons (when the cell runs again)."""
+        """Close the Keep buttons (when the cell runs again, or is no longer one of the latest)."""
         if self._bar is not None:
             _close(self._bar)
             self._bar = None
@@ -218,6 +221,8 @@ async def answers(session: Session, question: Question) -> list[Result]:
     if earlier is not None:  # the cell runs again: its old Keep buttons are gone from the page
         earlier.close()
     session.comparisons[question.key] = comparison
+    while len(session.comparisons) > KEEP_CELLS:  # the oldest cell's buttons go, with its answers
+        session.comparisons.pop(next(iter(session.comparisons))).close()
     parts = _Parts()
     columns = [Column(i, parts, opts.shown_as) for i in range(len(models))]
     grid = parts.grid([c.box for c in columns])

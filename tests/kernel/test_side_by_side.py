@@ -175,3 +175,29 @@ def test_gathered_chats_stream_into_separate_views(slow: Kernel) -> None:
     assert "First" in texts[views[0]] and "Second" in texts[views[1]]
     finals = {a["transient"]["display_id"] for a in run.answers}
     assert len(finals) == 2, "each view is replaced by its own static answer"
+
+
+def test_only_the_latest_side_by_side_cells_keep_their_buttons(kernel: Kernel) -> None:
+    from llmring_jupyter.compare import KEEP_CELLS
+
+    kernel.run("%llm reset")
+    runs = [kernel.run(f"%%llm demo:echo demo:echo\nCell {i}", cell_id=f"pile-{i}") for i in range(KEEP_CELLS + 2)]
+    assert all(r.ok for r in runs)
+    buttons = [m["content"]["comm_id"] for m in runs[0].of("comm_open") if _model(m) == "ButtonModel"]
+    bar = [
+        m["content"]["transient"]["display_id"]
+        for m in runs[0].of("display_data")
+        if "application/vnd.jupyter.widget-view+json" in m["content"]["data"]
+        and m["content"]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] not in _views(runs[0])
+    ][-1]
+    later = [m for r in runs[1:] for m in r.messages]
+    closed = {m["content"]["comm_id"] for m in later if m["msg_type"] == "comm_close"}
+    assert len(buttons) == 2 and set(buttons) <= closed, "the oldest cell's Keep buttons are closed"
+    emptied = [m["content"] for m in later if m["msg_type"] == "update_display_data"]
+    assert {"text/plain": ""} in [c["data"] for c in emptied if c["transient"]["display_id"] == bar], (
+        "they are gone from its output, not left doing nothing"
+    )
+    held = "len(__import__('llmring_jupyter').api._magics().session.comparisons)"
+    assert value(kernel, held) == KEEP_CELLS, "the kernel holds only the side-by-side cells a Keep can act on"
+    kept = kernel.run("%llm keep 2")
+    assert kept.ok and kept.stdout.startswith("Kept answer 2 (demo:echo)"), kept.error
