@@ -220,52 +220,53 @@ class Session:
         priced = str(refs[0]) if refs else None  # what the budget estimates the price of
         cached = replay.Question(s.cache, opts.cache, s.cache_path, request, resolved)
         budget = Budget(s.budget_usd, s.budget_tokens)
-        if cached.recording is None:
-            self.ledger.check(request, priced, budget)  # refuses before anything is sent
-        shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
-        retries = s.retries if opts.retries is None else opts.retries
+        with self.ledger.flying(priced) as flight:  # counts against every answer's budget until added
+            if cached.recording is None:
+                self.ledger.check(request, flight, budget)  # refuses before anything is sent
+            shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
+            retries = s.retries if opts.retries is None else opts.retries
 
-        def open_stream(step: Request, index: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
-            """One step's chunks: stored ones on replay, else the model's, watched by the budget."""
-            return cached.chunks(
-                lambda: self.ledger.watch(
-                    chat_stream(
+            def open_stream(step: Request, index: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
+                """One step's chunks: stored ones on replay, else the model's, watched by the budget."""
+                return cached.chunks(
+                    lambda: self.ledger.watch(
+                        chat_stream(
+                            step,
+                            lockfile_path=s.lockfile,
+                            profile=s.profile,
+                            idle_timeout=s.idle_timeout,
+                            backend=s.backend,
+                            retries=retries,
+                            log=log,
+                        ),
                         step,
-                        lockfile_path=s.lockfile,
-                        profile=s.profile,
-                        idle_timeout=s.idle_timeout,
-                        backend=s.backend,
-                        retries=retries,
-                        log=log,
+                        flight,
+                        budget,
+                        shown.stop,
                     ),
-                    step,
-                    priced,
-                    budget,
-                    shown.stop,
-                ),
-                index,
-            )
+                    index,
+                )
 
-        chat = opts.conversation if opts.history else None
-        await agent.run(
-            request,
-            open_stream,
-            shown,
-            question.toolbox,
-            max_steps=opts.max_steps,
-            approve=opts.approve or s.approve_tools,
-            replay=cached,
-            interval=1 / s.update_rate,
-            price=pricing.price,
-            chat=chat,
-            dropped_turns=dropped,
-        )
-        result = shown.result
-        assert result is not None  # the answer always finishes its output
-        asked = request.messages[-1]  # the question as sent, with its images and documents
-        if question.chat is not None and question.records:
-            question.chat.record(question.key, asked.content, result, asked.attachments)
-        self.ledger.add(result)
+            chat = opts.conversation if opts.history else None
+            await agent.run(
+                request,
+                open_stream,
+                shown,
+                question.toolbox,
+                max_steps=opts.max_steps,
+                approve=opts.approve or s.approve_tools,
+                replay=cached,
+                interval=1 / s.update_rate,
+                price=pricing.price,
+                chat=chat,
+                dropped_turns=dropped,
+            )
+            result = shown.result
+            assert result is not None  # the answer always finishes its output
+            asked = request.messages[-1]  # the question as sent, with its images and documents
+            if question.chat is not None and question.records:
+                question.chat.record(question.key, asked.content, result, asked.attachments)
+            self.ledger.add(result)
         cached.keep(result)  # the files last: one that cannot be written loses no answer
         if s.log_path:
             self.log.append(s.log_path, asked.content, result)

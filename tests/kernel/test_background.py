@@ -184,3 +184,24 @@ def test_running_a_background_cell_again_stops_every_earlier_run(slow: Kernel) -
     assert value(slow, "_runs[2].done") is False, "the newest run goes on"
     slow.run("_runs[2].stop()")
     assert "■ stopped" in slow.later(runs[2], _ended).answers[-1]["data"]["text/plain"]
+
+
+def test_a_token_budget_counts_every_background_answer_in_flight(tmp_path: Path) -> None:
+    kernel = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0.02"})
+    try:
+        assert kernel.run("%load_ext llmring_jupyter").ok
+        assert kernel.run("%config LLMMagics.budget_tokens = 300").ok
+        cell = "%%llm demo --background --no-history -o tokens=200 --out {}\nAnswer number {}"
+        asked = [kernel.run(cell.format(name, i), cell_id=f"budget-{i}") for i, name in enumerate("abc")]
+        assert all(run.ok for run in asked), "each answer alone (about 208 tokens) fits the budget"
+        done = [kernel.later(run, _ended) for run in asked]
+        spent = value(kernel, "sum(r.usage.total_tokens for r in (a, b, c))")
+        assert spent <= 300 + 3 * 4, f"together they spent {spent} tokens of a 300-token budget"
+        footers = [run.answers[-1]["data"]["text/plain"].rsplit("\n\n— ", 1)[1] for run in done]
+        assert any("■ stopped · Token budget reached" in f for f in footers), footers
+        usage = kernel.run("%llm usage")
+        (shown,) = [m["content"]["data"]["text/plain"] for m in usage.of("display_data")]
+        tokens_in, tokens_out = shown.splitlines()[1].split()[3:5]
+        assert int(tokens_in) + int(tokens_out) == spent, "the usage table counts what they spent"
+    finally:
+        kernel.close()

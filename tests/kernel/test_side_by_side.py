@@ -4,6 +4,7 @@ one failing does not stop the others, and the kept answer joins the conversation
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from kernel_providers import set_env, value
@@ -201,3 +202,17 @@ def test_only_the_latest_side_by_side_cells_keep_their_buttons(kernel: Kernel) -
     assert value(kernel, held) == KEEP_CELLS, "the kernel holds only the side-by-side cells a Keep can act on"
     kept = kernel.run("%llm keep 2")
     assert kept.ok and kept.stdout.startswith("Kept answer 2 (demo:echo)"), kept.error
+
+
+def test_side_by_side_columns_share_one_token_budget(tmp_path: Path) -> None:
+    fresh = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0.01"})  # nothing spent yet
+    try:
+        assert fresh.run("%load_ext llmring_jupyter").ok
+        assert fresh.run("%config LLMMagics.budget_tokens = 300").ok
+        run = fresh.run("%%llm demo demo:chat --no-history -o tokens=200\nTwo long answers")
+        assert run.ok, "each column alone (about 210 tokens) fits the budget"
+        spent = value(fresh, "sum(r.usage.total_tokens for r in _llm)")
+        assert spent <= 300 + 2 * 4, f"together they spent {spent} tokens of a 300-token budget"
+        assert "■ stopped · Token budget reached" in run.final["data"]["text/plain"]
+    finally:
+        fresh.close()
