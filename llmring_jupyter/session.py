@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,7 +21,7 @@ from .interpolate import Prompt
 from .options import Options
 from .providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
 from .providers.retry import AttemptLog
-from .result import Interrupted, Result, Timings
+from .result import Interrupted, Result
 from .schema import Shape
 from .spend import Budget, Ledger
 from .tools import Toolbox
@@ -201,7 +200,7 @@ class Session:
         except asyncio.CancelledError:
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
             for i, h in enumerate(held):
-                h.finish(_interrupted(self._model(question.opts, i)))
+                h.finish(Result.unasked(self._model(question.opts, i), "cancelled", interrupted=True))
             raise Interrupted("Interrupted while waiting for an earlier answer; nothing was asked.") from None
         return list(held)
 
@@ -317,8 +316,3 @@ async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
 async def _all_stopped(held: list[background.Held]) -> None:
     for h in held:
         await h.stopped.wait()
-
-
-def _interrupted(model: str) -> Result:
-    """The result of a question interrupted before it was sent."""
-    return Result("", model, None, "cancelled", None, Timings(time.time(), None, 0.0), (), interrupted=True)

@@ -204,6 +204,23 @@ def test_only_the_latest_side_by_side_cells_keep_their_buttons(kernel: Kernel) -
     assert kept.ok and kept.stdout.startswith("Kept answer 2 (demo:echo)"), kept.error
 
 
+def test_a_budget_refusing_one_column_keeps_the_other_answers(kernel: Kernel) -> None:
+    kernel.run("%llm reset")
+    assert kernel.run("%config LLMMagics.budget_usd = 1e-9").ok  # any priced model passes it; demo costs nothing
+    try:
+        run = kernel.run("%%llm demo openai:gpt-4o-mini\nWhat is a budget?", cell_id="sbs-budget")
+    finally:
+        assert kernel.run("%config LLMMagics.budget_usd = 0").ok
+    assert run.ok, "one answer stands: the cell does not fail"
+    plain = run.final["data"]["text/plain"]
+    demo, refused = plain.split("[2] openai:gpt-4o-mini")
+    assert "What is a budget?" in demo and "demo:chat · stop" in demo, "the answer that streamed is kept"
+    assert "✗ Budget reached: " in refused and "nothing was sent" in refused and "LLMMagics.budget_usd" in refused
+    assert value(kernel, "[r.finish_reason for r in _llm]") == ["stop", "error"]
+    asked = kernel.run("%%llm demo:echo\nAnd then?", cell_id="after-budget")
+    assert asked.ok and value(kernel, "_llm.messages[0].content") == "What is a budget?", "the kept answer joined"
+
+
 def test_side_by_side_columns_share_one_token_budget(tmp_path: Path) -> None:
     fresh = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0.01"})  # nothing spent yet
     try:
