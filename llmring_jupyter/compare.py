@@ -25,6 +25,7 @@ from .outputs import WidgetOutput
 from .providers.errors import LLMError
 from .providers.types import Request
 from .result import Interrupted, Result
+from .spend import BudgetError
 
 if TYPE_CHECKING:
     from .options import Options
@@ -257,12 +258,12 @@ async def answers(session: Session, question: Question) -> list[Result]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         asyncio.current_task().uncancel()  # type: ignore[union-attr]
-    bug = next((t.exception() for t in tasks if not t.cancelled() and t.exception() is not None), None)
-    if bug is not None:  # our bug: the cell fails with its traceback
+    failed = next((t.exception() for t in tasks if not t.cancelled() and t.exception() is not None), None)
+    if failed is not None:  # the question itself is wrong (an attachment), or our bug: the cell fails with it
         comparison._grid.update({"text/plain": ""}, raw=True)
         _close(grid)
         comparison.close()
-        raise bug
+        raise failed
     comparison.results = [
         _interrupted(model, output) if task.cancelled() else task.result()
         for model, output, task in zip(models, outputs, tasks, strict=True)
@@ -277,11 +278,11 @@ async def answers(session: Session, question: Question) -> list[Result]:
 
 
 async def _column(session: Session, question: Question, opts: Options, output: Output) -> Result:
-    """One column's answer; refused before it was sent (a budget), it fails alone: the other
+    """One column's answer; refused by the budget before it was sent, it fails alone: the other
     columns' answers, streamed and paid for, stay."""
     try:
         return await session.answer_one(question, opts, output)
-    except LLMError as exc:
+    except BudgetError as exc:
         result = Result.unasked(opts.models[0], "error", error=exc.message, exception=exc)
         output.finish(result)
         return result
