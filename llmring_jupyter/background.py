@@ -238,6 +238,7 @@ class Held(Relay):
         super().__init__(inner)
         self._on_stop: Callable[[], None] | None = None
         self._shown = False
+        self._stop_asked = False  # at once, where the event is set a loop step later
         self.stopped = asyncio.Event()
         self._loop = asyncio.get_running_loop()
 
@@ -247,6 +248,7 @@ class Held(Relay):
         say(self._inner, QUEUED)
 
     def _stop(self) -> None:  # may be called from a comm-handling thread (subshells)
+        self._stop_asked = True  # before looking for the request's Stop: start() looks the other way
         if self._on_stop is not None:
             self._on_stop()
         else:
@@ -258,5 +260,5 @@ class Held(Relay):
             self._inner.start(request, on_stop)
             return
         say(self._inner, "waiting")
-        if self.stopped.is_set():
+        if self._stop_asked:  # the wait ended before the event was set: the stop still counts
             on_stop()

@@ -25,9 +25,12 @@ from .outputs import WidgetOutput
 from .providers.errors import LLMError
 from .providers.types import Request
 from .result import Interrupted, Result
+from .spend import BudgetError
 
 if TYPE_CHECKING:
+    from .options import Options
     from .session import Question, Session
+    from .stream import Output
 
 COLUMNS = "repeat(auto-fit, minmax(18rem, 1fr))"  # as many columns as fit; stacked when narrow
 GRID_STYLE = f"display:grid;grid-template-columns:{COLUMNS};gap:12px;align-items:start"
@@ -35,6 +38,9 @@ COLUMN_STYLE = "min-width:0;padding:6px 10px;border:1px solid rgba(127,127,127,.
 HEAD_STYLE = "font:600 12px system-ui,sans-serif;color:#57606a;margin-bottom:4px"
 ERROR_STYLE = "color:#cf222e;font-family:system-ui,sans-serif"
 KEPT = "✓ kept in the conversation"
+#: The side-by-side cells whose Keep buttons stay, the latest ones: older buttons are closed and
+#: their answers let go, so a long session does not hold every answer it ever compared.
+KEEP_CELLS = 10
 
 
 def column_html(result: Result, fmt: str) -> str:
@@ -128,7 +134,7 @@ class Column(WidgetOutput):
         self.status("done")
         footer = f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(result))}</div>'
         shown = ipywidgets.HTML(footer + _error_html(result), style=self._widgets.html, layout=self._widgets.column)
-        self.box.children = (self._view, shown)
+        self.box.children = (shown,) if self._view is None else (self._view, shown)  # refused: no view
 
 
 @dataclass
@@ -148,6 +154,8 @@ class Comparison:
         """Make answer ``index`` (0-based) the one in the conversation, and show it."""
         if not 0 <= index < len(self.models):
             raise UsageError(f"That side-by-side cell has {len(self.models)} answers: keep 1 to {len(self.models)}.")
+        if self.results is not None and not self.results[index].messages:
+            raise UsageError(f"Answer {index + 1} ({self.models[index]}) was never sent: keep another.")
         self.kept = index
         self._record()
         if self.results is not None and self._grid is not None:
@@ -160,7 +168,7 @@ class Comparison:
 
     def _record(self) -> None:
         q = self.question
-        if self.results is not None and q.chat is not None:
+        if self.results is not None and q.chat is not None and self.results[self.kept].messages:
             kept = self.results[self.kept]
             asked = kept.messages[-1]  # the question as sent, with its images and documents
             q.chat.record(q.key, asked.content, kept, asked.attachments)
@@ -172,6 +180,7 @@ class Comparison:
             chosen = i == self.kept
             button.description = f"{'✓ Kept' if chosen else 'Keep'} {i + 1}: {self.models[i]}"
             button.button_style = "success" if chosen else ""
+            button.disabled = self.results is not None and not self.results[i].messages  # never sent
         view = {"model_id": self._bar.model_id, "version_major": 2, "version_minor": 0}
         note = f"Answer {self.kept + 1} ({self.models[self.kept]}) joins the conversation; %llm keep N picks another."
         data = {"application/vnd.jupyter.widget-view+json": view, "text/plain": note}
@@ -183,7 +192,7 @@ class Comparison:
             self._bar_handle.update(data, raw=True)
 
     def close(self) -> None:
-        """Close the Keep buttons (when the cell runs again)."""
+        """Close the Keep buttons (when the cell runs again, or is no longer one of the latest)."""
         if self._bar is not None:
             _close(self._bar)
             self._bar = None
@@ -218,6 +227,8 @@ async def answers(session: Session, question: Question) -> list[Result]:
     if earlier is not None:  # the cell runs again: its old Keep buttons are gone from the page
         earlier.close()
     session.comparisons[question.key] = comparison
+    while len(session.comparisons) > KEEP_CELLS:  # the oldest cell's buttons go, with its answers
+        session.comparisons.pop(next(iter(session.comparisons))).close()
     parts = _Parts()
     columns = [Column(i, parts, opts.shown_as) for i in range(len(models))]
     grid = parts.grid([c.box for c in columns])
@@ -236,11 +247,10 @@ async def answers(session: Session, question: Question) -> list[Result]:
         _close(grid)
         comparison.close()
         raise
-    asks = [
-        session.answer_one(question, dataclasses.replace(opts, models=(model,)), output)
+    tasks = [
+        asyncio.ensure_future(_column(session, question, dataclasses.replace(opts, models=(model,)), output))
         for model, output in zip(models, outputs, strict=True)
     ]
-    tasks = [asyncio.ensure_future(a) for a in asks]
     try:
         await asyncio.wait(tasks)
     except asyncio.CancelledError:  # interrupted: every column ends as such, its text kept
@@ -248,18 +258,41 @@ async def answers(session: Session, question: Question) -> list[Result]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         asyncio.current_task().uncancel()  # type: ignore[union-attr]
-    refused = next((t.exception() for t in tasks if t.exception() is not None), None)
-    if refused is not None:  # refused before it was sent (a budget), or our bug: the cell fails with it
+    failed = next((t.exception() for t in tasks if not t.cancelled() and t.exception() is not None), None)
+    if failed is not None:  # the question itself is wrong (an attachment), or our bug: the cell fails with it
         comparison._grid.update({"text/plain": ""}, raw=True)
         _close(grid)
         comparison.close()
-        raise refused
-    comparison.results = [t.result() for t in tasks]
+        raise failed
+    comparison.results = [
+        _interrupted(model, output) if task.cancelled() else task.result()
+        for model, output, task in zip(models, outputs, tasks, strict=True)
+    ]
+    comparison.kept = next((i for i, r in enumerate(comparison.results) if r.messages), 0)  # the first one asked
     comparison._record()
+    comparison._show_bar()  # a column never sent cannot be kept
     comparison._show_static()
     _close(grid)
     parts.html.close()  # shared: still open if no column got as far as its footer
     return comparison.results
+
+
+async def _column(session: Session, question: Question, opts: Options, output: Output) -> Result:
+    """One column's answer; refused by the budget before it was sent, it fails alone: the other
+    columns' answers, streamed and paid for, stay."""
+    try:
+        return await session.answer_one(question, opts, output)
+    except BudgetError as exc:
+        result = Result.unasked(opts.models[0], "error", error=exc.message, exception=exc)
+        output.finish(result)
+        return result
+
+
+def _interrupted(model: str, output: Output) -> Result:
+    """A column the interrupt ended before its answer began: it says so, like a single answer."""
+    result = Result.unasked(model, "cancelled", interrupted=True)
+    output.finish(result)
+    return result
 
 
 def raise_if_all_failed(results: list[Result]) -> None:

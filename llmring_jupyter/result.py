@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -131,6 +132,12 @@ class Result:
     #: ``text`` keeps the raw JSON
     data: Any = field(default=None, compare=False)
     shape: Shape | None = field(default=None, repr=False, compare=False)  # the type ``data`` was checked against
+
+    @classmethod
+    def unasked(cls, requested: str, finish_reason: FinishReason, **fields: Any) -> Result:
+        """The result of a question that ended before anything was sent (interrupted while it
+        waited, or refused by the budget)."""
+        return cls("", requested, None, finish_reason, None, Timings(time.time(), None, 0.0), (), **fields)
 
     @property
     def attempts(self) -> int:

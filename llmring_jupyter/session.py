@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,7 +21,7 @@ from .interpolate import Prompt
 from .options import Options
 from .providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
 from .providers.retry import AttemptLog
-from .result import Interrupted, Result, Timings
+from .result import Interrupted, Result
 from .schema import Shape
 from .spend import Budget, Ledger
 from .tools import Toolbox
@@ -67,7 +66,7 @@ class Session:
         self._cell = "start"
         self._calls = 0
         self._running: dict[int, list[background.PendingResult]] = {}  # background turns by id(conversation)
-        self._background: dict[str, background.PendingResult] = {}  # the latest background answer of each turn key
+        self._background: dict[str, list[background.PendingResult]] = {}  # running background answers by turn key
         self.comparisons: dict[str, Comparison] = {}  # side-by-side cells by turn key, the latest last
 
     def pre_run_cell(self, info: Any) -> None:
@@ -147,8 +146,7 @@ class Session:
         chat = self.conversations.get(opts.conversation) if opts.history else None
         earlier = self._running.get(id(chat), []) if chat is not None else []
         key = self._next_key()
-        replaced = self._background.get(key)
-        if replaced is not None and not replaced.done:  # its cell runs again: its output is gone
+        for replaced in self._background.get(key, []):  # its cell runs again: every earlier run's output is gone
             replaced.stop()
         return Question(prompt, opts, key, chat, [p for p in earlier if not p.done], shape, toolbox=toolbox)
 
@@ -168,20 +166,13 @@ class Session:
         in the same conversation waits for it."""
         question = self.question(prompt, opts, shape)
         pending = background.start(lambda out: self.answer(question, out), output, self._model(opts))
-        self._background[question.key] = pending
-        pending._task.add_done_callback(lambda _: self._background.pop(question.key, None))  # type: ignore[union-attr]
+        self._background.setdefault(question.key, []).append(pending)
+        pending._task.add_done_callback(lambda _: _drop(self._background, question.key, pending))  # type: ignore[union-attr]
         if question.chat is not None:
             running = self._running.setdefault(id(question.chat), [])
             running.append(pending)
-            pending._task.add_done_callback(lambda _: self._forget(question.chat, pending))  # type: ignore[union-attr]
+            pending._task.add_done_callback(lambda _: _drop(self._running, id(question.chat), pending))  # type: ignore[union-attr]
         return pending
-
-    def _forget(self, chat: Conversation | None, pending: background.PendingResult) -> None:
-        running = self._running.get(id(chat), [])
-        if pending in running:
-            running.remove(pending)
-        if not running:
-            self._running.pop(id(chat), None)
 
     def _model(self, opts: Options, index: int = 0) -> str:
         return opts.models[index] if opts.models else self.settings.default_model
@@ -209,7 +200,7 @@ class Session:
         except asyncio.CancelledError:
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
             for i, h in enumerate(held):
-                h.finish(_interrupted(self._model(question.opts, i)))
+                h.finish(Result.unasked(self._model(question.opts, i), "cancelled", interrupted=True))
             raise Interrupted("Interrupted while waiting for an earlier answer; nothing was asked.") from None
         return list(held)
 
@@ -228,56 +219,66 @@ class Session:
         priced = str(refs[0]) if refs else None  # what the budget estimates the price of
         cached = replay.Question(s.cache, opts.cache, s.cache_path, request, resolved)
         budget = Budget(s.budget_usd, s.budget_tokens)
-        if cached.recording is None:
-            self.ledger.check(request, priced, budget)  # refuses before anything is sent
-        shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
-        retries = s.retries if opts.retries is None else opts.retries
+        with self.ledger.flying(priced) as flight:  # counts against every answer's budget until added
+            if cached.recording is None:
+                self.ledger.check(request, flight, budget)  # refuses before anything is sent
+            shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
+            retries = s.retries if opts.retries is None else opts.retries
 
-        def open_stream(step: Request, index: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
-            """One step's chunks: stored ones on replay, else the model's, watched by the budget."""
-            return cached.chunks(
-                lambda: self.ledger.watch(
-                    chat_stream(
+            def open_stream(step: Request, index: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
+                """One step's chunks: stored ones on replay, else the model's, watched by the budget."""
+                return cached.chunks(
+                    lambda: self.ledger.watch(
+                        chat_stream(
+                            step,
+                            lockfile_path=s.lockfile,
+                            profile=s.profile,
+                            idle_timeout=s.idle_timeout,
+                            backend=s.backend,
+                            retries=retries,
+                            log=log,
+                        ),
                         step,
-                        lockfile_path=s.lockfile,
-                        profile=s.profile,
-                        idle_timeout=s.idle_timeout,
-                        backend=s.backend,
-                        retries=retries,
-                        log=log,
+                        flight,
+                        budget,
+                        shown.stop,
                     ),
-                    step,
-                    priced,
-                    budget,
-                    shown.stop,
-                ),
-                index,
-            )
+                    index,
+                )
 
-        chat = opts.conversation if opts.history else None
-        await agent.run(
-            request,
-            open_stream,
-            shown,
-            question.toolbox,
-            max_steps=opts.max_steps,
-            approve=opts.approve or s.approve_tools,
-            replay=cached,
-            interval=1 / s.update_rate,
-            price=pricing.price,
-            chat=chat,
-            dropped_turns=dropped,
-        )
-        result = shown.result
-        assert result is not None  # the answer always finishes its output
-        asked = request.messages[-1]  # the question as sent, with its images and documents
-        if question.chat is not None and question.records:
-            question.chat.record(question.key, asked.content, result, asked.attachments)
-        self.ledger.add(result)
+            chat = opts.conversation if opts.history else None
+            await agent.run(
+                request,
+                open_stream,
+                shown,
+                question.toolbox,
+                max_steps=opts.max_steps,
+                approve=opts.approve or s.approve_tools,
+                replay=cached,
+                interval=1 / s.update_rate,
+                price=pricing.price,
+                chat=chat,
+                dropped_turns=dropped,
+            )
+            result = shown.result
+            assert result is not None  # the answer always finishes its output
+            asked = request.messages[-1]  # the question as sent, with its images and documents
+            if question.chat is not None and question.records:
+                question.chat.record(question.key, asked.content, result, asked.attachments)
+            self.ledger.add(result)
         cached.keep(result)  # the files last: one that cannot be written loses no answer
         if s.log_path:
             self.log.append(s.log_path, asked.content, result)
         return result
+
+
+def _drop(running: dict[Any, list[background.PendingResult]], key: Any, pending: background.PendingResult) -> None:
+    """Forget an ended background answer, and its key once none of its answers runs."""
+    answers = running.get(key, [])
+    if pending in answers:
+        answers.remove(pending)
+    if not answers:
+        running.pop(key, None)
 
 
 def _user_message(prompt: str | Prompt, attach: tuple[str, ...]) -> Message:
@@ -315,8 +316,3 @@ async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
 async def _all_stopped(held: list[background.Held]) -> None:
     for h in held:
         await h.stopped.wait()
-
-
-def _interrupted(model: str) -> Result:
-    """The result of a question interrupted before it was sent."""
-    return Result("", model, None, "cancelled", None, Timings(time.time(), None, 0.0), (), interrupted=True)

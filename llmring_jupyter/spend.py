@@ -4,14 +4,18 @@ Every answer is added to a :class:`Ledger`; ``%llm usage`` shows it. A budget in
 dollars and/or tokens is checked twice: before a request is sent (its input is
 estimated; a question that would pass the budget is refused and nothing is
 sent) and while it streams (the answer is stopped like Stop once the estimate
-passes it, keeping its text). Replayed answers cost nothing and count for
-neither.
+passes it, keeping its text). The ledger also knows every answer in flight
+(background answers, side-by-side columns): what each is estimated to have
+spent so far counts against the budget of all, so answers running at once
+share one budget instead of each watching only itself. Replayed answers cost
+nothing and count for neither.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -46,6 +50,23 @@ class Totals:
     seconds: float = 0.0
 
 
+@dataclass
+class Flight:
+    """One answer in flight: the tokens it is estimated to have spent so far, every request of it."""
+
+    model: str | None  # what its price is looked up by
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+    def usd(self, tokens_in: int = 0) -> float | None:
+        """Its estimated cost so far, with ``tokens_in`` more input; None: the price table does not know it."""
+        return pricing.price(self.model, Usage.of(self.tokens_in + tokens_in, self.tokens_out))
+
+
 def dollars(amount: float) -> str:
     """US dollars as the footer, the usage table and the budget write them: cents and below to 1/100 ¢."""
     return f"${amount:.4f}" if amount < 1 else f"${amount:.2f}"
@@ -57,10 +78,21 @@ def input_tokens(request: Request) -> int:
 
 
 class Ledger:
-    """This kernel's answers, by the model that gave them."""
+    """This kernel's answers, by the model that gave them, and the answers still in flight."""
 
     def __init__(self) -> None:
         self.models: dict[str, Totals] = {}
+        self._flying: list[Flight] = []
+
+    @contextmanager
+    def flying(self, model: str | None) -> Iterator[Flight]:
+        """An answer in flight, until it is added: its estimate counts against every answer's budget."""
+        flight = Flight(model)
+        self._flying.append(flight)
+        try:
+            yield flight
+        finally:
+            self._flying.remove(flight)
 
     def add(self, result: Result) -> None:
         totals = self.models.setdefault(result.model or result.requested, Totals())
@@ -86,45 +118,55 @@ class Ledger:
     def usd(self) -> float:
         return sum(t.cost or 0.0 for t in self.models.values())
 
-    def check(self, request: Request, model: str | None, budget: Budget) -> None:
-        """Refuse, before anything is sent, a question whose input alone would pass the budget."""
+    def check(self, request: Request, flight: Flight, budget: Budget) -> None:
+        """Refuse, before anything is sent, a question whose input alone would pass the budget
+        (with what the answers in flight have spent so far)."""
         if not budget:
             return
-        needed = input_tokens(request)
-        if over := self._over(budget, needed, 0, model, "needs"):
+        if over := self._over(budget, flight, input_tokens(request), "needs"):
             raise BudgetError(f"{over[0]}; nothing was sent. {_raise_it(over[1])}")
 
     def watch(
         self,
         chunks: AsyncIterator[StreamChunk],
         request: Request,
-        model: str | None,
+        flight: Flight,
         budget: Budget,
         stop: Callable[[str], None],
     ) -> AsyncIterator[StreamChunk]:
-        """``chunks``; ``stop(why)`` is called (it presses Stop) once the answer's estimate passes the budget."""
-        if not budget:
-            return chunks
-        needed = input_tokens(request)
-        return _watched(chunks, lambda tokens_out: self._over(budget, needed, tokens_out, model, "has used"), stop)
+        """``chunks``, counted into ``flight``; ``stop(why)`` is called (it presses Stop) once the
+        estimate of every answer in flight passes the budget."""
+        flight.tokens_in += input_tokens(request)
 
-    def _over(
-        self, budget: Budget, tokens_in: int, tokens_out: int, model: str | None, verb: str
-    ) -> tuple[str, str] | None:
+        def over(tokens_out: int) -> tuple[str, str] | None:
+            flight.tokens_out = tokens_out
+            return self._over(budget, flight, 0, "has used") if budget else None
+
+        return _watched(chunks, flight.tokens_out, over, stop)
+
+    def _over(self, budget: Budget, flight: Flight, tokens_in: int, verb: str) -> tuple[str, str] | None:
         """Why spending this much more passes the budget, and the setting that raises it; or None."""
-        if budget.tokens and self.tokens + tokens_in + tokens_out > budget.tokens:
-            return (
-                f"Token budget reached: {self.tokens:,} of {budget.tokens:,} tokens spent, "
-                f"and this answer {verb} about {tokens_in + tokens_out:,}",
-                "budget_tokens",
-            )
-        cost = pricing.price(model, Usage.of(tokens_in, tokens_out)) if budget.usd else None
-        if budget.usd and cost is not None and self.usd + cost > budget.usd:
-            return (
-                f"Budget reached: {dollars(self.usd)} of {dollars(budget.usd)} spent, "
-                f"and this answer {verb} about {dollars(cost)}",
-                "budget_usd",
-            )
+        others = [f for f in self._flying if f is not flight]
+        if budget.tokens:
+            running = sum(f.tokens for f in others)
+            this = flight.tokens + tokens_in
+            if self.tokens + running + this > budget.tokens:
+                return (
+                    f"Token budget reached: {self.tokens:,} of {budget.tokens:,} tokens spent"
+                    f"{_by_others(f'{running:,}' if running else '')}, "
+                    f"and this answer {verb} about {this:,}",
+                    "budget_tokens",
+                )
+        cost = flight.usd(tokens_in) if budget.usd else None
+        if budget.usd and cost is not None:
+            running_usd = sum(f.usd() or 0.0 for f in others)
+            if self.usd + running_usd + cost > budget.usd:
+                return (
+                    f"Budget reached: {dollars(self.usd)} of {dollars(budget.usd)} spent"
+                    f"{_by_others(dollars(running_usd) if running_usd else '')}, "
+                    f"and this answer {verb} about {dollars(cost)}",
+                    "budget_usd",
+                )
         return None
 
     def bundle(self) -> dict[str, str]:
@@ -178,18 +220,26 @@ def input_tokens_of(result: Result) -> int:
 
 async def _watched(
     chunks: AsyncIterator[StreamChunk],
+    before: int,
     over: Callable[[int], tuple[str, str] | None],
     stop: Callable[[str], None],
 ) -> AsyncIterator[StreamChunk]:
+    """``over(tokens_out)`` after each chunk: the answer's output so far, ``before`` this request's."""
     chars, stopped = 0, False
     async for chunk in chunks:  # Stop cancels this loop at its next wait, closing the stream
         yield chunk
         chars += len(chunk.delta)
+        why = over(before + (chars + 3) // 4)
         if stopped or chunk.finish_reason is not None:
             continue
-        if why := over((chars + 3) // 4):
+        if why:
             stop(f"{why[0]}; the answer was stopped there. {_raise_it(why[1])}")
             stopped = True
+
+
+def _by_others(amount: str) -> str:
+    """What answers still in flight have spent meanwhile, where any have."""
+    return f", about {amount} more by answers still running" if amount else ""
 
 
 def _raise_it(setting: str) -> str:
