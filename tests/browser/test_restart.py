@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lab_session import Notebook
 from playwright.sync_api import Page, expect
-from test_live_view import WIDGET_MIME, setup_cell, wait_longer
+from test_live_view import HOSTILE, WIDGET_MIME, assert_inert, setup_cell, wait_longer
 
 pytestmark = pytest.mark.browser
 
@@ -78,3 +78,27 @@ def test_keep_buttons_say_they_ended_with_their_kernel_and_save_as_text(notebook
     expect(nb.output(1).locator(".llmring-column")).to_have_count(2)
     expect(nb.output(1).last).to_contain_text("the kernel restarted")
     expect(nb.cell(1).get_by_text("Error displaying widget")).to_have_count(0)
+
+
+TEX = r"""$\text{<img/src="x"/onerror="window.__pwned=8">}$ and $\mbox{<script>window.__pwned=9</script>}$
+
+$\href{javascript:window.__pwned=10}{x}$ """
+
+
+def test_a_hostile_answer_kept_at_a_restart_stays_inert_saved_and_reopened(
+    notebook: NotebookMaker, page: Page, dialogs: list[str]
+) -> None:
+    nb = notebook([setup_cell(0.04), f"%%llm demo:echo --background\n{TEX}\n{HOSTILE}"])
+    nb.run_and_wait(0)
+    nb.run_and_wait(1, timeout=5_000)
+    view = nb.output(1).locator(".llmring-view")
+    expect(view.locator(".llmring-answer")).to_contain_text("tail5", timeout=15_000)
+
+    nb.restart_kernel()
+    expect(nb.output(1).locator(".llmring-footer")).to_contain_text("■ stopped", timeout=10_000)
+    assert_inert(page, nb.output(1), dialogs)
+    nb.wait_idle()
+    nb.save(_saved_without_widgets(1, "the kernel restarted"))
+    nb.reload()
+    expect(nb.output(1).locator(".llmring-footer")).to_contain_text("■ stopped")
+    assert_inert(page, nb.output(1), dialogs)
