@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lab_session import Notebook
+from lab_session import LabServer, Notebook
 from playwright.sync_api import Page, expect
 from test_live_view import HOSTILE, WIDGET_MIME, assert_inert, setup_cell, wait_longer
 
@@ -29,10 +29,12 @@ def _saved_without_widgets(index: int, text: str) -> Callable[[dict[str, Any]], 
     return check
 
 
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
 def test_a_restart_keeps_a_streaming_answer_static_and_stopped_through_save_and_reload(
-    notebook: NotebookMaker, page: Page
+    lab: LabServer, page: Page, ui: str
 ) -> None:
-    nb = notebook([setup_cell(0.05), "%%llm demo --background -o tokens=2000\nA long answer"])
+    cells = [setup_cell(0.05), "%%llm demo --background -o tokens=2000\nA long answer"]
+    nb = Notebook.create(lab, page, f"restart-{ui}.ipynb", cells, ui)
     nb.run_and_wait(0)
     nb.run_and_wait(1, timeout=5_000)
     view = nb.output(1).locator(".llmring-view")
