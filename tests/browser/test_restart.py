@@ -104,3 +104,25 @@ def test_a_hostile_answer_kept_at_a_restart_stays_inert_saved_and_reopened(
     nb.reload()
     expect(nb.output(1).locator(".llmring-footer")).to_contain_text("■ stopped")
     assert_inert(page, nb.output(1), dialogs)
+
+
+def test_views_that_cannot_become_static_say_they_stopped_and_stop_their_clock(
+    notebook: NotebookMaker, page: Page
+) -> None:
+    """Side-by-side columns have no output of their own to turn static: each says so in place."""
+    nb = notebook([setup_cell(0.05), "%%llm demo demo:chat --no-history -o tokens=2000\nCompare"])
+    nb.run_and_wait(0)
+    nb.run(1)
+    views = nb.output(1).locator(".llmring-view")
+    expect(views).to_have_count(2, timeout=15_000)
+    for view in (views.nth(0), views.nth(1)):
+        expect(view).to_have_attribute("data-status", "streaming", timeout=15_000)
+
+    nb.restart_kernel()
+    for view in (views.nth(0), views.nth(1)):
+        status = view.locator(".llmring-status")
+        expect(status).to_contain_text("■ stopped · the kernel restarted", timeout=10_000)
+        expect(view.locator("button.llmring-stop")).to_be_hidden()
+        said = status.inner_text()
+        page.wait_for_timeout(600)  # the live clock ticked every 250 ms
+        assert status.inner_text() == said, "no clock counts on"
