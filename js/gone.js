@@ -8,16 +8,19 @@
 export const WIDGET_MIME = "application/vnd.jupyter.widget-view+json";
 export const REASON = "the kernel restarted";
 
-/** Call `then()` once this model's kernel is gone. ipywidgets' managers mark every model of
- * a restarting kernel not live (`comm_live`), the one change of it after a model is made. */
+/** Call `then()` once this model's kernel is gone; returns what stops listening. ipywidgets'
+ * managers mark every model of a restarting kernel not live (`comm_live`), the one change of it
+ * after a model is made. */
 export function onKernelGone(model, then) {
   let called = false;
-  model.on("comm_live_update", () => {
+  const once = () => {
     if (!called) {
       called = true;
       then();
     }
-  });
+  };
+  model.on("comm_live_update", once);
+  return () => model.off("comm_live_update", once);
 }
 
 /** Every output list of the notebook the model's page shows, where the frontend gives access

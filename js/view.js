@@ -236,7 +236,7 @@ function render({ model, el }) {
   };
   model.on("change:retry", onRetry);
   const ticker = setInterval(updateStatus, 250);
-  onKernelGone(model, () => {
+  const unwatch = onKernelGone(model, () => {
     gone = true;
     clearInterval(ticker);
     paint();
@@ -248,6 +248,7 @@ function render({ model, el }) {
   askForRest();
   return () => {
     soFar.stop();
+    unwatch();
     clearInterval(ticker);
     model.off("msg:custom", onMessage);
     model.off("change:text", onText);
