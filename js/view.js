@@ -17,6 +17,7 @@ import { IncrementalMarkdown, WholeMarkdown } from "./incremental.js";
 import viewCss from "./view.css";
 import { jsonView } from "./json.js";
 import { withTools } from "./tools.js";
+import { onKernelGone, outputLists, REASON, replaceOutput, WIDGET_MIME } from "./gone.js";
 
 // The states of a live view (the `status` trait, and "stopping" once Stop is clicked): each
 // label is a function of the model and the seconds since its `retry` trait last changed.
@@ -32,8 +33,9 @@ const STATUS = {
   streaming: () => "streaming",
   stopping: () => "stopping…",
   done: () => "done",
+  gone: () => `■ stopped · ${REASON}`,
 };
-const ENDED = new Set(["done"]);
+const ENDED = new Set(["done", "gone"]);
 
 // The view's CSS travels inside this module (added to each document once), not
 // as anywidget's per-widget `_css`, so no answer pays for it again.
@@ -87,10 +89,13 @@ const FORMATS = {
  * `check()` is called each frame until the view is in its output area. */
 function soFarHider(el) {
   let watch = null;
+  let id = null;
   const hide = () => {
     for (let c = el.closest(".jp-OutputArea-child")?.previousElementSibling; c; c = c.previousElementSibling) {
-      if (c.querySelector(".llmring-so-far")) {
+      const soFar = c.querySelector(".llmring-so-far");
+      if (soFar) {
         c.style.display = "none";
+        id = [...soFar.classList].find((name) => name.startsWith("llmring-so-far-")) ?? id;
         return;
       }
     }
@@ -104,7 +109,30 @@ function soFarHider(el) {
       watch.observe(area, { childList: true });
     },
     stop: () => watch?.disconnect(),
+    /** The class naming the answer's text-so-far output (outputs.py), once found. */
+    id: () => id,
   };
+}
+
+/** Once the kernel is gone, put the answer as the view shows it, static and marked stopped, in
+ * place of its text-so-far output, and drop the view's output (gone.js says why). A view with
+ * no text-so-far output (a side-by-side column) stays, saying it stopped. */
+function settle(model, soFarClass, answer, text, foot) {
+  const shown = answer.cloneNode(true);
+  for (const ask of shown.querySelectorAll(".llmring-tool-ask")) ask.remove(); // no kernel to ask
+  const data = {
+    "text/html": `<div class="${rules.answer_class}">${shown.innerHTML}</div>`
+      + `<div class="llmring-footer" style="${styles.footer}">${md.utils.escapeHtml(foot)}</div>`,
+    "text/plain": `${text}\n\n— ${foot}`,
+  };
+  for (const outputs of outputLists(model)) {
+    for (let i = 0; i < outputs.length; i++) {
+      if (![].concat(outputs.get(i).data?.["text/html"] ?? []).join("").includes(soFarClass)) continue;
+      replaceOutput(outputs, i, data);
+      if (outputs.get(i + 1)?.data?.[WIDGET_MIME]) replaceOutput(outputs, i + 1, {}); // this view
+      return;
+    }
+  }
 }
 
 function render({ model, el }) {
@@ -176,9 +204,10 @@ function render({ model, el }) {
   };
 
   let stopping = false;
+  let gone = false;
   let retryAt = performance.now();
   const updateStatus = () => {
-    const state = stopping ? "stopping" : model.get("status");
+    const state = gone ? "gone" : stopping ? "stopping" : model.get("status");
     const now = performance.now();
     const seconds = ((now - started) / 1000).toFixed(1);
     const name = model.get("model_label");
@@ -207,11 +236,19 @@ function render({ model, el }) {
   };
   model.on("change:retry", onRetry);
   const ticker = setInterval(updateStatus, 250);
+  const unwatch = onKernelGone(model, () => {
+    gone = true;
+    clearInterval(ticker);
+    paint();
+    const name = model.get("model_label");
+    if (soFar.id()) settle(model, soFar.id(), answer, text, `${name ? name + " · " : ""}${STATUS.gone()}`);
+  });
 
   paint();
   askForRest();
   return () => {
     soFar.stop();
+    unwatch();
     clearInterval(ticker);
     model.off("msg:custom", onMessage);
     model.off("change:text", onText);

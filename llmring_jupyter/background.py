@@ -1,10 +1,18 @@
-"""Background answers: the question runs as a task on the kernel's loop, so its cell returns at once.
+"""Background answers: the question runs as a task on a loop of its own thread, so its cell returns at once.
+
+Not on the kernel's loop: a cell that does not await (``time.sleep``, a long
+computation) holds that loop, and the answer would stop streaming until the
+cell ended. On its own thread the answer reads the network and sends its view's
+messages meanwhile (IOPub sends are thread-safe: ipykernel sends them from its
+own thread). The thread is shared by every background answer, so an answer that
+waits for an earlier one of its conversation waits on the same loop.
 
 The task owns the asking cell's output: ipykernel keeps that cell as the
-parent of everything the task displays or prints (a context variable), so the
-live view, the final static answer and an error line land there, whatever cell
-runs meanwhile. A kernel interrupt cancels the running cell only; a background
-answer has its Stop button, and a restart ends it.
+parent of everything the task displays or prints (context variables, which
+the task takes from the cell that starts it), so the live view, the final
+static answer and an error line land there, whatever cell runs meanwhile. A
+kernel interrupt stops the running cell only; a background answer has its Stop
+button, and a restart ends it.
 
 :class:`PendingResult` is what ``_llm`` holds meanwhile: it fills in as the
 answer streams, and awaiting it gives the finished :class:`~.result.Result`.
@@ -13,9 +21,9 @@ answer streams, and awaiting it gives the finished :class:`~.result.Result`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import threading
-import time
 from collections.abc import Callable, Coroutine, Generator
 from functools import cache
 from typing import Any
@@ -46,10 +54,10 @@ class PendingResult:
         self._result: Result | None = None
         self._bug: BaseException | None = None  # our own code failed: re-raised with its traceback
         self._finished = threading.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task: concurrent.futures.Future[None] | None = None
         self._stop: Callable[[], None] | None = None
         self._stop_asked = False
-        self._loop_thread = threading.current_thread()  # where the stream runs: wait() there would block it
+        self._loop_thread = threading.current_thread()  # the kernel's: wait() there would block it
 
     @property
     def done(self) -> bool:
@@ -76,14 +84,14 @@ class PendingResult:
     async def _wait(self) -> Result:
         if self._task is not None and not self.done:
             # shield: interrupting the cell that awaits must not cancel the answer itself
-            await asyncio.shield(self._task)
+            await asyncio.shield(asyncio.wrap_future(self._task))
         return self._outcome()
 
     def wait(self, timeout: float | None = None) -> Result:
         """Block until the answer ends, for code that cannot ``await``; raises like a failing cell."""
         if not self.done and threading.current_thread() is self._loop_thread:
             raise UsageError(
-                "_llm.wait() would block the kernel that streams this answer: use `await _llm` in a cell instead."
+                "_llm.wait() would block the kernel (and this answer's Stop): use `await _llm` in a cell instead."
             )
         if not self._finished.wait(timeout):
             raise TimeoutError(f"The answer from {self.requested} did not end within {timeout} s; it goes on.")
@@ -124,11 +132,17 @@ class PendingResult:
 
 class _Filling(Relay):
     """An :class:`~.stream.Output` that also fills a :class:`PendingResult` and reports a failure
-    in one line of its own output (no cell raises for a background answer)."""
+    in one line of its own output (no cell raises for a background answer).
+
+    Its end is shown only once the :class:`PendingResult` holds it (:meth:`conclude`): the
+    answer runs on its own thread, and a cell run on seeing the static answer must find
+    ``_llm`` done and the turn in its conversation.
+    """
 
     def __init__(self, inner: Output, pending: PendingResult) -> None:
         super().__init__(inner)
         self._pending = pending
+        self._ended: Result | None = None
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         self._pending._stop = on_stop
@@ -144,6 +158,13 @@ class _Filling(Relay):
         say(self._inner, state)
 
     def finish(self, result: Result) -> None:
+        self._ended = result
+
+    def conclude(self) -> None:
+        """Show the end the answer reached, if it reached one."""
+        result, self._ended = self._ended, None
+        if result is None:
+            return
         self._inner.finish(result)
         exc = result.exception
         if isinstance(exc, LLMError):
@@ -152,27 +173,45 @@ class _Filling(Relay):
             _show_traceback(exc)
 
 
+@cache  # one per kernel
+def _answers_loop() -> asyncio.AbstractEventLoop:
+    """The loop every background answer runs on, in a thread of its own."""
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="llm background answers", daemon=True).start()
+    return loop
+
+
 def start(answer: Callable[[Output], Coroutine[Any, Any, Result]], output: Output, requested: str) -> PendingResult:
-    """Run ``answer(output)`` as a task on this loop and return its :class:`PendingResult` at once."""
+    """Run ``answer(output)`` on the background answers' loop and return its :class:`PendingResult` at once.
+
+    Call it from the asking cell: the task takes that cell's context (what it shows lands there).
+    """
     pending = PendingResult(requested)
     place = getattr(output, "place", None)  # the live outputs have one; the terminal's prints
     if place is not None:
         place(requested)
 
+    filling = _Filling(output, pending)
+
     async def run() -> None:
         try:
-            pending._end(await answer(_Filling(output, pending)))
-        except asyncio.CancelledError:  # the loop is closing (kernel shutdown): nothing is left to show
+            result = await answer(filling)
+        except asyncio.CancelledError:  # the process is ending: nothing is left to show
             pending._end(None, UsageError(f"The answer from {requested} was cancelled before it ended."))
             raise
         except LLMError as exc:  # refused before anything was sent (a budget): one line, as any failure
             pending._end(None, exc)
+            filling.conclude()
             _say_failed(exc)
         except Exception as exc:  # noqa: BLE001 - our bug: its traceback goes to the asking cell's output
             pending._end(None, exc)
+            filling.conclude()
             _show_traceback(exc)
+        else:
+            pending._end(result)
+            filling.conclude()
 
-    pending._task = asyncio.get_running_loop().create_task(run(), name=f"llm background answer ({requested})")
+    pending._task = asyncio.run_coroutine_threadsafe(run(), _answers_loop())  # with this cell's context
     _RUNNING.add(pending)
     pending._task.add_done_callback(lambda _: _RUNNING.discard(pending))
     _stop_at_shutdown()
@@ -199,9 +238,8 @@ def _stop_at_shutdown() -> None:
         running = list(_RUNNING)
         for pending in running:
             pending.stop()
-        deadline = time.monotonic() + SHUTDOWN_GRACE
-        for pending in running:
-            pending._finished.wait(max(0.0, deadline - time.monotonic()))
+        # until each has shown its static output, which comes after its PendingResult ends
+        concurrent.futures.wait([p._task for p in running if p._task is not None], timeout=SHUTDOWN_GRACE)
 
     shell.observe(stop_all, "exit_now")
 

@@ -182,14 +182,20 @@ class Comparison:
             button.button_style = "success" if chosen else ""
             button.disabled = self.results is not None and not self.results[i].messages  # never sent
         view = {"model_id": self._bar.model_id, "version_major": 2, "version_minor": 0}
-        note = f"Answer {self.kept + 1} ({self.models[self.kept]}) joins the conversation; %llm keep N picks another."
-        data = {"application/vnd.jupyter.widget-view+json": view, "text/plain": note}
+        kept = f"Answer {self.kept + 1} ({self.models[self.kept]})"
+        data = {
+            "application/vnd.jupyter.widget-view+json": view,
+            "text/plain": f"{kept} joins the conversation; %llm keep N picks another.",
+        }
+        # what the page shows instead once the kernel restarts (js/gone.js): the buttons do nothing then
+        gone = f"{kept} joined the conversation; the kernel restarted since, which ended it and its Keep buttons."
+        metadata = {"llmring": {"gone": gone}}
         if self._bar_handle is None:
             from IPython.display import display
 
-            self._bar_handle = display(data, raw=True, display_id=True)
+            self._bar_handle = display(data, metadata=metadata, raw=True, display_id=True)
         else:
-            self._bar_handle.update(data, raw=True)
+            self._bar_handle.update(data, metadata=metadata, raw=True)
 
     def close(self) -> None:
         """Close the Keep buttons (when the cell runs again, or is no longer one of the latest)."""

@@ -189,7 +189,7 @@ class Session:
         Returns the outputs to stream into. An interrupt while waiting ends each
         output as interrupted and raises :class:`~.result.Interrupted`: nothing was asked.
         """
-        tasks = [p._task for p in question.earlier if p._task is not None and not p.done]
+        tasks = [asyncio.wrap_future(p._task) for p in question.earlier if p._task is not None and not p.done]
         if not tasks:
             return outputs
         held = [background.Held(o) for o in outputs]

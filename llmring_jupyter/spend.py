@@ -14,6 +14,7 @@ nothing and count for neither.
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,23 +79,34 @@ def input_tokens(request: Request) -> int:
 
 
 class Ledger:
-    """This kernel's answers, by the model that gave them, and the answers still in flight."""
+    """This kernel's answers, by the model that gave them, and the answers still in flight.
+
+    Background answers run on their own thread: the lock keeps a total from being read while
+    another answer is added or takes off.
+    """
 
     def __init__(self) -> None:
         self.models: dict[str, Totals] = {}
         self._flying: list[Flight] = []
+        self._lock = threading.Lock()
 
     @contextmanager
     def flying(self, model: str | None) -> Iterator[Flight]:
         """An answer in flight, until it is added: its estimate counts against every answer's budget."""
         flight = Flight(model)
-        self._flying.append(flight)
+        with self._lock:
+            self._flying.append(flight)
         try:
             yield flight
         finally:
-            self._flying.remove(flight)
+            with self._lock:
+                self._flying.remove(flight)
 
     def add(self, result: Result) -> None:
+        with self._lock:
+            self._add(result)
+
+    def _add(self, result: Result) -> None:
         totals = self.models.setdefault(result.model or result.requested, Totals())
         totals.answers += 1
         totals.seconds += result.timings.total
@@ -110,13 +122,17 @@ class Ledger:
         if result.cost is not None:
             totals.cost = (totals.cost or 0.0) + result.cost
 
+    def _totals(self) -> list[Totals]:
+        with self._lock:
+            return list(self.models.values())
+
     @property
     def tokens(self) -> int:
-        return sum(t.tokens_in + t.tokens_out for t in self.models.values())
+        return sum(t.tokens_in + t.tokens_out for t in self._totals())
 
     @property
     def usd(self) -> float:
-        return sum(t.cost or 0.0 for t in self.models.values())
+        return sum(t.cost or 0.0 for t in self._totals())
 
     def check(self, request: Request, flight: Flight, budget: Budget) -> None:
         """Refuse, before anything is sent, a question whose input alone would pass the budget
@@ -146,7 +162,8 @@ class Ledger:
 
     def _over(self, budget: Budget, flight: Flight, tokens_in: int, verb: str) -> tuple[str, str] | None:
         """Why spending this much more passes the budget, and the setting that raises it; or None."""
-        others = [f for f in self._flying if f is not flight]
+        with self._lock:
+            others = [f for f in self._flying if f is not flight]
         if budget.tokens:
             running = sum(f.tokens for f in others)
             this = flight.tokens + tokens_in
@@ -171,7 +188,9 @@ class Ledger:
 
     def bundle(self) -> dict[str, str]:
         """``%llm usage``: a small table, HTML and plain text alike."""
-        if not self.models:
+        with self._lock:
+            models = dict(self.models)
+        if not models:
             text = "No answers yet in this kernel."
             return {"text/plain": text, "text/html": f"<p>{text}</p>"}
         head = ("model", "answers", "replayed", "tokens in", "tokens out", "cost", "time")
@@ -185,17 +204,17 @@ class Ledger:
                 "—" if t.cost is None else dollars(t.cost),
                 f"{t.seconds:.1f} s",
             )
-            for model, t in self.models.items()
+            for model, t in models.items()
         ]
-        known = [t.cost for t in self.models.values() if t.cost is not None]
+        known = [t.cost for t in models.values() if t.cost is not None]
         total = (
             "total",
-            f"{sum(t.answers for t in self.models.values()):,}",
-            f"{sum(t.replayed for t in self.models.values()):,}",
-            f"{sum(t.tokens_in for t in self.models.values()):,}",
-            f"{sum(t.tokens_out for t in self.models.values()):,}",
+            f"{sum(t.answers for t in models.values()):,}",
+            f"{sum(t.replayed for t in models.values()):,}",
+            f"{sum(t.tokens_in for t in models.values()):,}",
+            f"{sum(t.tokens_out for t in models.values()):,}",
             dollars(sum(known)) if known else "—",
-            f"{sum(t.seconds for t in self.models.values()):.1f} s",
+            f"{sum(t.seconds for t in models.values()):.1f} s",
         )
         table = [head, *rows, total] if len(rows) > 1 else [head, *rows]
         note = "Replayed answers cost nothing; — : the price table does not know the model."

@@ -211,6 +211,12 @@ class Notebook:
         kernel = self.page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)
         expect(kernel).to_be_visible(timeout=timeout)
 
+    def restart_kernel(self) -> None:
+        """Restart the kernel as a user does: Kernel menu, Restart Kernel…, confirm."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Kernel$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel…$")).click()
+        self.page.locator(".jp-Dialog").get_by_role("button", name="Confirm Kernel Restart").click()
+
     def kernel_idle(self) -> bool:
         sessions = self.lab.api("GET", "/api/sessions")
         return any(s["path"].endswith(self.path.name) and s["kernel"]["execution_state"] == "idle" for s in sessions)

@@ -7,7 +7,7 @@ import itertools
 from pathlib import Path
 
 from kernel_providers import value
-from kernel_session import Execution, Kernel
+from kernel_session import Execution, Kernel, Msg
 
 
 def _ended(run: Execution) -> bool:
@@ -255,3 +255,22 @@ def test_a_stop_as_the_earlier_turn_ends_is_not_lost(kernel: Kernel) -> None:
         "print(sorted(set(_ended)))"
     )
     assert run.stdout == "['cancelled']\n", run.error or run.stdout
+
+
+def test_a_background_answer_streams_while_a_synchronous_cell_runs(slow: Kernel) -> None:
+    asked = slow.run("%%llm demo --background --no-history -o tokens=400\nA long answer")
+    slow.later(asked, lambda r: len(r.deltas) >= 1)
+    seen: dict[str, int] = {}
+
+    def mark(msg: Msg, kernel: Kernel) -> None:  # where IOPub stood when the cell started and when it ended
+        if msg["msg_type"] == "status":
+            seen[msg["content"]["execution_state"]] = len(kernel.elsewhere)
+
+    sleeper = slow.run("import time\ntime.sleep(2)", during=mark)
+    assert sleeper.ok, sleeper.error
+    ours = asked.reply["parent_header"]["msg_id"]
+    meanwhile = [m for m in slow.elsewhere[seen["busy"] : seen["idle"]] if m["parent_header"].get("msg_id") == ours]
+    deltas = [d for d in Execution(asked.reply, meanwhile).deltas if d.get("kind") == "delta"]
+    assert len(deltas) >= 5, "the answer goes on streaming while a cell that does not await runs"
+    slow.run("_llm.stop()")
+    assert "■ stopped" in slow.later(asked, _ended).answers[-1]["data"]["text/plain"]
