@@ -124,6 +124,14 @@ def test_a_cut_answer_says_it_was_cut(kernel: Kernel) -> None:
     assert value(kernel, "_llm.finish_reason") == "length" and value(kernel, "len(_llm.text) > 0") is True
 
 
+@pytest.mark.parametrize(("line", "name"), [("--json", "a JSON object"), ("--schema list[Paper]", "list[Paper]")])
+def test_a_cut_answer_says_so_in_one_line_that_reads_for_any_shape(kernel: Kernel, line: str, name: str) -> None:
+    run = ask(kernel, f"demo {line} --max-tokens 6")
+    error = one_line_error(run)
+    assert error.startswith("AnswerMismatch: The answer was cut at the token limit before its JSON ended (")
+    assert f"characters), so it cannot fit {name}: raise --max-tokens and run the cell again;" in error
+
+
 def test_a_bad_schema_name_fails_before_anything_is_sent(kernel: Kernel) -> None:
     run = ask(kernel, "demo --schema Papers")
     assert not run.ok and "Papers is not defined in the notebook" in run.reply["content"]["evalue"]
