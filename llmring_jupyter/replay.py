@@ -11,8 +11,7 @@ What is stored is the whole exchange as it streamed: each step's chunks and,
 for a tool exchange, each tool call's result by the call's step and place (its
 :attr:`~.result.ToolRun.key`; a call id may repeat across steps, or be made up
 where the provider sends none), so a tool loop can replay every step without
-calling a function (:class:`Recording`,
-:class:`Recorder`).
+calling a function (:class:`Recording`, :class:`Recorder`).
 """
 
 from __future__ import annotations

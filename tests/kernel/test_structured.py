@@ -211,6 +211,21 @@ def test_where_a_provider_cannot_it_says_so_in_one_line_before_sending(kernel: K
     assert value(kernel, "_llm.data") == {"a": 1}
 
 
+def test_the_forced_call_note_is_said_once_per_answer_however_many_requests(kernel: Kernel, wire: WireServer) -> None:
+    d = load("anthropic")
+    wire.queue(
+        d.tool_calls([("toolu_01", "get_weather", ['{"city": "Paris"}'])]),
+        d.tool_call("answer", ['{"sky": ', '"sunny"}'], "toolu_02"),
+    )
+    run = ask(kernel, f"anthropic:{d.model} --json --tools get_weather --no-history", "The weather in Paris?")
+    assert run.ok, run.error
+    assert len(wire.seen) >= 2 and value(kernel, "(_llm.steps, _llm.data)") == (2, {"sky": "sunny"})
+    assert run.stderr == NOTE.format(model=d.model)
+    wire.queue(d.tool_call("answer", ['{"a": 1}'], "toolu_03"))
+    again = ask(kernel, f"anthropic:{d.model} --json --no-history", "And now?")
+    assert again.ok and again.stderr == NOTE.format(model=d.model), "each answer says it"
+
+
 def test_a_replayed_answer_is_validated_again(kernel: Kernel, tmp_path: Path) -> None:
     """The replay cache keys on the schema; a validator it cannot see is checked on every replay."""
     setup = f"%config LLMMagics.cache = 'replay'\n%config LLMMagics.cache_path = {str(tmp_path / 'c.sqlite')!r}"
