@@ -180,6 +180,19 @@ def test_variables_and_dataframes_are_interpolated(kernel: Kernel, wire: WireSer
     assert "… [truncated: 6,000 more characters]" in text and len(text) < 5000
 
 
+def test_max_value_chars_cuts_every_kind_of_value(kernel: Kernel, wire: WireServer) -> None:
+    assert kernel.run("%config LLMMagics.max_value_chars = 50\nnums = list(range(500))\nword = 'y' * 80").ok
+    try:
+        _, sent = ask(kernel, wire, "{{nums}}|{{word}}", "ok", cell="v1", line="--no-history")
+    finally:
+        assert kernel.run("%config LLMMagics.max_value_chars = 4000").ok
+    ((_role, text),) = sent
+    nums = repr(list(range(500)))
+    assert text == (
+        f"{nums[:50]}\n… [truncated: {len(nums) - 50:,} more characters]|{'y' * 50}\n… [truncated: 30 more characters]"
+    )
+
+
 def test_a_missing_variable_is_one_line_and_sends_nothing(kernel: Kernel, wire: WireServer) -> None:
     before = len(wire.seen)
     run = kernel.run("%%llm\nExplain {{nowhere}}", cell_id="m1")
