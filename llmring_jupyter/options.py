@@ -233,6 +233,9 @@ class Options:
         for path in self.attach:
             if not isinstance(path, str | PathLike):
                 _bad(f"attach= must be a path or a list of paths, not {path!r}")
+        for option in self.provider_options:
+            if not (isinstance(option, tuple) and len(option) == 2 and isinstance(option[0], str)):
+                _bad(f"provider_options= must be (name, value) pairs (or give them as keywords), not {option!r}")
 
     @property
     def model(self) -> str | None:

@@ -224,6 +224,7 @@ def test_a_quoted_key_with_a_bracket_is_looked_up_and_a_missing_one_is_one_line(
         ("conversation=None", "conversation= must be a name (text), not None"),
         ("cache='yes'", "cache= must be True, False or None, not 'yes'"),
         ("attach=3", "attach= must be a path or a list of paths, not 3"),
+        ("provider_options=['seed=7']", "provider_options= must be (name, value) pairs"),
     ],
 )
 def test_chat_checks_its_keywords_in_one_line_and_sends_nothing(
