@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from ._transform import awaitable_cell
+from ._transform import awaited_magics
 from .api import chat, chat_sync, use_backend
 from .background import PendingResult
 from .magics import LLMMagics
@@ -42,14 +42,14 @@ def load_ipython_extension(ip: Any) -> None:
     ip.events.register("post_run_cell", magics.errors.post_run_cell)
     magics.errors.adopt_last()  # an error from before %load_ext is the one a user may ask about
     if magics.in_kernel:
-        ip.input_transformers_cleanup.append(awaitable_cell)
+        ip.input_transformers_post.append(awaited_magics)
         prepare_views(ip)
     magics.preload_sdks()
 
 
 def unload_ipython_extension(ip: Any) -> None:
-    if awaitable_cell in ip.input_transformers_cleanup:
-        ip.input_transformers_cleanup.remove(awaitable_cell)
+    if awaited_magics in ip.input_transformers_post:
+        ip.input_transformers_post.remove(awaited_magics)
     magics = ip.magics_manager.registry.get("LLMMagics")
     if magics is not None:
         for event, callback in (

@@ -2,9 +2,11 @@
 
 Each step is one request and one stream (the provider layer never loops), so a
 step boundary is clean: the request, the chunks it streamed, and the results by
-call id. All steps stream into one live view; Stop or an interrupt ends the loop
-wherever it is — streaming, waiting for approval, or inside a tool — and what
-happened so far is kept, with every call answered so the conversation stays valid.
+call — by its step and place (:attr:`~.result.ToolRun.key`), since providers such
+as Ollama give calls no id. All steps stream into one live view; Stop or an
+interrupt ends the loop wherever it is — streaming, waiting for approval, or inside
+a tool — and what happened so far is kept, with every call answered so the
+conversation stays valid.
 """
 
 from __future__ import annotations
@@ -40,11 +42,12 @@ Opener = Callable[[Request, int, AttemptLog], AsyncIterator[StreamChunk]]
 class ToolReplay(Protocol):
     """The replay cache's side of a tool exchange (:class:`~.replay.Question`)."""
 
-    def tool_result(self, call_id: str) -> str | None:
-        """When replaying, what the tool returned for ``call_id`` the first time; else None."""
+    def tool_result(self, call: str) -> str | None:
+        """When replaying, what the tool returned the first time for the call whose
+        :attr:`~.result.ToolRun.key` is ``call``; else None."""
 
-    def record_tool_result(self, call_id: str, output: str) -> None:
-        """A result that went back to the model, stored with the exchange."""
+    def record_tool_result(self, call: str, output: str) -> None:
+        """A result that went back to the model, stored with the exchange under its call's key."""
 
 
 async def run(
@@ -114,7 +117,7 @@ async def run(
 
 async def _execute(live: Live, toolbox: Toolbox, run: ToolRun, approve: bool, replay: ToolReplay | None) -> ToolRun:
     """Check, maybe ask, run and show one call; an ended answer leaves it not run."""
-    stored = replay.tool_result(run.call.id) if replay is not None else None
+    stored = replay.tool_result(run.key) if replay is not None else None
     if stored is not None:  # a replayed exchange: what the tool said the first time
         run = replace(run, status="done", result=stored)
         live.output.tool(run)
@@ -132,7 +135,7 @@ async def _execute(live: Live, toolbox: Toolbox, run: ToolRun, approve: bool, re
     if live.ended and run.status in ("running", "approve"):
         run = replace(run, status="cancelled", error=NOT_RUN)
     elif replay is not None:
-        replay.record_tool_result(run.call.id, run.shown())
+        replay.record_tool_result(run.key, run.shown())
     live.output.tool(run)
     return run
 

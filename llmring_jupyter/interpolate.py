@@ -17,7 +17,6 @@ marker where it stood.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,9 +26,9 @@ from .errors import UsageError
 from .providers.types import Attachment
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_KEY = r"""\[\s*(?:-?\d+|'[^'\\\n]*'|"[^"\\\n]*")\s*\]"""
-_PLACEHOLDER = re.compile(rf"(\\?)\{{\{{\s*({_NAME}(?:\.{_NAME}|{_KEY})*)\s*\}}\}}")
-_STEP = re.compile(rf"\.({_NAME})|\[\s*([^\]]*?)\s*\]")
+_KEY = r"-?\d+|'[^'\\\n]*'|\"[^\"\\\n]*\""  # a number, or a quoted string without escapes
+_PLACEHOLDER = re.compile(rf"(\\?)\{{\{{\s*({_NAME}(?:\.{_NAME}|\[\s*(?:{_KEY})\s*\])*)\s*\}}\}}")
+_STEP = re.compile(rf"\.({_NAME})|\[\s*({_KEY})\s*\]")  # the steps as the placeholder matched them
 DEFAULT_MAX_CHARS = 4_000
 HEAD_ROWS = 5
 
@@ -80,7 +79,7 @@ def lookup(path: str, namespace: Mapping[str, Any]) -> Any:
             except AttributeError:
                 raise UsageError(f"{{{{{path}}}}}: {done} has no attribute {attribute!r}.") from None
         else:
-            value = _item(path, done, value, ast.literal_eval(key))
+            value = _item(path, done, value, key[1:-1] if key[0] in "'\"" else int(key))
         done += step.group(0)
     return value
 

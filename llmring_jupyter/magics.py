@@ -118,15 +118,22 @@ class LLMMagics(Magics):
 
     @no_var_expand
     @line_cell_magic
-    def llm(self, line: str, cell: str | None = None) -> Any:
+    def llm(self, line: str, cell: str | None = None, *, awaited: bool = False) -> Any:
+        """``awaited``: the cell awaits what this returns (see :mod:`._transform`)."""
         if cell is None:
             ran = commands.run(self, line)
-            return self._awaitable(ran) if inspect.iscoroutine(ran) else None  # %llm fix asks a model
-        return self._awaitable(self._answer(line, cell))
+            return self._awaitable(ran, awaited) if inspect.iscoroutine(ran) else None  # %llm fix asks a model
+        return self._awaitable(self._answer(line, cell), awaited)
 
-    def _awaitable(self, answer: Coroutine[Any, Any, Any]) -> Any:
-        if self.in_kernel:  # the input transformer awaits this coroutine
+    def _awaitable(self, answer: Coroutine[Any, Any, Any], awaited: bool) -> Any:
+        if awaited:
             return answer
+        if self.in_kernel:  # the kernel's loop runs this cell: it cannot also be waited on here
+            answer.close()
+            raise UsageError(
+                "%%llm and %llm fix stream on the kernel's event loop, which code inside a function, class or "
+                "lambda cannot wait for: use them at the top level of a cell, or await llmring_jupyter.chat(...)."
+            )
         run_blocking(lambda: answer)
         return None
 

@@ -13,7 +13,7 @@ import argparse
 import json
 import keyword
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from os import PathLike
 from typing import Any, NoReturn
@@ -181,12 +181,14 @@ class Options:
 
     def __post_init__(self) -> None:
         """The rules every value meets, from the line or from ``chat()`` alike."""
-        if self.temperature is not None and not 0 <= self.temperature <= 2:
-            _bad(f"--temperature (temperature=) must be a number from 0 to 2, not {self.temperature:g}")
-        if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or self.max_tokens < 1):
-            _bad(f"--max-tokens (max_tokens=) must be a whole number of at least 1, not {self.max_tokens}")
-        if self.retries is not None and (isinstance(self.retries, bool) or not 0 <= self.retries <= 10):
-            _bad(f"--retries (retries=) must be a whole number from 0 to 10, not {self.retries}")
+        self._check_kinds()
+        if self.temperature is not None and not (_is_number(self.temperature) and 0 <= self.temperature <= 2):
+            shown = f"{self.temperature:g}" if _is_number(self.temperature) else repr(self.temperature)
+            _bad(f"--temperature (temperature=) must be a number from 0 to 2, not {shown}")
+        if self.max_tokens is not None and not (_is_whole(self.max_tokens) and self.max_tokens >= 1):
+            _bad(f"--max-tokens (max_tokens=) must be a whole number of at least 1, not {self.max_tokens!r}")
+        if self.retries is not None and not (_is_whole(self.retries) and 0 <= self.retries <= 10):
+            _bad(f"--retries (retries=) must be a whole number from 0 to 10, not {self.retries!r}")
         if self.format not in FORMATS:
             _bad(f"--format (format=) must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.out is not None and (not self.out.isidentifier() or keyword.iskeyword(self.out)):
@@ -214,6 +216,27 @@ class Options:
         if self.dry_run and len(self.models) > 1:
             _bad("--dry-run shows one request; name one model")
 
+    def _check_kinds(self) -> None:
+        """The kind of each value a ``chat()`` keyword may give (the line's parser gives the right kinds)."""
+        for name in ("json", "new", "history", "approve", "dry_run", "background"):
+            if not isinstance(getattr(self, name), bool):
+                _bad(f"{name}= must be True or False, not {getattr(self, name)!r}")
+        if not isinstance(self.cache, bool | None):
+            _bad(f"cache= must be True, False or None, not {self.cache!r}")
+        if self.system is not None and not isinstance(self.system, str):
+            _bad(f"system= must be text, not {self.system!r}")
+        if not isinstance(self.conversation, str) or not self.conversation:
+            _bad(f"conversation= must be a name (text), not {self.conversation!r}")
+        for model in self.models:
+            if not isinstance(model, str) or not model:
+                _bad(f"the model must be an alias or provider:model (text), not {model!r}")
+        for path in self.attach:
+            if not isinstance(path, str | PathLike):
+                _bad(f"attach= must be a path or a list of paths, not {path!r}")
+        for option in self.provider_options:
+            if not (isinstance(option, tuple) and len(option) == 2 and isinstance(option[0], str)):
+                _bad(f"provider_options= must be (name, value) pairs (or give them as keywords), not {option!r}")
+
     @property
     def model(self) -> str | None:
         """The model asked (the first, side by side); None: the configured default."""
@@ -232,11 +255,20 @@ class Options:
             elif spec.metadata["flag"].line_only:
                 raise UsageError(f"{name}= is an option of the %%llm line, not of chat(); see %llm help.")
             elif spec.metadata["flag"].repeat:  # one value or several: attach="a.png" or attach=[...]
-                settings[name] = (value,) if isinstance(value, str | PathLike) else tuple(value)
+                many = not isinstance(value, str | PathLike) and isinstance(value, Iterable)
+                settings[name] = tuple(value) if many else (value,)
             else:
                 settings[name] = value
         settings["provider_options"] = tuple(settings.get("provider_options", ())) + tuple(passed)
         return cls(models=(model,) if model else (), **settings)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _bad(reason: str) -> NoReturn:

@@ -8,9 +8,10 @@ anything that differs asks again. The file is SQLite, beside the notebook by
 default, and holds no key or secret (:mod:`._redact`), so it is safe to commit.
 
 What is stored is the whole exchange as it streamed: each step's chunks and,
-for a tool exchange, each tool call's result by call id, so a tool loop can
-replay every step without calling a function (:class:`Recording`,
-:class:`Recorder`).
+for a tool exchange, each tool call's result by the call's step and place (its
+:attr:`~.result.ToolRun.key`; a call id may repeat across steps, or be made up
+where the provider sends none), so a tool loop can replay every step without
+calling a function (:class:`Recording`, :class:`Recorder`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ create table if not exists answers (
     model text,               -- the provider:model that answered
     answered_at text not null, -- when, ISO 8601 UTC
     request text not null,    -- that canonical JSON, for a reader (no keys: see _redact)
-    exchange text not null    -- {"steps": [[chunk, ...], ...], "tool_results": {call id: output}}
+    exchange text not null    -- {"steps": [[chunk, ...], ...], "results": {call key (s1c0): output}}
 )
 """
 
@@ -78,7 +79,7 @@ def key_of(request: Request, resolved: str) -> str:
 
 @dataclass(frozen=True)
 class Recording:
-    """One stored exchange: each step's chunks, the tool results by call id, who answered when."""
+    """One stored exchange: each step's chunks, the tool results by call key, who answered when."""
 
     steps: tuple[tuple[StreamChunk, ...], ...]
     tool_results: dict[str, str] = field(default_factory=dict)
@@ -91,9 +92,9 @@ class Recording:
             await asyncio.sleep(0)
             yield chunk
 
-    def tool_result(self, call_id: str) -> str:
-        """What the tool returned for ``call_id`` when it was first run; the function is not called."""
-        return self.tool_results[call_id]
+    def tool_result(self, call: str) -> str:
+        """What the tool returned for the call keyed ``call`` when it was first run; the function is not called."""
+        return self.tool_results[call]
 
     @property
     def origin(self) -> Replayed:
@@ -115,8 +116,8 @@ class Recorder:
             recorded.append(chunk)
             yield chunk
 
-    def tool_result(self, call_id: str, output: str) -> None:
-        self._tool_results[call_id] = output
+    def tool_result(self, call: str, output: str) -> None:
+        self._tool_results[call] = output
 
     def recording(self) -> Recording:
         final = next((c for step in reversed(self._steps) for c in reversed(step) if c.finish_reason), None)
@@ -153,14 +154,16 @@ class Cache:
             return None
         model, answered_at, exchange = row
         data = json.loads(exchange)
+        if "results" not in data and data.get("tool_results"):
+            return None  # stored by call id, which repeats across steps: ask again, and store it anew
         steps = tuple(tuple(_chunk(c) for c in step) for step in data["steps"])
         when = datetime.datetime.fromisoformat(answered_at).timestamp()
-        return Recording(steps, data.get("tool_results", {}), model, when)
+        return Recording(steps, data.get("results", {}), model, when)
 
     def put(self, request: Request, resolved: str, recording: Recording) -> None:
         exchange = {
             "steps": [[_chunk_dict(c) for c in step] for step in recording.steps],
-            "tool_results": {call: public(out) for call, out in recording.tool_results.items()},
+            "results": {call: public(out) for call, out in recording.tool_results.items()},
         }
         when = datetime.datetime.fromtimestamp(recording.answered_at, datetime.UTC).isoformat(timespec="seconds")
         with self._db() as db:
@@ -194,13 +197,14 @@ class Question:
             return self.recording.step(step)
         return self._recorder.step(ask()) if self._cache is not None else ask()
 
-    def tool_result(self, call_id: str) -> str | None:
-        """When replaying, what the tool returned for ``call_id`` the first time (do not call it); else None."""
-        return self.recording.tool_result(call_id) if self.recording else None
+    def tool_result(self, call: str) -> str | None:
+        """When replaying, what the tool returned for the call keyed ``call`` the first time (do not
+        call it); else None."""
+        return self.recording.tool_result(call) if self.recording else None
 
-    def record_tool_result(self, call_id: str, output: str) -> None:
-        """A tool the loop ran: its result is stored with the exchange."""
-        self._recorder.tool_result(call_id, output)
+    def record_tool_result(self, call: str, output: str) -> None:
+        """A tool the loop ran: its result is stored with the exchange, under its call's key."""
+        self._recorder.tool_result(call, output)
 
     def keep(self, result: Result) -> None:
         """Store the new answer, if the cache is on and it ended normally."""

@@ -20,6 +20,7 @@ from .conversation import Conversation, Conversations, Limits
 from .interpolate import Prompt
 from .options import Options
 from .providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
+from .providers.json_mode import each_note_once
 from .providers.retry import AttemptLog
 from .result import Interrupted, Result
 from .schema import Shape
@@ -247,18 +248,20 @@ class Session:
                 )
 
             chat = opts.conversation if opts.history else None
-            await agent.run(
-                request,
-                open_stream,
-                shown,
-                question.toolbox,
-                max_steps=opts.max_steps,
-                approve=opts.approve or s.approve_tools,
-                replay=cached,
-                interval=1 / s.update_rate,
-                price=pricing.price,
-                chat=chat,
-                dropped_turns=dropped,
+            await each_note_once(  # a note about the request is said once, not once per step or retry
+                agent.run(
+                    request,
+                    open_stream,
+                    shown,
+                    question.toolbox,
+                    max_steps=opts.max_steps,
+                    approve=opts.approve or s.approve_tools,
+                    replay=cached,
+                    interval=1 / s.update_rate,
+                    price=pricing.price,
+                    chat=chat,
+                    dropped_turns=dropped,
+                )
             )
             result = shown.result
             assert result is not None  # the answer always finishes its output

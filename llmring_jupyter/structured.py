@@ -88,15 +88,17 @@ def conclude(shape: Shape | None, result: Result) -> Result:
     """
     if shape is None or result.finish_reason not in ("stop", "length", "content_filter"):
         return result
+    # A shape's name is a type (Paper) or a phrase (a JSON object): "fit" reads well before either.
     if result.finish_reason == "content_filter":  # the next cell would build on nothing: say so
-        return _failed(result, f"The provider's content filter blocked the answer, so there is no {shape.name}.")
+        return _failed(
+            result, f"The provider's content filter blocked the answer, so it has no data to fit {shape.name}."
+        )
     text = answer_text(result)
     if result.finish_reason == "length":
         return _failed(
             result,
-            f"The answer was cut at the token limit before its {shape.name} JSON ended "
-            f"({len(text):,} characters): raise --max-tokens and run the cell again; "
-            "the partial text is in _llm.text.",
+            f"The answer was cut at the token limit before its JSON ended ({len(text):,} characters), so it "
+            f"cannot fit {shape.name}: raise --max-tokens and run the cell again; the partial text is in _llm.text.",
         )
     try:
         data = value_of(shape, text)

@@ -193,9 +193,11 @@ def test_a_cut_answer_says_it_was_cut_not_that_the_json_is_broken() -> None:
     assert "JSON (" not in done.exception.message and "does not fit" not in done.exception.message
 
 
-def test_a_blocked_answer_fails_saying_so() -> None:
-    done = structured.conclude(structured.resolve(Paper, False, {}), result("", finish="content_filter"))
-    assert done.exception is not None and "content filter blocked the answer, so there is no Paper" in done.error
+@pytest.mark.parametrize(("spec", "any_json", "name"), [(Paper, False, "Paper"), (None, True, "a JSON object")])
+def test_a_blocked_answer_fails_saying_so(spec: Any, any_json: bool, name: str) -> None:
+    done = structured.conclude(structured.resolve(spec, any_json, {}), result("", finish="content_filter"))
+    assert done.exception is not None
+    assert done.error == f"The provider's content filter blocked the answer, so it has no data to fit {name}."
 
 
 @pytest.mark.parametrize("finish", ["cancelled", "tool_calls", "error"])

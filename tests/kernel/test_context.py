@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import re
 import subprocess
@@ -315,6 +316,36 @@ def test_fix_on_the_demo_model_hands_the_failing_cell_back_below(kernel: Kernel)
     assert run.ok, run.error
     assert "Your code, handed back" in run.final["data"]["text/plain"]
     assert run.reply["content"]["payload"] == [{"source": "set_next_input", "text": failing, "replace": False}]
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "get_ipython().run_line_magic('llm', 'fix demo --no-history')",
+        "try:\n    values[5]\nexcept IndexError:\n    %llm fix demo --no-history",
+    ],
+    ids=["called from code", "indented under except"],
+)
+def test_fix_runs_when_called_from_code_or_indented(kernel: Kernel, how: str) -> None:
+    failing = "values = [1, 2]\nvalues[5]"
+    assert not kernel.run(failing).ok
+    run = kernel.run(how)
+    assert run.ok, run.error
+    assert "coroutine" not in json.dumps(run.messages, default=str), (
+        "it ran, rather than showing an unawaited coroutine"
+    )
+    assert "Your code, handed back" in run.final["data"]["text/plain"]
+    assert run.reply["content"]["payload"] == [{"source": "set_next_input", "text": failing, "replace": False}]
+
+
+def test_a_cell_asked_from_code_streams_and_a_call_inside_a_function_is_one_line(kernel: Kernel) -> None:
+    run = kernel.run("get_ipython().run_cell_magic('llm', 'demo:echo --no-history', 'echo me')")
+    assert run.ok, run.error
+    assert run.final["data"]["text/plain"].startswith("echo me\n\n— demo:echo")
+    run = kernel.run("def ask():\n    %llm fix demo\nask()")
+    assert not run.ok and len(run.reply["content"]["traceback"]) == 1
+    assert run.reply["content"]["ename"] == "UsageError"
+    assert "use them at the top level of a cell" in run.reply["content"]["evalue"]
 
 
 def test_fix_works_in_terminal_ipython_too(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import time
 
 import pytest
-from providers.dialects import Dialect
+from providers.dialects import Dialect, load
 from providers.streams import collect, text
 from wire_server import CUT, HANG, Reply, WireServer
 
@@ -30,6 +30,7 @@ from llmring_jupyter.providers import (
 )
 from llmring_jupyter.providers.keys import KEY_VARIABLES
 from llmring_jupyter.providers.retry import AttemptLog
+from llmring_jupyter.providers.tokens import estimate_tokens
 
 PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\n```py\nx = {1: 2}\n```"]
 TEXT = "".join(PARTS)
@@ -112,6 +113,22 @@ async def test_connection_cut_mid_stream_is_an_error_after_the_text(dialect: Dia
     assert text(chunks) and TEXT.startswith(text(chunks))
     assert isinstance(error, ProviderUnavailableError), error
     assert not any(c.finish_reason for c in chunks)
+
+
+async def test_an_anthropic_stream_cut_before_its_usage_keeps_the_input_count_it_was_sent(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = load("anthropic")
+    for name, setting in {**d.key_env, **d.base_url_env(wire.url)}.items():
+        monkeypatch.setenv(name, setting)
+    wire.queue(d.without_end_marker(PARTS[:3], input_tokens=25))
+    chunks, error = await collect(_request(d))
+    final = _final(chunks)
+    assert error is None and final.finish_reason == "incomplete"
+    said = "".join(PARTS[:3])
+    usage = final.usage
+    assert usage is not None and usage.estimated, "the output count is ours: marked so"
+    assert (usage.prompt_tokens, usage.completion_tokens) == (25, estimate_tokens(said)), "25 in, as sent"
 
 
 async def test_body_without_end_marker_is_incomplete(dialect: Dialect, wire: WireServer) -> None:
@@ -230,6 +247,7 @@ async def test_a_missing_route_is_not_called_a_missing_model(dialect: Dialect, w
 
 HEALS = {
     "503 overloaded": (lambda d: d.http_error(503, "The model is overloaded"), "overloaded"),
+    "500 server error": (lambda d: d.http_error(500, "Internal server error"), "server error (HTTP 500)"),
     "429 with retry-after": (lambda d: d.http_error(429, "Rate limit reached", retry_after=0.3), "rate limited"),
     "reset before answering": (lambda d: Reply(before=CUT), "connection failed"),
 }
