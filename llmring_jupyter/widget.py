@@ -200,6 +200,7 @@ class StreamView(_ViewModel):
         self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, re-sent on "ready"
         self._asked: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = {}
         self._opened_at = time.monotonic()
+        self._closing: tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle] | None = None  # a close scheduled
 
     def __repr__(self) -> str:  # the text/plain a notebook saved mid-stream holds for this output
         return f"(live view of an answer from {self.model_label or 'a model'}; its text is in the output above)"
@@ -235,22 +236,38 @@ class StreamView(_ViewModel):
         finally:
             self._asked.pop(block, None)
 
-    def close(self) -> None:
-        """Close the view and its ``layout`` child, which ipywidgets would leave open (one comm per cell)."""
-        self.layout.close()
-        super().close()
-
     def close_once_initialized(self) -> None:
         """Close, once the frontend has made the model or :data:`INIT_GRACE` after it opened.
 
         Closed while the frontend still initialises it, anywidget logs "Failed to
-        initialize model" in the browser's console. Waits only for an answer that
-        ended within moments of its view opening (a fault right after the first
-        tokens), and at most that long, so the close stays within the cell.
+        initialize model" in the browser's console. Only an answer that ended within
+        moments of its view opening (a fault right after the first tokens) waits, and
+        without blocking: the close is scheduled on the kernel's loop, which meanwhile
+        goes on running other tasks and handling widget messages.
         """
-        if messages_reach_running_cells():
-            self.initialized.wait(max(0.0, INIT_GRACE - (time.monotonic() - self._opened_at)))
-        self.close()
+        wait = INIT_GRACE - (time.monotonic() - self._opened_at)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop would run a scheduled close
+            wait = 0
+        if wait <= 0 or self.initialized.is_set() or not messages_reach_running_cells():
+            self.close()
+            return
+        self._closing = (loop, loop.call_later(wait, self.close))
+        if self.initialized.is_set():  # it came while the close was being scheduled
+            loop.call_soon_threadsafe(self.close)
+
+    def _attached(self) -> None:
+        if self._closing is not None:  # this handler may run on a comm subshell's thread
+            loop, _timer = self._closing
+            loop.call_soon_threadsafe(self.close)
+
+    def close(self) -> None:
+        """Close the view and its ``layout`` child, which ipywidgets would leave open (one comm per cell)."""
+        if self._closing is not None:
+            self._closing[1].cancel()
+        self.layout.close()
+        super().close()
 
     def _handle(self, kind: Any, content: dict[str, Any]) -> None:
         if kind == "ready":
