@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,35 @@ def test_help_is_printed(kernel: Kernel) -> None:
 def test_unknown_command_is_a_usage_error(kernel: Kernel) -> None:
     run = kernel.run("%llm frobnicate")
     assert not run.ok and "Unknown command %llm frobnicate" in run.error
+
+
+def test_echo_keeps_the_prompts_line_breaks(kernel: Kernel) -> None:
+    run = kernel.run("%%llm demo:echo --no-history\nfirst line\nsecond line\n\nnew paragraph")
+    assert run.ok, run.error
+    assert _llm(kernel, "_llm.text") == "first line\nsecond line\n\nnew paragraph"
+    html = run.final["data"]["text/html"]
+    assert re.search(r"first line<br\s*/?>\s*second line", html), html
+
+
+def test_closing_a_view_the_page_has_not_made_yet_leaves_the_kernel_loop_running(tmp_path: Path) -> None:
+    """An answer that ends moments after its view opened waits for the page to make the view
+    before closing it; meanwhile the kernel's loop (other tasks, widget messages) goes on."""
+    k = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0.002"})
+    try:
+        assert k.run("%load_ext llmring_jupyter").ok  # the anchor is made: a frontend runs views
+        k.frontend = False  # but this page has not made the answer's view yet
+        started = k.run(
+            "import asyncio, time\nticks = []\n"
+            "async def tick():\n    while True:\n        ticks.append(time.time())\n        await asyncio.sleep(0.01)\n"
+            "ticker = asyncio.ensure_future(tick())"
+        )
+        assert started.ok, started.error
+        run = k.run("%%llm demo --no-history --max-tokens 3\nHi")
+        assert run.ok, run.error
+        run = k.later(run, lambda e: bool(e.answer_comms[0]) and e.answer_comms[0] <= e.answer_comms[1])
+        final = run.of("update_display_data")[-1]["header"]["date"].timestamp()
+        closed = max(m["header"]["date"].timestamp() for m in run.of("comm_close"))
+        ticks = _llm(k, "ticks")
+        assert [t for t in ticks if final < t < closed], "the loop stood still until the view closed"
+    finally:
+        k.close()
