@@ -255,3 +255,12 @@ def test_closing_a_view_the_page_has_not_made_yet_leaves_the_kernel_loop_running
         assert [t for t in ticks if final < t < closed], "the loop stood still until the view closed"
     finally:
         k.close()
+
+
+def test_at_a_human_pace_each_token_reaches_the_view_on_its_own_at_once(kernel: Kernel) -> None:
+    """Tokens a frame or more apart (20 ms, a model at human pace) are not held for the next
+    one: each is sent as it comes, so the page shows it in the frame it could."""
+    run = kernel.run("%%llm demo --no-history --max-tokens 12 -o delay=0.02\nPace")
+    assert run.ok, run.error
+    deltas = [d for d in run.deltas if d["kind"] == "delta"]
+    assert [len(d["text"].split()) for d in deltas] == [1] * 12, [d["text"] for d in deltas]
