@@ -186,7 +186,17 @@ class StreamView(_ViewModel):
     format = traitlets.Unicode("markdown").tag(sync=True)  # markdown, text, code or json (--schema / --json)
     stop_supported = traitlets.Bool(True).tag(sync=True)
 
-    def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        on_stop: Callable[[], None] | None = None,
+        on_ready: Callable[[], object] | None = None,
+        started: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``on_ready``: called once, when a page first renders the view (it then hides the
+        answer-so-far output before it). ``started``: the answer's start (``time.monotonic()``),
+        where a page's clock starts, however late the page renders the view."""
         anchor()
         live = messages_reach_running_cells()
         if not live:
@@ -195,11 +205,15 @@ class StreamView(_ViewModel):
         self._answer: list[str] = []
         self._length = 0
         self._on_stop = on_stop
+        self._on_ready = on_ready
         self._ready = False
         self._snapshot_at = 0.0
         self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, re-sent on "ready"
         self._asked: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = {}
         self._opened_at = time.monotonic()
+        self._started = self._opened_at if started is None else started
+        self._approving: dict[str, float] = {}  # blocks waiting for Run / Skip, since when
+        self._approved = 0.0  # seconds spent waiting for them, which the clock leaves out
         self._closing: tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle] | None = None  # a close scheduled
 
     def __repr__(self) -> str:  # the text/plain a notebook saved mid-stream holds for this output
@@ -231,10 +245,18 @@ class StreamView(_ViewModel):
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[bool] = loop.create_future()
         self._asked[block] = (loop, answer)
+        self._approving[block] = time.monotonic()
         try:
             return await answer
         finally:
             self._asked.pop(block, None)
+            self._approved += time.monotonic() - self._approving.pop(block)
+
+    def _seconds(self) -> float:
+        """How long the answer has run, without its waits for approval (the page's clock)."""
+        now = time.monotonic()
+        waits = self._approved + sum(now - since for since in self._approving.values())
+        return max(0.0, now - self._started - waits)
 
     def close_once_initialized(self) -> None:
         """Close, once the frontend has made the model or :data:`INIT_GRACE` after it opened.
@@ -271,7 +293,10 @@ class StreamView(_ViewModel):
 
     def _handle(self, kind: Any, content: dict[str, Any]) -> None:
         if kind == "ready":
+            if not self._ready and self._on_ready is not None:
+                self._on_ready()
             self._ready = True
+            self.send({"kind": "clock", "seconds": self._seconds()})
             at = int(content.get("length") or 0)
             if 0 <= at < self._length:
                 self.send({"kind": "delta", "at": at, "text": self.answer[at:]})
