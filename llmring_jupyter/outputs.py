@@ -168,10 +168,14 @@ class WidgetOutput:
         # the answer so far comes first (what a notebook saved mid-stream holds), but empty until
         # the view has rendered and hides it: shown while the view comes up, it would flash
         self._save(held=True)
-        loop = asyncio.get_running_loop()
+        try:  # "ready" may be handled on a comm subshell's thread: the reveal runs on this loop
+            loop = asyncio.get_running_loop()
+            on_ready: Callable[[], object] = lambda: loop.call_soon_threadsafe(self._reveal)  # noqa: E731
+        except RuntimeError:  # no loop: the reveal waits for the next refresh
+            on_ready = lambda: None  # noqa: E731
         view = StreamView(
             on_stop=self._on_stop,
-            on_ready=lambda: loop.call_soon_threadsafe(self._reveal),  # on a comm subshell's thread, maybe
+            on_ready=on_ready,
             started=self._started,
             model_label=self._request.model,
             format=self._fmt,

@@ -161,7 +161,7 @@ def test_a_late_view_catches_up_to_the_exact_text(slow: Kernel) -> None:
     run = slow.run(HAIKU, during=ready_late)
     assert run.ok, run.error
     text = _llm(slow, "_llm.text")
-    resent = [d for d in run.deltas if d["at"] == 0 and len(d["text"]) > asked[0]]
+    resent = [d for d in run.deltas if d["kind"] == "delta" and d["at"] == 0 and len(d["text"]) > asked[0]]
     assert resent and text.startswith(resent[0]["text"])
 
 
