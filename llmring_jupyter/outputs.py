@@ -46,6 +46,8 @@ class WidgetOutput:
         self._parts: list[str] = []
         self._saved: Any = None
         self._saved_at = 0.0
+        self._started: float | None = None  # time.monotonic() when the question left
+        self._held = False  # the answer-so-far output is still empty, for the view to come up first
         self._view: Any = None
         self._handle: Any = None
         self._timer: asyncio.TimerHandle | None = None
@@ -56,6 +58,7 @@ class WidgetOutput:
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         self._request, self._on_stop = request, on_stop
+        self._started = time.monotonic()
         try:
             self._timer = asyncio.get_running_loop().call_later(LIVE_AFTER, self._go_live)
         except RuntimeError:  # no loop runs this stream: nothing would call the timer
@@ -86,8 +89,7 @@ class WidgetOutput:
         else:
             self._view.push(text)
         if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
-            self._saved_at = time.monotonic()
-            self._save().update(self._so_far(), raw=True)
+            self._refresh()
 
     def streaming(self) -> None:
         self._set_status("streaming")
@@ -117,6 +119,7 @@ class WidgetOutput:
         self._set_status(state)
 
     def finish(self, result: Result) -> None:
+        self._held = False  # what the view's "ready" would have shown is not wanted now
         if self._timer is not None:
             self._timer.cancel()
         if not result.text and not result.tool_calls and result.exception is not None:
@@ -159,11 +162,21 @@ class WidgetOutput:
         from .widget import FRONTEND, StreamView
 
         self._timer = None
-        self._save()  # the answer so far comes first: what a notebook saved mid-stream holds
         if self._view is not None or self._request is None or not FRONTEND.is_set():
+            self._save()  # no view follows: the answer so far is what the cell shows
             return
+        # the answer so far comes first (what a notebook saved mid-stream holds), but empty until
+        # the view has rendered and hides it: shown while the view comes up, it would flash
+        self._save(held=True)
+        try:  # "ready" may be handled on a comm subshell's thread: the reveal runs on this loop
+            loop = asyncio.get_running_loop()
+            on_ready: Callable[[], object] = lambda: loop.call_soon_threadsafe(self._reveal)  # noqa: E731
+        except RuntimeError:  # no loop: the reveal waits for the next refresh
+            on_ready = lambda: None  # noqa: E731
         view = StreamView(
             on_stop=self._on_stop,
+            on_ready=on_ready,
+            started=self._started,
             model_label=self._request.model,
             format=self._fmt,
             status=self._status,
@@ -176,15 +189,27 @@ class WidgetOutput:
         self._view = view
         self._handle = display(view, display_id=True)
 
-    def _save(self) -> Any:
+    def _refresh(self) -> None:
+        self._saved_at, self._held = time.monotonic(), False
+        self._save().update(self._so_far(), raw=True)
+
+    def _reveal(self) -> None:
+        """A page has rendered the view, which hides the answer so far: it may hold text now."""
+        if self._held:
+            self._refresh()
+
+    def _save(self, held: bool = False) -> Any:
         """The answer-so-far output, shown the first time the answer is worth showing.
 
-        Not at start: a question that fails at once leaves no output at all.
+        Not at start: a question that fails at once leaves no output at all. ``held``: it
+        holds no data yet (a frontend shows nothing for it) until a page has rendered the
+        view, or :data:`SAVE_INTERVAL` passed.
         """
         if self._saved is None:
             from IPython.display import display
 
-            self._saved = display(self._so_far(), raw=True, display_id=True)
+            self._held = held
+            self._saved = display({} if held else self._so_far(), raw=True, display_id=True)
             self._saved_at = time.monotonic()
         return self._saved
 

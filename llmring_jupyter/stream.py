@@ -20,10 +20,12 @@ from .providers.tokens import estimate_usage
 from .providers.types import FinishReason, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
 from .result import Result, Timings, ToolRun
 
-#: Deltas reach the browser at most this often (the first one at once): about
-#: one frame, so the text looks live while an answer costs a few hundred
-#: messages instead of one per token.
-DEFAULT_INTERVAL = 1 / 30
+#: Deltas reach the browser at most this often, a display's frame (60 Hz): a delta
+#: that comes when nothing was sent for a frame leaves at once (the first one, every
+#: token of a model at human pace), a faster stream is sent once a frame, so the text
+#: shows in the frame it could while an answer costs a few hundred messages, not one
+#: per token.
+DEFAULT_INTERVAL = 1 / 60
 #: The loop wakes at least this often while a stream waits, so an interrupt ends it
 #: within about this long in any state (well inside the 250 ms a stop may take).
 HEARTBEAT = 0.1
@@ -73,7 +75,8 @@ class Relay:
 
 
 class Coalescer:
-    """Batches deltas so at most one message leaves per interval; never delays the first.
+    """Batches deltas so at most one message leaves per interval; a delta that comes when
+    nothing was sent for an interval leaves at once.
 
     While chunks flow, the first chunk after the interval sends the batch; the
     timer, set half an interval later, only serves pauses in the stream. Each

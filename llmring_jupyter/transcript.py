@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .conversation import Conversation, Turn
 from .errors import UsageError
 from .providers.types import Attachment, Message, Usage
 from .render import tool_calls
+from .render.rules import STYLES
 from .result import Result, Timings
 
 FORMAT = "llmring_jupyter.conversation"
@@ -150,23 +152,44 @@ def load(path: Path, name: str | None = None) -> Conversation:
     return from_json(data, name)
 
 
+#: The latest turns the history shows whole; each earlier one is a line that opens (<details>).
+OPEN_TURNS = 3
+#: Who speaks, a little larger than the text; headings inside answers no larger than that.
+_SPEAKER = "display:block;font-size:1.15em;font-weight:600;margin:0.6em 0 0.2em"
+_HEADING = re.compile(r"<h([1-6])>")
+
+
 def history_bundle(chat: Conversation) -> dict[str, str]:
-    """The transcript as safe HTML and plain text: who said what, which model, tokens."""
+    """The transcript as safe HTML and plain text: who said what, which model, tokens.
+
+    Compact, however long the chat: turns before the last :data:`OPEN_TURNS` are one
+    line each until opened, and an answer's own headings stay below the speakers' names.
+    """
     parts, total = [], 0
+    first_open = len(chat.turns) - OPEN_TURNS
     for number, turn in enumerate(chat.turns, 1):
         r = turn.result
         total += r.usage.total_tokens if r.usage else 0
-        parts.append(
-            f'<div><b>{number}. You</b><pre style="white-space:pre-wrap">{html.escape(turn.prompt)}</pre>'
+        model = html.escape(r.model or r.requested)
+        answer = tool_calls.answer_html(turn.answer, r.tool_calls, render.answer_html)
+        body = (
+            f'<pre style="{STYLES["prose_pre"]}">{html.escape(turn.prompt)}</pre>'
             + (
                 f'<div style="{render.FOOTER_STYLE}">Attached: {html.escape(_named(turn))}</div>'
                 if turn.attachments
                 else ""
             )
-            + f"<b>{number}. {html.escape(r.model or r.requested)}</b>"
-            + tool_calls.answer_html(turn.answer, r.tool_calls, render.answer_html)
-            + f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(r))}</div></div><hr>'
+            + f'<span style="{_SPEAKER}">{number}. {model}</span>'
+            + _HEADING.sub(r'<h\1 style="font-size:1em;margin:0.8em 0 0.4em">', answer)
+            + f'<div style="{render.FOOTER_STYLE}">{html.escape(render.footer_text(r))}</div>'
         )
+        if number <= first_open:
+            line = turn.prompt.strip().splitlines()[0] if turn.prompt.strip() else ""
+            line = line if len(line) <= 80 else line[:79] + "…"
+            summary = f"{number}. You: {html.escape(line)} → {model}"
+            parts.append(f"<details><summary>{summary}</summary>{body}</details>")
+        else:
+            parts.append(f'<div><span style="{_SPEAKER}">{number}. You</span>{body}</div><hr>')
     head = f"Conversation {chat.name!r}: {len(chat.turns)} turns, {total:,} tokens used"
     if chat.system:
         head += f"; system prompt: {chat.system}"

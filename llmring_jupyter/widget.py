@@ -186,7 +186,17 @@ class StreamView(_ViewModel):
     format = traitlets.Unicode("markdown").tag(sync=True)  # markdown, text, code or json (--schema / --json)
     stop_supported = traitlets.Bool(True).tag(sync=True)
 
-    def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        on_stop: Callable[[], None] | None = None,
+        on_ready: Callable[[], object] | None = None,
+        started: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``on_ready``: called once, when a page first renders the view (it then hides the
+        answer-so-far output before it). ``started``: the answer's start (``time.monotonic()``),
+        where a page's clock starts, however late the page renders the view."""
         anchor()
         live = messages_reach_running_cells()
         if not live:
@@ -195,11 +205,16 @@ class StreamView(_ViewModel):
         self._answer: list[str] = []
         self._length = 0
         self._on_stop = on_stop
+        self._on_ready = on_ready
         self._ready = False
         self._snapshot_at = 0.0
         self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, re-sent on "ready"
         self._asked: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = {}
         self._opened_at = time.monotonic()
+        self._started = self._opened_at if started is None else started
+        self._approving: dict[str, float] = {}  # blocks waiting for Run / Skip, since when
+        self._approved = 0.0  # seconds spent waiting for them, which the clock leaves out
+        self._closing: tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle] | None = None  # a close scheduled
 
     def __repr__(self) -> str:  # the text/plain a notebook saved mid-stream holds for this output
         return f"(live view of an answer from {self.model_label or 'a model'}; its text is in the output above)"
@@ -230,31 +245,58 @@ class StreamView(_ViewModel):
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[bool] = loop.create_future()
         self._asked[block] = (loop, answer)
+        self._approving[block] = time.monotonic()
         try:
             return await answer
         finally:
             self._asked.pop(block, None)
+            self._approved += time.monotonic() - self._approving.pop(block)
 
-    def close(self) -> None:
-        """Close the view and its ``layout`` child, which ipywidgets would leave open (one comm per cell)."""
-        self.layout.close()
-        super().close()
+    def _seconds(self) -> float:
+        """How long the answer has run, without its waits for approval (the page's clock)."""
+        now = time.monotonic()
+        waits = self._approved + sum(now - since for since in self._approving.values())
+        return max(0.0, now - self._started - waits)
 
     def close_once_initialized(self) -> None:
         """Close, once the frontend has made the model or :data:`INIT_GRACE` after it opened.
 
         Closed while the frontend still initialises it, anywidget logs "Failed to
-        initialize model" in the browser's console. Waits only for an answer that
-        ended within moments of its view opening (a fault right after the first
-        tokens), and at most that long, so the close stays within the cell.
+        initialize model" in the browser's console. Only an answer that ended within
+        moments of its view opening (a fault right after the first tokens) waits, and
+        without blocking: the close is scheduled on the kernel's loop, which meanwhile
+        goes on running other tasks and handling widget messages.
         """
-        if messages_reach_running_cells():
-            self.initialized.wait(max(0.0, INIT_GRACE - (time.monotonic() - self._opened_at)))
-        self.close()
+        wait = INIT_GRACE - (time.monotonic() - self._opened_at)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop would run a scheduled close
+            wait = 0
+        if wait <= 0 or self.initialized.is_set() or not messages_reach_running_cells():
+            self.close()
+            return
+        self._closing = (loop, loop.call_later(wait, self.close))
+        if self.initialized.is_set():  # it came while the close was being scheduled
+            loop.call_soon_threadsafe(self.close)
+
+    def _attached(self) -> None:
+        if self._closing is not None:  # this handler may run on a comm subshell's thread
+            loop, _timer = self._closing
+            loop.call_soon_threadsafe(self.close)
+
+    def close(self) -> None:
+        """Close the view and its ``layout`` child, which ipywidgets would leave open (one comm per cell)."""
+        if self._closing is not None:
+            self._closing[1].cancel()
+        self.layout.close()
+        super().close()
 
     def _handle(self, kind: Any, content: dict[str, Any]) -> None:
         if kind == "ready":
+            if not self._ready and self._on_ready is not None:
+                self._on_ready()
             self._ready = True
+            self.send({"kind": "clock", "seconds": self._seconds()})
             at = int(content.get("length") or 0)
             if 0 <= at < self._length:
                 self.send({"kind": "delta", "at": at, "text": self.answer[at:]})

@@ -253,6 +253,15 @@ def test_readme_documents_every_option_command_and_setting() -> None:
     assert missing == [], f"README.md does not document: {missing}"
 
 
+def test_readme_documents_every_option_of_the_demo_model() -> None:
+    """Each ``-o name=…`` the demo model reads (a long answer: ``tokens``) is in the README."""
+    source = (ROOT / "llmring_jupyter" / "providers" / "demo.py").read_text()
+    options = set(re.findall(r"request\.options\.get\(\"(\w+)\"", source))
+    assert options, "the demo model reads its options from request.options"
+    text = README.read_text()
+    assert [o for o in sorted(options) if f"-o {o}=" not in text] == []
+
+
 def _tracked(folder: Path) -> set[str]:
     try:
         out = subprocess.run(

@@ -10,6 +10,7 @@ from .._redact import public
 from ..providers import images
 from ..providers.tokens import estimate_prompt
 from ..providers.types import Attachment, Request
+from .rules import STYLES
 
 THUMBNAIL = 96  # pixels, the longer side of an image's preview
 
@@ -31,7 +32,7 @@ def dry_run_bundle(request: Request, dropped: int) -> dict[str, str]:
     if request.tools:
         head += f" Tools: {', '.join(t.name for t in request.tools)}."
     blocks = [
-        f'<b>{html.escape(m.role)}</b><pre style="white-space:pre-wrap">{html.escape(public(m.content))}</pre>'
+        f'<b>{html.escape(m.role)}</b><pre style="{STYLES["prose_pre"]}">{html.escape(public(m.content))}</pre>'
         + "".join(_part_html(a) for a in m.attachments)
         for m in request.messages
     ]
