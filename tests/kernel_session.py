@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import start_new_kernel
+from kernel_guard import check
 
 Msg = dict[str, Any]
 
@@ -119,6 +120,7 @@ class Kernel:
 
         ``frontend``: answer each view model's creation with "initialized", as the
         browser's widget manager does; without it the kernel behaves as under nbclient."""
+        check("a kernel")
         self.frontend = frontend
         kernel_env = {**os.environ, **(env or {})}
         self._ours: set[str] = set()

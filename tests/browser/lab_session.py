@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from kernel_guard import check
 from playwright.sync_api import Locator, Page, expect
 
 #: Settings that keep JupyterLab quiet and deterministic: start the kernel
@@ -67,6 +68,7 @@ class LabServer:
     """
 
     def __init__(self, home: Path, env: Mapping[str, str] | None = None) -> None:
+        check("JupyterLab")
         self.root = home / "notebooks"
         self.token = secrets.token_hex(16)
         self.port = _free_port()
