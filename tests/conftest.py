@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from subprocess import Popen
 from typing import Any
@@ -30,10 +30,10 @@ KERNEL_FIXTURES = {"kernel"}
 BROWSER_FIXTURES = {"browser", "lab"}
 
 
-def _launch_kernel(cmd: list[str], **kwargs: Any) -> Popen[bytes]:
+def _launch_kernel(*args: Any, **kwargs: Any) -> Popen[bytes]:
     """jupyter_client's launcher, which every kernel this process starts goes through."""
     kernel_guard.check("a kernel")
-    return _launch(cmd, **kwargs)
+    return _launch(*args, **kwargs)
 
 
 _launch = local_provisioner.launch_kernel
@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """While a test without the ``kernel`` or ``browser`` marker runs (set-up and teardown
     included), starting a kernel fails it: see kernel_guard."""
     if item.get_closest_marker("kernel") or item.get_closest_marker("browser"):

@@ -127,7 +127,7 @@ class Kernel:
         self._greetings: dict[str, str] = {}  # the "initialized" messages sent as a frontend: msg id -> comm id
         self.elsewhere: list[Msg] = []  # IOPub messages of other cells (background answers), as they came
         self._log = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed in close()
-        redirect = {"stdout": self._log, "stderr": self._log} if self._log else {}
+        redirect: dict[str, Any] = {"stdout": self._log, "stderr": self._log} if self._log else {}
         self.km, self.kc = start_new_kernel(
             kernel_name="python3", cwd=str(cwd or Path.cwd()), env=kernel_env, **redirect
         )

@@ -291,5 +291,7 @@ def screenshot(page: Page, target: Locator, name: str, pad_below: int = 0) -> No
     target.scroll_into_view_if_needed()
     box = target.bounding_box()
     assert box is not None, f"{name}: nothing to photograph"
-    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"] + pad_below}
-    page.screenshot(path=str(SCREENSHOTS / name), clip=clip)
+    page.screenshot(
+        path=str(SCREENSHOTS / name),
+        clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"] + pad_below},
+    )

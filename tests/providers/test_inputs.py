@@ -8,6 +8,7 @@ import pytest
 from providers.streams import collect, text
 
 from llmring_jupyter.providers import Message, Request, registry
+from llmring_jupyter.providers.adapter import WireAdapter
 from llmring_jupyter.providers.inputs import UnsupportedInputError
 from llmring_jupyter.providers.types import Attachment
 
@@ -31,7 +32,9 @@ def _asking(model: str, *parts: Attachment) -> Request:
     ],
 )
 def test_ollama_takes_images_only_on_vision_models(model: str, takes_images: bool) -> None:
-    inputs = registry.get("ollama").inputs
+    adapter = registry.get("ollama")
+    assert isinstance(adapter, WireAdapter)
+    inputs = adapter.inputs
     assert inputs.takes(model, "image") is takes_images
     assert not inputs.takes(model, "document"), "no Ollama model reads PDFs"
 
