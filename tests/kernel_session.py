@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import start_new_kernel
+from jupyter_core.utils import ensure_event_loop
 from kernel_guard import check
 
 Msg = dict[str, Any]
@@ -241,13 +242,16 @@ class Kernel:
         done = threading.Event()
 
         def serve() -> None:  # the cell blocks until answered: no IOPub to wait on meanwhile
-            while not done.is_set():
-                try:
-                    msg = self.kc.get_stdin_msg(timeout=0.1)
-                except queue.Empty:
-                    continue
-                requests.append(msg)
-                self.kc.input(answer(msg))
+            try:
+                while not done.is_set():
+                    try:
+                        msg = self.kc.get_stdin_msg(timeout=0.1)
+                    except queue.Empty:
+                        continue
+                    requests.append(msg)
+                    self.kc.input(answer(msg))
+            finally:
+                ensure_event_loop().close()  # the one jupyter_client's blocking calls made for this thread
 
         thread = threading.Thread(target=serve, name="stdin", daemon=True)
         thread.start()

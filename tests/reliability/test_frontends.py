@@ -42,6 +42,7 @@ def test_ctrl_c_in_terminal_ipython_keeps_the_partial_text_and_prints_the_footer
     finally:
         proc.kill()
     reader.join(5)
+    stdout.close()
     text = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(out).decode())
     answer, _, footer = text.partition("\n\n— demo · ")
     assert "## Demo answer" in answer and len(answer) > 20, text
