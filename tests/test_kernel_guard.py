@@ -4,6 +4,9 @@ This test itself is unmarked: each attempt must be refused before any kernel sta
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -31,3 +34,18 @@ def test_jupyterlab_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
     with pytest.raises(UnmarkedKernelTest, match="starts JupyterLab"):
         LabServer(tmp_path)
+
+
+def test_a_kernel_in_a_process_the_test_runs_is_refused(tmp_path: Path) -> None:
+    """As the benchmark scripts start theirs, with the suite's harness."""
+    tests = Path(__file__).parent
+    path = os.pathsep.join(filter(None, [str(tests), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", "from kernel_session import Kernel; Kernel()"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and "UnmarkedKernelTest" in done.stderr, done.stderr[-2000:]
