@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from IPython import get_ipython
@@ -39,7 +39,7 @@ _started: dict[str, float] = {}
 _original = DemoProvider.stream
 
 
-async def _timed(self: DemoProvider, model: str, request: Request) -> AsyncIterator[StreamChunk]:
+async def _timed(self: DemoProvider, model: str, request: Request) -> AsyncGenerator[StreamChunk, None]:
     called.append(time.time())
     cpu = time.process_time()
     async for chunk in _original(self, model, request):

@@ -11,8 +11,8 @@ from typing import Any
 Row = dict[str, Any]
 
 
-def _find(rows: list[Row], kind: str, pace: str, size: int) -> Row | None:
-    return next((r for r in rows if r["kind"] == kind and r["pace"] == pace and r["chunks"] == size), None)
+def _find(rows: list[Row], kind: str, pace: str, size: int) -> Row:
+    return next(r for r in rows if r["kind"] == kind and r["pace"] == pace and r["chunks"] == size)
 
 
 def cpu(rows: list[Row], sdk_per_chunk: dict[str, float]) -> list[Row]:

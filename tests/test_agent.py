@@ -129,7 +129,12 @@ async def test_approval_skip_sends_the_decline_and_never_calls() -> None:
     box = Toolbox.of([delete], {})
     model = Script(calls_step(("d", "delete", {"path": "/tmp/x"})), text_step("OK, I will not."))
     asked: list[ToolRun] = []
-    out = Recorder(decide=lambda run: asked.append(run) or False)
+
+    def decide(run: ToolRun) -> bool:
+        asked.append(run)
+        return False
+
+    out = Recorder(decide=decide)
     result = await agent.run(question(box), model, out, box, approve=True)
     assert ran == [] and [a.arguments for a in asked] == [{"path": "/tmp/x"}]
     assert model.requests[1].messages[-1].content == agent.DECLINED

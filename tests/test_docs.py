@@ -112,7 +112,9 @@ def _local(line: str) -> re.Match[str] | None:
 def _extra_names(extras: set[str]) -> set[str]:
     """The package's own dependencies plus those of ``extras``, self-references expanded."""
     optional = PYPROJECT["project"]["optional-dependencies"]
-    names, todo, seen = set(), [*PYPROJECT["project"]["dependencies"]], set()
+    names: set[str] = set()
+    seen: set[str] = set()
+    todo = [*PYPROJECT["project"]["dependencies"]]
     todo += [d for e in extras for d in optional[e]]
     while todo:
         req = Requirement(todo.pop())

@@ -109,7 +109,9 @@ def test_a_matplotlib_figure_is_sent_as_the_png_the_notebook_shows() -> None:
     from PIL import Image
 
     assert Image.open(io.BytesIO(part.data)).size == (part.width, part.height)
-    assert 80 <= part.width <= 120, "drawn at the figure's own dpi (2 in × 50), its tight box"
+    assert part.width is not None and 80 <= part.width <= 120, (
+        "drawn at the figure's own dpi (2 in × 50), its tight box"
+    )
     assert part.describe() == f"a {part.width}×{part.height} PNG"
 
 

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
@@ -57,7 +58,7 @@ def _answer(prompt: str, text: str, earlier: tuple[Message, ...] = (), **changes
     return Result(**(fields | changes))  # type: ignore[arg-type]
 
 
-def _logs(path: Path) -> list[dict[str, object]]:
+def _logs(path: Path) -> list[dict[str, Any]]:
     out = subprocess.run(
         [LLM, "logs", "list", "-d", str(path), "--json", "-n", "0"], capture_output=True, text=True, check=True
     )
@@ -114,7 +115,7 @@ def test_tool_calls_and_replays_are_recorded(tmp_path: Path) -> None:
     llm_log.Log().append(path, "Weather?", asked)
     llm_log.Log().append(path, "Hi", _answer("Hi", "Hello", replayed=Replayed(1_795_000_000.0, "openai:gpt-4o-mini")))
     rows = _logs(path)
-    (logged,) = rows[0]["tool_calls"]  # type: ignore[misc]
+    (logged,) = rows[0]["tool_calls"]
     assert (logged["name"], logged["arguments"], logged["tool_call_id"]) == ("weather", {"city": "Lyon"}, "call_1")
     assert json.loads(str(rows[1]["token_details"])) == {"cached_tokens": 100, "replayed": True}
 
@@ -125,7 +126,7 @@ def test_tool_arguments_are_logged_all_but_their_secrets(tmp_path: Path) -> None
     call = ToolCall("call_1", "search", json.dumps(arguments))
     asked = _answer("Search?", "", finish_reason="tool_calls", tool_calls=(ToolRun(call, step=1, at=0),))
     llm_log.Log().append(path, "Search?", asked)
-    (logged,) = _logs(path)[0]["tool_calls"]  # type: ignore[misc]
+    (logged,) = _logs(path)[0]["tool_calls"]
     assert logged["arguments"] == {
         "keyword": "monads",
         "key_points": 3,

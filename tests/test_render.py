@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,8 +37,8 @@ y = '<img src=x onerror=alert(2)>'  # `z` &amp; <!-- -->
 """
 
 
-def _result(text: str = "hi", **kw) -> Result:
-    fields = {
+def _result(text: str = "hi", **kw: Any) -> Result:
+    fields: dict[str, Any] = {
         "text": text,
         "requested": "chatbot",
         "model": "openai:gpt-4o-mini",

@@ -200,7 +200,8 @@ async def test_no_key_or_secret_reaches_the_file(tmp_path: Path, monkeypatch: py
 
 
 def test_the_cell_option_is_one_field_with_its_opposite() -> None:
-    assert [options.parse(line).cache for line in ("demo", "demo --cache", "demo --no-cache")] == [None, True, False]
+    parsed = [options.parse(line) for line in ("demo", "demo --cache", "demo --no-cache")]
+    assert [o.cache if o else "not parsed" for o in parsed] == [None, True, False]
     assert "--cache, --no-cache" in options.usage()
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import html
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from llmring_jupyter.spend import Budget, BudgetError, Ledger, footer_note, inpu
 QUESTION = Request("openai:gpt-4o-mini", (Message("user", "x" * 400),))  # about 104 tokens in
 
 
-def _result(model: str, usage: Usage | None, seconds: float = 1.0, **changes: object) -> Result:
+def _result(model: str, usage: Usage | None, seconds: float = 1.0, **changes: Any) -> Result:
     result = Result(
         text="answer",
         requested=model,

@@ -16,6 +16,7 @@ from llmring_jupyter import structured
 from llmring_jupyter.errors import UsageError
 from llmring_jupyter.options import Options, parse
 from llmring_jupyter.providers import Message, Request, ResponseFormat, ToolCall, chat_stream
+from llmring_jupyter.providers.types import FinishReason
 from llmring_jupyter.result import Result, Timings
 from llmring_jupyter.schema import Mismatch
 
@@ -31,7 +32,7 @@ JSON_SCHEMA = PERSON
 NAMESPACE = {"Paper": Paper, "Point": Point, "Label": Label, "person": JSON_SCHEMA, "models": dataclasses}
 
 
-def result(text: str, finish: str = "stop") -> Result:
+def result(text: str, finish: FinishReason = "stop") -> Result:
     return Result(text, "demo", "demo", finish, None, Timings(0, None, 0.1), ())
 
 
@@ -189,8 +190,9 @@ def test_a_cut_answer_says_it_was_cut_not_that_the_json_is_broken() -> None:
     shape = structured.resolve(Paper, False, {})
     done = structured.conclude(shape, result('{"title": "A", "ye', finish="length"))
     assert done.exception is not None
-    assert "cut at the token limit" in done.exception.message and "--max-tokens" in done.exception.message
-    assert "JSON (" not in done.exception.message and "does not fit" not in done.exception.message
+    message = str(done.exception)
+    assert "cut at the token limit" in message and "--max-tokens" in message
+    assert "JSON (" not in message and "does not fit" not in message
 
 
 @pytest.mark.parametrize(("spec", "any_json", "name"), [(Paper, False, "Paper"), (None, True, "a JSON object")])
@@ -201,7 +203,7 @@ def test_a_blocked_answer_fails_saying_so(spec: Any, any_json: bool, name: str) 
 
 
 @pytest.mark.parametrize("finish", ["cancelled", "tool_calls", "error"])
-def test_only_a_finished_answer_is_validated(finish: str) -> None:
+def test_only_a_finished_answer_is_validated(finish: FinishReason) -> None:
     shape = structured.resolve(Paper, False, {})
     done = structured.conclude(shape, result('{"ti', finish=finish))
     assert done.exception is None and done.data is None

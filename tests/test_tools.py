@@ -201,7 +201,12 @@ def test_approve_tools_asks_in_the_terminal(
 
     seen: list[str] = []
     prompts: list[str] = []
-    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or typed)
+
+    def answer(prompt: str) -> str:
+        prompts.append(prompt)
+        return typed
+
+    monkeypatch.setattr("builtins.input", answer)
 
     def lookup(name: str) -> str:
         seen.append(name)

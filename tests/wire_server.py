@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ Part = bytes | str | float | Cut | Hang  # float: pause that many seconds
 class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    parts: list[Part] = field(default_factory=list)
+    parts: Sequence[Part] = field(default_factory=list)
     content_type: str = "text/event-stream"
     #: what happens before the status line: CUT resets the connection before any answer,
     #: HANG never answers (until the client leaves), a number waits that many seconds
@@ -211,7 +211,7 @@ def sse(*events: Any, event_names: bool = False) -> list[str]:
     return out
 
 
-def serving() -> Iterator[WireServer]:
+def serving() -> Generator[WireServer, None, None]:
     """A running server, closed when the generator is: the body of every wire fixture
     (``yield from serving()``), whatever its scope."""
     from providers.dialects import ollama  # it imports this module

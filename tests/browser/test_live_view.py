@@ -165,7 +165,9 @@ def test_answers_reuse_the_view_module_and_the_comm_subshell(notebook: NotebookM
         nb.wait_done(index)
         expect(nb.output(index).locator(".llmring-footer")).to_contain_text("demo:chat")
         nb.run_and_wait(index + 1)
-        subshells.append(re.search(r"subshell list: (\[.*\])", nb.output(index + 1).inner_text()).group(1))
+        listed = re.search(r"subshell list: (\[.*\])", nb.output(index + 1).inner_text())
+        assert listed is not None, "the cell prints the kernel's subshells"
+        subshells.append(listed.group(1))
     assert page.evaluate(f"{loaded}.length === 1 && {loaded}[0] === globalThis.__firstView")
     assert subshells[0] == subshells[1] != "[]", subshells
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from lab_session import Notebook
+from lab_session import PROMPT, TOOL, Notebook
 from playwright.sync_api import Page, expect
 from test_live_view import WIDGET_MIME, NotebookMaker, setup_cell
-from test_tools import PROMPT, TOOL
 
 pytestmark = pytest.mark.browser
 

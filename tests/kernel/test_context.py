@@ -25,6 +25,8 @@ from providers.dialects import NAMES, Dialect, load
 from wire_server import WireServer, serving
 
 from llmring_jupyter.providers import registry
+from llmring_jupyter.providers.adapter import WireAdapter
+from llmring_jupyter.providers.inputs import Inputs
 from llmring_jupyter.render import COPY_SCRIPT
 
 FIXED = "def ratio(a, b):\n    return a / b if b else 0.0"
@@ -124,7 +126,7 @@ def test_an_error_from_before_load_ext_can_be_asked_about(tmp_path: Path) -> Non
         k.close()
 
 
-def test_fix_with_no_error_yet_is_one_line_and_sends_nothing(wire: WireServer, tmp_path) -> None:
+def test_fix_with_no_error_yet_is_one_line_and_sends_nothing(wire: WireServer, tmp_path: Path) -> None:
     k = Kernel(cwd=tmp_path)
     try:
         assert k.run("%load_ext llmring_jupyter").ok
@@ -151,13 +153,22 @@ wide = Image.new("RGB", (4000, 1000), (0, 128, 0))
 """
 
 
+def _inputs(d: Dialect) -> Inputs:
+    """What the provider's models take beside text (every dialect's adapter is a wire adapter)."""
+    adapter = registry.get(d.provider)
+    assert isinstance(adapter, WireAdapter)
+    return adapter.inputs
+
+
 def _vision(d: Dialect) -> str:
-    return registry.get(d.provider).inputs.vision_example
+    return _inputs(d).vision_example
 
 
 def _png(data: bytes) -> tuple[tuple[int, int], tuple[int, ...]]:
     image = Image.open(io.BytesIO(data))
-    return image.size, image.convert("RGB").getpixel((0, 0))
+    pixel = image.convert("RGB").getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    return image.size, pixel
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +189,7 @@ def test_an_image_in_a_placeholder_is_the_providers_own_image_part(
 def test_attach_sends_images_and_pdfs_natively_and_inlines_text(
     kernel: Kernel, wire: WireServer, dialect: Dialect, files: None
 ) -> None:
-    documents = registry.get(dialect.provider).inputs.documents
+    documents = _inputs(dialect).documents
     attach = "--attach plot.png --attach notes.md" + (" --attach paper.pdf" if documents else "")
     _, sent = _ask(kernel, wire, dialect, f"%%llm {_vision(dialect)} --no-history {attach}\nSummarise")
     assert sent == "Summarise\n\nFile notes.md:\n```md\n# Notes\nWest is new.\n```"
@@ -249,7 +260,7 @@ def test_ollama_says_which_of_its_models_take_images(
 def test_a_large_image_is_scaled_down_to_the_providers_limits(
     kernel: Kernel, wire: WireServer, dialect: Dialect, files: None
 ) -> None:
-    limits = registry.get(dialect.provider).inputs.images
+    limits = _inputs(dialect).images
     assert limits is not None
     _ask(kernel, wire, dialect, f"%%llm {_vision(dialect)} --no-history\n{{{{wide}}}}")
     ((_, _, data),) = dialect.sent_parts(wire.last())

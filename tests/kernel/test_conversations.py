@@ -134,7 +134,7 @@ def test_history_limit_drops_oldest_and_the_footer_says_so(kernel: Kernel, wire:
 
 def test_a_failed_answer_is_recorded_and_resent_only_if_configured(kernel: Kernel, wire: WireServer) -> None:
     reply = OPENAI.answer(["Partial ", "answer ", "then cut"])
-    reply.parts = reply.parts[:2] + [__import__("wire_server").CUT]
+    reply.parts = [*reply.parts[:2], __import__("wire_server").CUT]
     wire.queue(reply)
     run = kernel.run("%%llm\nWill fail", cell_id="f1")
     assert not run.ok and "ProviderUnavailableError" in run.error

@@ -84,7 +84,7 @@ def test_cut_mid_stream_keeps_the_partial_answer_and_the_next_cell_works(
     kernel: Kernel, dialect: Dialect, wire: WireServer
 ) -> None:
     reply = dialect.answer(PARTS)
-    reply.parts = reply.parts[:3] + [CUT]
+    reply.parts = [*reply.parts[:3], CUT]
     wire.queue(reply)
     run = _ask(kernel, dialect)
     error = one_line_error(run)

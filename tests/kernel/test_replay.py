@@ -20,7 +20,7 @@ import pytest
 from kernel_providers import SENTINELS, footer, one_line_error, set_env, value
 from kernel_session import Execution, Kernel
 from providers.dialects import load
-from wire_server import Reply, WireServer
+from wire_server import Part, Reply, WireServer
 
 OPENAI = load("openai")
 PARTS = ["A monad ", "is a ", "monoid ", "in the category ", "of endofunctors."]
@@ -165,7 +165,7 @@ def test_a_stream_past_the_budget_stops_like_stop_keeping_its_text(
     kernels.append(k)
     words = [f"word{i:03} " for i in range(200)]  # ~2 tokens each by the estimate: past 40 well before the end
     reply = OPENAI.answer(words)
-    paced: list[bytes | str | float] = []
+    paced: list[Part] = []
     for part in reply.parts:
         paced += [part, 0.01]
     wire.queue(Reply(reply.status, reply.headers, paced))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 from kernel_session import Kernel
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
@@ -25,7 +26,7 @@ def _run(tmp_path: Path, *sources: str) -> dict:
     return saved
 
 
-def test_saved_notebook_holds_the_static_answer_and_footer(tmp_path: Path, monkeypatch) -> None:
+def test_saved_notebook_holds_the_static_answer_and_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLMRING_DEMO_DELAY", "0")
     monkeypatch.setenv("OPENAI_API_KEY", SENTINEL)
     saved = _run(tmp_path, "%load_ext llmring_jupyter", "%%llm demo\nWrite a haiku about streaming")
@@ -42,7 +43,7 @@ def test_saved_notebook_holds_the_static_answer_and_footer(tmp_path: Path, monke
     assert SENTINEL not in json.dumps(saved)
 
 
-def test_an_executed_notebook_carries_no_state_of_a_view(tmp_path: Path, monkeypatch) -> None:
+def test_an_executed_notebook_carries_no_state_of_a_view(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """nbclient runs no widget JavaScript, so no live view is made: the answer is static from the start,
     and the notebook's widget metadata holds at most the kernel's view anchor, never an answer's view."""
     monkeypatch.setenv("LLMRING_DEMO_DELAY", "0.01")  # long enough for the view's grace period to pass

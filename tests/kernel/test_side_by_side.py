@@ -3,14 +3,14 @@ one failing does not stop the others, and the kept answer joins the conversation
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from kernel_providers import set_env, value
 from kernel_session import Execution, Kernel, Msg
 from providers.dialects import load
-from wire_server import WireServer, serving
+from wire_server import Part, WireServer, serving
 
 OPENAI, OLLAMA = load("openai"), load("ollama")
 PAUSE = 0.15  # seconds between the wire servers' chunks: long enough to see both streams overlap
@@ -27,8 +27,8 @@ def servers(kernel: Kernel) -> Iterator[tuple[WireServer, WireServer]]:
         gen.close()
 
 
-def _paced(reply_parts: list[object]) -> list[object]:
-    out: list[object] = []
+def _paced(reply_parts: Sequence[Part]) -> list[Part]:
+    out: list[Part] = []
     for part in reply_parts:
         out += [part, PAUSE]
     return out

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 from providers.dialects import Dialect, load
+from providers.dialects.anthropic import AnthropicDialect
 from providers.streams import collect, text
 from wire_server import CUT, HANG, Reply, WireServer
 
@@ -36,7 +38,7 @@ PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\n```py\nx = {1: 2}\n```"
 TEXT = "".join(PARTS)
 
 
-def _request(d: Dialect, **kw) -> Request:
+def _request(d: Dialect, **kw: Any) -> Request:
     messages = (Message("system", "Be brief."), Message("user", "Say hello"))
     return Request(f"{d.provider}:{d.model}", messages, **kw)
 
@@ -62,6 +64,7 @@ async def test_answer_streams_text_usage_and_served_model(dialect: Dialect, wire
     final = _final(chunks)
     assert final.finish_reason == "stop"
     assert final.model == f"{dialect.provider}:{dialect.model}-0325"
+    assert final.usage is not None
     assert (final.usage.prompt_tokens, final.usage.completion_tokens, final.usage.total_tokens) == (13, 8, 21)
     seen = wire.last()
     assert dialect.sent_messages(seen) == [("system", "Be brief."), ("user", "Say hello")]
@@ -81,7 +84,7 @@ async def test_tool_call_is_assembled_from_pieces(dialect: Dialect, wire: WireSe
     assert error is None
     final = _final(chunks)
     assert final.finish_reason == "tool_calls"
-    (call,) = final.tool_calls
+    (call,) = final.tool_calls or ()
     assert call.name == "get_weather" and call.arguments.replace(" ", "") == '{"city":"Paris"}'
     # the id the wire sent: the tool result must name that call; without one, ours is stable
     assert call.id == ("call_1" if dialect.call_ids else "call_0")
@@ -94,6 +97,7 @@ async def test_cached_prompt_tokens_are_counted_in_the_prompt(dialect: Dialect, 
     chunks, error = await collect(_request(dialect))
     assert error is None
     usage = _final(chunks).usage
+    assert usage is not None
     assert (usage.prompt_tokens, usage.cached_tokens, usage.total_tokens) == (1200, 1024, 1208)
 
 
@@ -107,7 +111,7 @@ async def test_in_stream_error_keeps_text_and_says_why(dialect: Dialect, wire: W
 
 async def test_connection_cut_mid_stream_is_an_error_after_the_text(dialect: Dialect, wire: WireServer) -> None:
     reply = dialect.answer(PARTS)
-    reply.parts = reply.parts[:3] + [CUT]
+    reply.parts = [*reply.parts[:3], CUT]
     wire.queue(reply)
     chunks, error = await collect(_request(dialect))
     assert text(chunks) and TEXT.startswith(text(chunks))
@@ -119,6 +123,7 @@ async def test_an_anthropic_stream_cut_before_its_usage_keeps_the_input_count_it
     wire: WireServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     d = load("anthropic")
+    assert isinstance(d, AnthropicDialect)
     for name, setting in {**d.key_env, **d.base_url_env(wire.url)}.items():
         monkeypatch.setenv(name, setting)
     wire.queue(d.without_end_marker(PARTS[:3], input_tokens=25))
@@ -175,7 +180,7 @@ async def test_http_error_before_stream(
 
 async def test_long_silence_times_out_and_hangs_up(dialect: Dialect, wire: WireServer) -> None:
     reply = dialect.answer(PARTS)
-    reply.parts = reply.parts[:2] + [HANG]
+    reply.parts = [*reply.parts[:2], HANG]
     wire.queue(reply)
     started = time.monotonic()
     # 2 s, not less: an SDK's first call builds its client inside the stream (~0.2 s for
@@ -190,7 +195,7 @@ async def test_long_silence_times_out_and_hangs_up(dialect: Dialect, wire: WireS
 @pytest.mark.parametrize("how", ["aclose", "cancel"])
 async def test_stop_mid_stream_closes_the_connection(dialect: Dialect, wire: WireServer, how: str) -> None:
     reply = dialect.answer(PARTS)
-    reply.parts = reply.parts[:2] + [30.0] + reply.parts[2:]  # the model is still "generating"
+    reply.parts = [*reply.parts[:2], 30.0, *reply.parts[2:]]  # the model is still "generating"
     wire.queue(reply)
     got: list[str] = []
     stopped: list[float] = []  # when the consumer stopped: the 1 s is counted from there
@@ -213,7 +218,7 @@ async def test_stop_mid_stream_closes_the_connection(dialect: Dialect, wire: Wir
     await asyncio.gather(task, return_exceptions=True)
     seen = await asyncio.to_thread(wire.last, 3)  # off the loop: asyncio closes sockets in a callback
     assert seen.client_closed_early, "the provider must see the request end, or it keeps billing"
-    assert seen.closed_at - stopped[0] < 1.0
+    assert seen.closed_at is not None and seen.closed_at - stopped[0] < 1.0
 
 
 async def test_missing_key_sends_nothing(dialect: Dialect, wire: WireServer, monkeypatch: pytest.MonkeyPatch) -> None:

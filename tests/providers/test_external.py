@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +20,7 @@ from llmring_jupyter.providers import (
     LLMError,
     Message,
     ProviderError,
+    RateLimitError,
     Request,
     ResponseFormat,
     StreamChunk,
@@ -47,7 +49,7 @@ class ScriptedBackend:
         self.requests: list[Any] = []
         self.closed = asyncio.Event()
 
-    async def chat_stream(self, request: Any):
+    async def chat_stream(self, request: Any) -> AsyncIterator[Chunk]:
         self.requests.append(request)
         try:
             for item in self.script:
@@ -95,7 +97,7 @@ async def test_chunks_are_normalised_with_one_final_chunk_last() -> None:
     final = chunks[-1]
     assert (final.model, final.finish_reason) == ("acme:small-2", "stop")
     assert final.usage == Usage(5, 3, 8)
-    assert [(c.id, c.name, c.arguments) for c in final.tool_calls] == [("c1", "lookup", '{"q": 1}')]
+    assert [(c.id, c.name, c.arguments) for c in final.tool_calls or ()] == [("c1", "lookup", '{"q": 1}')]
     assert backend.requests == [REQUEST], "a non-llmring backend gets our Request as is"
 
 
@@ -207,4 +209,4 @@ async def test_llmring_typed_errors_become_ours(raised: str, kwargs: dict[str, A
     assert type(error).__name__ == ours and "\n" not in str(error), error
     assert "The backend" not in str(error)
     if ours == "RateLimitError":
-        assert error.retry_after == 2.5
+        assert isinstance(error, RateLimitError) and error.retry_after == 2.5

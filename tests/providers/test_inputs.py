@@ -9,6 +9,7 @@ from providers.streams import collect, text
 from wire_server import WireServer
 
 from llmring_jupyter.providers import Message, Request, registry
+from llmring_jupyter.providers.adapter import WireAdapter
 from llmring_jupyter.providers.inputs import UnsupportedInputError
 from llmring_jupyter.providers.types import Attachment
 
@@ -21,7 +22,9 @@ def _asking(model: str, *parts: Attachment) -> Request:
 
 
 def test_no_ollama_model_reads_pdfs_and_its_server_says_which_see_images() -> None:
-    inputs = registry.get("ollama").inputs
+    adapter = registry.get("ollama")
+    assert isinstance(adapter, WireAdapter)
+    inputs = adapter.inputs
     assert not inputs.takes("llava", "document")
     assert inputs.takes("house-eyes:7b", "image"), "not refused on a guess: the server is asked when it is sent"
 

@@ -35,7 +35,7 @@ def _echoing_faults(d: Dialect) -> list[Reply]:
         iter(d.key_env and {k: SENTINELS[k] for k in d.key_env if k in SENTINELS}.values()), SENTINELS["OPENAI_API_KEY"]
     )
     cut = d.answer(["Some ", "text ", "here"])
-    cut.parts = cut.parts[:3] + [CUT]
+    cut.parts = [*cut.parts[:3], CUT]
     return [
         d.http_error(401, f"Incorrect API key provided: {key}. Find yours at the dashboard."),
         d.http_error(429, f"Rate limit for key {key}", retry_after=3),
