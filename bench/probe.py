@@ -131,7 +131,7 @@ async def whole_answer(tokens: int, delay: float) -> None:
 def llm_cell(tokens: int, delay: float, history: bool = False) -> str:
     """The ``%%llm`` cell a user would write for this stream; without history unless asked,
     so every answer is the same answer whatever ran before (where the option exists)."""
-    from llmring_jupyter import options
+    from llmring_jupyter.answer import options
 
     alone = "" if history or "--no-history" not in options.usage() else " --no-history"
     return f"%%llm demo{alone} -o tokens={tokens} -o delay={delay}\n{PROMPT}"

@@ -6,13 +6,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import advise
+from .exceptions import Interrupted, advise
 from .providers.errors import LLMError
 from .providers.retry import Retry
 from .providers.types import FinishReason, Message, ToolCall, Usage
 
 if TYPE_CHECKING:
-    from .schema import Shape
+    from .answer.schema import Shape
 
 
 @dataclass(frozen=True)
@@ -178,5 +178,13 @@ class Result:
             raise self.exception  # a bug: its real traceback, from where it happened
 
 
-class Interrupted(LLMError):
-    """The kernel was interrupted mid-answer; raised after the partial text is kept."""
+def answer_text(result: Result) -> str:
+    """The text an answer's value is read from: its last step's, after any tool calls.
+
+    With ``--tools`` the model may write before calling a tool; ``text`` holds every
+    step's text, the structured answer is the final step's alone.
+    """
+    if not result.exchange:
+        return result.text
+    last = result.exchange[-1]
+    return last.content if last.role == "assistant" and not last.tool_calls else ""

@@ -97,7 +97,7 @@ class Execution:
     @property
     def answer_comms(self) -> tuple[set[str], set[str]]:
         """Every comm the cell opened (the view and its children) and closed, except the one
-        comm per kernel that stays open on purpose (llmring_jupyter.widget.ViewAnchor)."""
+        comm per kernel that stays open on purpose (llmring_jupyter.view.widget.ViewAnchor)."""
         opened = {
             m["content"]["comm_id"]
             for m in self.of("comm_open")

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from llmring_jupyter import attachments
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options, parse
+from llmring_jupyter.answer.options import Options, parse
+from llmring_jupyter.context import attachments
+from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.providers import images
 
 
@@ -107,8 +107,8 @@ def _encoded(size: tuple[int, int], fmt: str) -> bytes:
 
 
 def test_the_replay_cache_tells_images_apart_by_hash_without_storing_them() -> None:
-    from llmring_jupyter import replay
     from llmring_jupyter.providers.types import Message, Request
+    from llmring_jupyter.records import replay
 
     def asking(colour: tuple[int, int, int]) -> Request:
         out = io.BytesIO()

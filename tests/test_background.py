@@ -13,12 +13,12 @@ import pytest
 from recorder import Recorder
 from shell import loaded_shell, magics
 
-from llmring_jupyter.background import QUEUED, PendingResult
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options
+from llmring_jupyter.answer.background import QUEUED, PendingResult
+from llmring_jupyter.answer.options import Options
+from llmring_jupyter.answer.session import Session
+from llmring_jupyter.exceptions import Interrupted, UsageError
 from llmring_jupyter.providers.errors import LLMError
-from llmring_jupyter.result import Interrupted, Result
-from llmring_jupyter.session import Session
+from llmring_jupyter.result import Result
 
 
 @pytest.fixture

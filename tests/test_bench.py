@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from llmring_jupyter.stream import DEFAULT_INTERVAL
+from llmring_jupyter.answer.stream import DEFAULT_INTERVAL
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from shell import loaded_shell, magics
 
-from llmring_jupyter import transcript
-from llmring_jupyter.conversation import Conversation
+from llmring_jupyter.context.conversation import Conversation
 from llmring_jupyter.providers.types import FinishReason
+from llmring_jupyter.records import transcript
 from llmring_jupyter.result import Result, Timings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmring_jupyter.conversation import Conversation, Conversations, Limits
+from llmring_jupyter.context.conversation import Conversation, Conversations, Limits
 from llmring_jupyter.providers.types import FinishReason, Message
 from llmring_jupyter.result import Result, Timings
 

@@ -21,8 +21,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from llmring_jupyter import commands
-from llmring_jupyter.magics import LLMMagics
+from llmring_jupyter.notebook import commands
+from llmring_jupyter.notebook.magics import LLMMagics
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -283,7 +283,19 @@ def _listed(text: str, folder: str) -> set[str]:
     return {line.split()[0].rstrip("/") for line in block.group(1).splitlines() if line.strip()}
 
 
-@pytest.mark.parametrize("folder", ["llmring_jupyter/", "llmring_jupyter/providers/", "llmring_jupyter/render/"])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "llmring_jupyter/",
+        "llmring_jupyter/notebook/",
+        "llmring_jupyter/view/",
+        "llmring_jupyter/answer/",
+        "llmring_jupyter/context/",
+        "llmring_jupyter/records/",
+        "llmring_jupyter/providers/",
+        "llmring_jupyter/render/",
+    ],
+)
 def test_how_it_works_lists_the_package_layout(folder: str) -> None:
     listed = _listed(README.read_text(), folder)
     actual = {n.removesuffix("/") for n in _tracked(ROOT / folder)}

@@ -15,9 +15,9 @@ import sqlite_utils
 from llm.logs import LogStore
 from llm.migrations import MIGRATIONS, migrate
 
-from llmring_jupyter import llm_log
-from llmring_jupyter.errors import UsageError
+from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.providers import Message, ToolCall, Usage
+from llmring_jupyter.records import llm_log
 from llmring_jupyter.result import Replayed, Result, Timings, ToolRun
 
 SENTINEL = "sk-SENTINEL-log-0123456789abcdef"

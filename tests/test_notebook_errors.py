@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.interpolate import interpolate
-from llmring_jupyter.notebook_errors import ErrorLog
+from llmring_jupyter.context.cell_errors import ErrorLog
+from llmring_jupyter.context.interpolate import interpolate
+from llmring_jupyter.exceptions import UsageError
 
 
 @pytest.fixture

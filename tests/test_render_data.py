@@ -8,7 +8,8 @@ import re
 
 from answer_types import Paper
 
-from llmring_jupyter import render, structured
+from llmring_jupyter import render
+from llmring_jupyter.answer import structured
 from llmring_jupyter.providers.types import FinishReason
 from llmring_jupyter.render import data
 from llmring_jupyter.result import Result, Timings

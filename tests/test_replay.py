@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from recorder import Recorder
 
-from llmring_jupyter import options, replay
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.magics import LLMMagics
-from llmring_jupyter.options import Options
+from llmring_jupyter.answer import options
+from llmring_jupyter.answer.options import Options
+from llmring_jupyter.answer.session import Session
+from llmring_jupyter.exceptions import UsageError
+from llmring_jupyter.notebook.magics import LLMMagics
 from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage, chat_stream
+from llmring_jupyter.records import replay
 from llmring_jupyter.result import Result, Timings
-from llmring_jupyter.session import Session
 
 SENTINEL = "sk-SENTINEL-replay-0123456789abcdef"
 BASE = Request("demo:echo", (Message("system", "be brief"), Message("user", "hello")), temperature=0.2)

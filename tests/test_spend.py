@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from llmring_jupyter.exceptions import BudgetError
 from llmring_jupyter.providers import Message, Request, StreamChunk, Usage
 from llmring_jupyter.providers.pricing import price
+from llmring_jupyter.records.spend import Budget, Ledger, footer_note, input_tokens
 from llmring_jupyter.result import Replayed, Result, Timings
-from llmring_jupyter.spend import Budget, BudgetError, Ledger, footer_note, input_tokens
 
 QUESTION = Request("openai:gpt-4o-mini", (Message("user", "x" * 400),))  # about 104 tokens in
 

@@ -12,13 +12,13 @@ from answer_types import PERSON, Colour, Paper, Point
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
-from llmring_jupyter import structured
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options, parse
+from llmring_jupyter.answer import structured
+from llmring_jupyter.answer.options import Options, parse
+from llmring_jupyter.answer.schema import Mismatch
+from llmring_jupyter.exceptions import AnswerMismatch, UsageError
 from llmring_jupyter.providers import Message, Request, ResponseFormat, ToolCall, chat_stream
 from llmring_jupyter.providers.types import FinishReason
-from llmring_jupyter.result import Result, Timings
-from llmring_jupyter.schema import Mismatch
+from llmring_jupyter.result import Result, Timings, answer_text
 
 
 class Label(TypedDict):
@@ -180,7 +180,7 @@ def test_a_nonconforming_answer_fails_with_one_line_naming_the_schema_and_mismat
 ) -> None:
     shape = structured.resolve(tp, False, {})
     done = structured.conclude(shape, result(text))
-    assert isinstance(done.exception, structured.AnswerMismatch)
+    assert isinstance(done.exception, AnswerMismatch)
     assert says in done.exception.message and "_llm.text" in done.exception.message
     assert "\n" not in done.exception.message and done.error == done.exception.message
     assert done.data is None and done.text == text
@@ -292,4 +292,4 @@ def test_with_tools_the_value_is_read_from_the_last_steps_text() -> None:
         structured.resolve(Point, False, {}), dataclasses.replace(result('Let me look.{"x": 1}'), exchange=exchange)
     )
     assert done.exception is None and done.data == Point(1.0, 0)
-    assert structured.answer_text(dataclasses.replace(result("Let me look."), exchange=exchange[:2])) == ""
+    assert answer_text(dataclasses.replace(result("Let me look."), exchange=exchange[:2])) == ""

@@ -1,6 +1,6 @@
 from IPython.core.inputtransformer2 import TransformerManager
 
-from llmring_jupyter._transform import awaited_magics
+from llmring_jupyter.notebook.transform import awaited_magics
 
 
 def _transformed(cell: str) -> str:

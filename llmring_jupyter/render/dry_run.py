@@ -6,10 +6,10 @@ import base64
 import contextlib
 import html
 
-from .._redact import public
 from ..providers import images
 from ..providers.tokens import estimate_prompt
 from ..providers.types import Attachment, Request
+from ..records.redact import public
 from .rules import STYLES
 
 THUMBNAIL = 96  # pixels, the longer side of an image's preview

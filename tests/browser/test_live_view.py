@@ -233,7 +233,8 @@ def test_every_live_status_says_what_the_answer_waits_for(notebook: NotebookMake
     nb = notebook(
         [
             setup_cell(0.01),
-            "from llmring_jupyter.widget import StreamView\nv = StreamView(model_label='demo', status='queued')\nv",
+            "from llmring_jupyter.view.widget import StreamView\n"
+            "v = StreamView(model_label='demo', status='queued')\nv",
             "v.retry = {'reason': 'rate limited', 'attempt': 2, 'attempts': 3, 'seconds': 3.0}; v.status = 'retrying'",
             "v.status = 'done'",
         ]

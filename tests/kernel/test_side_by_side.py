@@ -179,7 +179,7 @@ def test_gathered_chats_stream_into_separate_views(slow: Kernel) -> None:
 
 
 def test_only_the_latest_side_by_side_cells_keep_their_buttons(kernel: Kernel) -> None:
-    from llmring_jupyter.compare import KEEP_CELLS
+    from llmring_jupyter.view.columns import KEEP_CELLS
 
     kernel.run("%llm reset")
     runs = [kernel.run(f"%%llm demo:echo demo:echo\nCell {i}", cell_id=f"pile-{i}") for i in range(KEEP_CELLS + 2)]
@@ -198,7 +198,7 @@ def test_only_the_latest_side_by_side_cells_keep_their_buttons(kernel: Kernel) -
     assert {"text/plain": ""} in [c["data"] for c in emptied if c["transient"]["display_id"] == bar], (
         "they are gone from its output, not left doing nothing"
     )
-    held = "len(__import__('llmring_jupyter').api._magics().session.comparisons)"
+    held = "len(__import__('llmring_jupyter').notebook.api._magics().comparisons)"
     assert value(kernel, held) == KEEP_CELLS, "the kernel holds only the side-by-side cells a Keep can act on"
     kept = kernel.run("%llm keep 2")
     assert kept.ok and kept.stdout.startswith("Kept answer 2 (demo:echo)"), kept.error

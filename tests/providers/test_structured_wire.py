@@ -19,12 +19,13 @@ from providers.dialects import Dialect, load
 from recorder import Recorder
 from wire_server import WireServer
 
-from llmring_jupyter import stream, structured
-from llmring_jupyter._amend import Amending
+from llmring_jupyter.answer import stream, structured
+from llmring_jupyter.answer.amend import Amending
+from llmring_jupyter.answer.schema import Shape
+from llmring_jupyter.exceptions import AnswerMismatch
 from llmring_jupyter.providers import Message, Request, StreamChunk, chat_stream
 from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
 from llmring_jupyter.result import Result
-from llmring_jupyter.schema import Shape
 
 PAPER: dict[str, Any] = {"title": "Graphs", "year": 2018, "topics": ["attention", "graphs"]}
 
@@ -85,7 +86,7 @@ async def test_an_answer_that_does_not_fit_names_the_mismatch_and_keeps_the_text
     bad = {"items": [PAPER, {**PAPER, "year": "soon"}]}
     wire.queue(dialect.answer(pieces(bad)))
     result, _ = await ask(dialect, shape)
-    assert isinstance(result.exception, structured.AnswerMismatch)
+    assert isinstance(result.exception, AnswerMismatch)
     assert "does not fit list[Paper]: at [1].year: Input should be a valid integer" in result.exception.message
     assert json.loads(result.text) == bad and result.data is None
 
