@@ -47,7 +47,7 @@ class ArrivalClock(threading.Thread):
     def __init__(self, kernel: Kernel) -> None:
         super().__init__(name="arrival-clock", daemon=True)
         self.arrived: dict[str, float] = {}
-        self._socket = zmq.Context.instance().socket(zmq.SUB)
+        self._socket: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.SUB)
         self._socket.setsockopt(zmq.SUBSCRIBE, b"")
         self._socket.connect(kernel.kc._make_url("iopub"))
         self._done = threading.Event()

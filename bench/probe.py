@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from IPython import get_ipython
@@ -39,7 +39,7 @@ _started: dict[str, float] = {}
 _original = DemoProvider.stream
 
 
-async def _timed(self: DemoProvider, model: str, request: Request) -> AsyncIterator[StreamChunk]:
+async def _timed(self: DemoProvider, model: str, request: Request) -> AsyncGenerator[StreamChunk, None]:
     called.append(time.time())
     cpu = time.process_time()
     async for chunk in _original(self, model, request):
@@ -131,7 +131,7 @@ async def whole_answer(tokens: int, delay: float) -> None:
 def llm_cell(tokens: int, delay: float, history: bool = False) -> str:
     """The ``%%llm`` cell a user would write for this stream; without history unless asked,
     so every answer is the same answer whatever ran before (where the option exists)."""
-    from llmring_jupyter import options
+    from llmring_jupyter.answer import options
 
     alone = "" if history or "--no-history" not in options.usage() else " --no-history"
     return f"%%llm demo{alone} -o tokens={tokens} -o delay={delay}\n{PROMPT}"

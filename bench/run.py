@@ -28,6 +28,8 @@ import startup
 from _paths import BENCH
 from capture import BenchKernel
 
+#: Seconds between tokens of a model at a human reading pace: each token a frame or more apart.
+HUMAN_PACE = 0.02
 FULL = {"sizes": [200, 2000, 20000], "cap": 3000, "load_runs": 5, "memory_cells": 300, "sdk_chunks": 2000}
 QUICK = {"sizes": [20, 60, 200], "cap": 100, "load_runs": 1, "memory_cells": 10, "sdk_chunks": 200}
 
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     with BenchKernel() as k:
         k.setup()
         answers = matrix.run_matrix(k, config["sizes"], config["delays"], config["cap"], log)
+        mid = config["sizes"][len(config["sizes"]) // 2]
+        log(f"ours at a human pace ({HUMAN_PACE * 1e3:g} ms between tokens), {mid:,} chunks")
+        human = {**matrix.measure(k, "ours", mid, HUMAN_PACE), "pace": "human"}
     log("the openai SDK parsing SSE from the local wire server, at each pace")
     sdk = {
         pace: sdk_cost.sdk_cpu_per_chunk(config["sdk_chunks"], repeats=1 if args.quick else 3, delay=delay)
@@ -95,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "config": config,
         "answers": answers,
+        "human_pace": human,
         "sdk": sdk,
         "startup": start,
         "memory": mem,

@@ -7,6 +7,8 @@
 // the page reuses it. Modules are keyed by their hash (the `view_id` trait), so
 // kernels running different versions in one page each get their own.
 
+import { onKernelGone, settleOutputs } from "./gone.js";
+
 const modules = (globalThis.__llmringJupyterViews ??= new Map());
 
 // Longer than any kernel takes to answer a comm message; only a view whose
@@ -76,6 +78,7 @@ function initialize({ model }) {
     model.on("msg:custom", (msg) => {
       if (msg?.kind === "final") showFinals(msg.answers);
     });
+    onKernelGone(model, () => settleOutputs(model)); // the Keep buttons of a kernel that restarted
   }
   model.send({ kind: "initialized" });
   load(model).catch(() => {}); // a view asks again when it renders

@@ -1,6 +1,6 @@
 // Untrusted markdown to safe HTML for the live view, as the static answer (render/markdown.py)
 // does it: markdown-it's default dialect with raw HTML off (tags show as text), no linkify, no
-// typographer; $-math as MathML; link URLs checked against the blocked schemes of rules.json;
+// typographer; line breaks kept (rules.markdown); $-math as MathML; link URLs checked against the blocked schemes of rules.json;
 // images turned into links so a model cannot make the browser fetch a URL; the code box and
 // table-cell styles of rules.json; code highlighted by highlight.js.
 import MarkdownIt from "markdown-it";
@@ -45,7 +45,7 @@ export function highlight(code, lang) {
   return "";
 }
 
-export const md = new MarkdownIt({ html: false, highlight });
+export const md = new MarkdownIt({ html: false, ...rules.markdown, highlight });
 md.use(dollarmathPlugin, { ...rules.math, renderer: texToMathml });
 
 const blocked = rules.blocked_schemes.map((scheme) => `${scheme}:`);

@@ -40,8 +40,8 @@ function makeBlock(doc, send, id) {
   block.className = "llmring-tool";
   block.style.cssText = look.block_style;
   block.innerHTML = `<summary><code></code></summary><div class="llmring-tool-ask" hidden>`
-    + `<button type="button" class="llmring-tool-run">Run</button> `
-    + `<button type="button" class="llmring-tool-skip">Skip</button></div><pre hidden></pre>`;
+    + `<button type="button" class="llmring-button llmring-tool-run">Run</button> `
+    + `<button type="button" class="llmring-button llmring-tool-skip">Skip</button></div><pre hidden></pre>`;
   block.querySelector("pre").style.cssText = look.result_style;
   const ask = block.querySelector(".llmring-tool-ask");
   for (const [selector, run] of [[".llmring-tool-run", true], [".llmring-tool-skip", false]]) {

@@ -17,6 +17,7 @@ import { IncrementalMarkdown, WholeMarkdown } from "./incremental.js";
 import viewCss from "./view.css";
 import { jsonView } from "./json.js";
 import { withTools } from "./tools.js";
+import { onKernelGone, outputLists, REASON, replaceOutput, WIDGET_MIME } from "./gone.js";
 
 // The states of a live view (the `status` trait, and "stopping" once Stop is clicked): each
 // label is a function of the model and the seconds since its `retry` trait last changed.
@@ -30,10 +31,14 @@ const STATUS = {
     return `${reason} — retrying in ${left} s, attempt ${attempt} of ${attempts}`;
   },
   streaming: () => "streaming",
+  approving: () => "waiting for approval",
   stopping: () => "stopping…",
   done: () => "done",
+  gone: () => `■ stopped · ${REASON}`,
 };
-const ENDED = new Set(["done"]);
+const ENDED = new Set(["done", "gone"]);
+// States whose clock stands still: the answer waits for the user, not for the model.
+const PAUSED = new Set(["approving"]);
 
 // The view's CSS travels inside this module (added to each document once), not
 // as anywidget's per-widget `_css`, so no answer pays for it again.
@@ -47,10 +52,12 @@ function addStyle(doc) {
 
 const FENCE = new RegExp(rules.code_fence, "g");
 
-/** The code of an answer, as render/code.py finds it (the same pattern, from rules.json). */
+/** The code of an answer so far, as render/code.py finds it (the same pattern, from
+ * rules.json): its fenced blocks, or null while none has begun (the final answer then shows
+ * the whole text as code, if no block ever comes). */
 function codeOf(text) {
   const blocks = [...text.matchAll(FENCE)].map((m) => m[1].replace(/\n+$/, ""));
-  return blocks.length ? blocks.join("\n") : text.trim();
+  return blocks.length ? blocks.join("\n") : null;
 }
 
 // How each --format shows the answer so far; `update(text)` is called at most once a frame.
@@ -64,21 +71,40 @@ const FORMATS = {
     let shown = 0;
     return { update(text) { pre.append(text.slice(shown)); shown = text.length; } };
   },
-  // the code block the static answer will show, with the place its Copy button will take
+  // the code block the static answer will show, with the place its Copy button will take; the
+  // prose around the code stays out of it: until a block begins, its last line shows muted above
   code: (answer) => {
-    answer.innerHTML = `<div class="llmring-code"><button type="button" disabled style="${styles.copy_button}">Copy</button>`
+    answer.innerHTML = `<div class="llmring-code-prose"></div>`
+      + `<div class="llmring-code"><button type="button" disabled style="${styles.copy_button}">Copy</button>`
       + `${PRE}</code></pre></div>`;
+    const prose = answer.querySelector(".llmring-code-prose");
     const code = answer.querySelector("code");
     return {
       update(text) {
         const source = codeOf(text);
-        code.innerHTML = highlight(source, "python") || md.utils.escapeHtml(source);
+        prose.hidden = source !== null;
+        if (source === null) prose.textContent = text.trimEnd().split("\n").pop();
+        code.innerHTML = source === null ? "" : highlight(source, "python") || md.utils.escapeHtml(source);
       },
     };
   },
   // --schema / --json: the JSON pretty-printed as it grows (json.js)
   json: (answer) => jsonView(answer),
 };
+
+/** Let the status bar stick to the bottom of the notebook's scrolling area while the answer is
+ * taller than it (Stop stays in reach). The frontend's output elements hide or scroll their
+ * overflow, which would make them the bar's scroller instead: between the view and its cell
+ * they clip it sideways only, while the view lives (the static answer that replaces it gets
+ * fresh elements). An output the user made scroll already scrolls: the bar sticks in it. */
+function letBarStick(el) {
+  for (let e = el.parentElement; e && !e.matches(".jp-Cell, body"); e = e.parentElement) {
+    const { overflowX, overflowY } = getComputedStyle(e);
+    if ([overflowX, overflowY].every((o) => o === "visible" || o === "clip")) continue;
+    if (e.scrollHeight > e.clientHeight + 1) return;
+    e.style.overflow = "clip visible";
+  }
+}
 
 /** Keep the "answer so far" output the kernel writes before this view hidden: it is what a
  * notebook saved mid-stream holds (outputs.py), and the frontend replaces its element when the
@@ -87,10 +113,14 @@ const FORMATS = {
  * `check()` is called each frame until the view is in its output area. */
 function soFarHider(el) {
   let watch = null;
+  let id = null;
   const hide = () => {
     for (let c = el.closest(".jp-OutputArea-child")?.previousElementSibling; c; c = c.previousElementSibling) {
-      if (c.querySelector(".llmring-so-far")) {
+      watch?.observe(c, { childList: true, subtree: true }); // its output may be rendered in place
+      const soFar = c.querySelector(".llmring-so-far");
+      if (soFar) {
         c.style.display = "none";
+        id = [...soFar.classList].find((name) => name.startsWith("llmring-so-far-")) ?? id;
         return;
       }
     }
@@ -99,12 +129,36 @@ function soFarHider(el) {
     check() {
       const area = watch === null && el.closest(".jp-OutputArea");
       if (!area) return;
-      hide();
+      letBarStick(el);
       watch = new MutationObserver(hide);
       watch.observe(area, { childList: true });
+      hide();
     },
     stop: () => watch?.disconnect(),
+    /** The class naming the answer's text-so-far output (outputs.py), once found. */
+    id: () => id,
   };
+}
+
+/** Once the kernel is gone, put the answer as the view shows it, static and marked stopped, in
+ * place of its text-so-far output, and drop the view's output (gone.js says why). A view with
+ * no text-so-far output (a side-by-side column) stays, saying it stopped. */
+function settle(model, soFarClass, answer, text, foot) {
+  const shown = answer.cloneNode(true);
+  for (const ask of shown.querySelectorAll(".llmring-tool-ask")) ask.remove(); // no kernel to ask
+  const data = {
+    "text/html": `<div class="${rules.answer_class}">${shown.innerHTML}</div>`
+      + `<div class="llmring-footer" style="${styles.footer}">${md.utils.escapeHtml(foot)}</div>`,
+    "text/plain": `${text}\n\n— ${foot}`,
+  };
+  for (const outputs of outputLists(model)) {
+    for (let i = 0; i < outputs.length; i++) {
+      if (![].concat(outputs.get(i).data?.["text/html"] ?? []).join("").includes(soFarClass)) continue;
+      replaceOutput(outputs, i, data);
+      if (outputs.get(i + 1)?.data?.[WIDGET_MIME]) replaceOutput(outputs, i + 1, {}); // this view
+      return;
+    }
+  }
 }
 
 function render({ model, el }) {
@@ -130,7 +184,9 @@ function render({ model, el }) {
   performance.clearMeasures("llmring-paint"); // the page keeps one answer's frame costs, not all
 
   let text = model.get("text") || "";
-  const started = performance.now();
+  let started = performance.now(); // until the kernel says when the answer began ("clock")
+  let pausedAt = 0; // while the answer waits for approval, since when
+  const approving = new Set(); // tool blocks waiting for Run / Skip
   let pending = false;
   let askedAt = 0;
 
@@ -156,7 +212,19 @@ function render({ model, el }) {
   };
 
   const onMessage = (msg) => {
-    if (msg?.kind === "tool") { shown.tool(msg); schedule(); return; }
+    if (msg?.kind === "clock") { // seconds the answer has run (waits for approval left out)
+      started = performance.now() - msg.seconds * 1000;
+      if (pausedAt) pausedAt = performance.now();
+      updateStatus();
+      return;
+    }
+    if (msg?.kind === "tool") {
+      if (msg.state === "approve") approving.add(msg.id);
+      else approving.delete(msg.id);
+      shown.tool(msg);
+      schedule();
+      return;
+    }
     if (!msg || msg.kind !== "delta") return;
     if (msg.at <= text.length) {
       const fresh = msg.text.slice(text.length - msg.at);
@@ -176,11 +244,24 @@ function render({ model, el }) {
   };
 
   let stopping = false;
+  let gone = false;
   let retryAt = performance.now();
   const updateStatus = () => {
-    const state = stopping ? "stopping" : model.get("status");
+    const current = model.get("status");
+    const state = gone
+      ? "gone"
+      : stopping
+        ? "stopping"
+        : approving.size && !ENDED.has(current)
+          ? "approving"
+          : current;
     const now = performance.now();
-    const seconds = ((now - started) / 1000).toFixed(1);
+    if (PAUSED.has(state) && !pausedAt) pausedAt = now;
+    if (!PAUSED.has(state) && pausedAt) {
+      started += now - pausedAt; // the clock goes on from where it stood
+      pausedAt = 0;
+    }
+    const seconds = (((pausedAt || now) - started) / 1000).toFixed(1);
     const name = model.get("model_label");
     const label = (STATUS[state] || (() => state))(model, (now - retryAt) / 1000);
     const clock = ENDED.has(state) ? "" : ` · ${seconds} s`;
@@ -207,11 +288,19 @@ function render({ model, el }) {
   };
   model.on("change:retry", onRetry);
   const ticker = setInterval(updateStatus, 250);
+  const unwatch = onKernelGone(model, () => {
+    gone = true;
+    clearInterval(ticker);
+    paint();
+    const name = model.get("model_label");
+    if (soFar.id()) settle(model, soFar.id(), answer, text, `${name ? name + " · " : ""}${STATUS.gone()}`);
+  });
 
   paint();
   askForRest();
   return () => {
     soFar.stop();
+    unwatch();
     clearInterval(ticker);
     model.off("msg:custom", onMessage);
     model.off("change:text", onText);

@@ -10,21 +10,58 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors
-from ._transform import awaitable_cell
-from .api import chat, chat_sync, use_backend
-from .background import PendingResult
-from .magics import LLMMagics
-from .outputs import prepare_views
-from .result import Interrupted, Result, Timings
+from . import exceptions
+from .answer.background import PendingResult
+from .exceptions import (
+    AnswerMismatch,
+    AuthenticationError,
+    BudgetError,
+    ConfigurationError,
+    Interrupted,
+    LLMError,
+    MissingKeyError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+    RouteNotFoundError,
+    SchemaError,
+    StepLimitError,
+    StreamTimeoutError,
+    UnknownModelError,
+    UnsupportedInputError,
+    UsageError,
+)
+from .notebook.api import chat, chat_sync, use_backend
+from .notebook.magics import LLMMagics
+from .notebook.transform import awaited_magics
+from .result import Result, Timings
+from .view.outputs import prepare_views
 
 __version__ = "0.1.0"
 __all__ = [
+    "AnswerMismatch",
+    "AuthenticationError",
+    "BudgetError",
+    "ConfigurationError",
     "Interrupted",
+    "LLMError",
     "LLMMagics",
+    "MissingKeyError",
+    "ModelNotFoundError",
     "PendingResult",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "RateLimitError",
     "Result",
+    "RouteNotFoundError",
+    "SchemaError",
+    "StepLimitError",
+    "StreamTimeoutError",
     "Timings",
+    "UnknownModelError",
+    "UnsupportedInputError",
+    "UsageError",
     "chat",
     "chat_sync",
     "load_ipython_extension",
@@ -35,21 +72,21 @@ __all__ = [
 
 def load_ipython_extension(ip: Any) -> None:
     unload_ipython_extension(ip)  # loading twice must not track cells twice
-    errors.install()
+    exceptions.install()
     magics = LLMMagics(ip, in_kernel=getattr(ip, "kernel", None) is not None)
     ip.register_magics(magics)
     ip.events.register("pre_run_cell", magics.session.pre_run_cell)
     ip.events.register("post_run_cell", magics.errors.post_run_cell)
     magics.errors.adopt_last()  # an error from before %load_ext is the one a user may ask about
     if magics.in_kernel:
-        ip.input_transformers_cleanup.append(awaitable_cell)
+        ip.input_transformers_post.append(awaited_magics)
         prepare_views(ip)
     magics.preload_sdks()
 
 
 def unload_ipython_extension(ip: Any) -> None:
-    if awaitable_cell in ip.input_transformers_cleanup:
-        ip.input_transformers_cleanup.remove(awaitable_cell)
+    if awaited_magics in ip.input_transformers_post:
+        ip.input_transformers_post.remove(awaited_magics)
     magics = ip.magics_manager.registry.get("LLMMagics")
     if magics is not None:
         for event, callback in (

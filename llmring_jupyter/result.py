@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import advise
+from .exceptions import Interrupted, advise
 from .providers.errors import LLMError
 from .providers.retry import Retry
 from .providers.types import FinishReason, Message, ToolCall, Usage
 
 if TYPE_CHECKING:
-    from .schema import Shape
+    from .answer.schema import Shape
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,12 @@ class Result:
     data: Any = field(default=None, compare=False)
     shape: Shape | None = field(default=None, repr=False, compare=False)  # the type ``data`` was checked against
 
+    @classmethod
+    def unasked(cls, requested: str, finish_reason: FinishReason, **fields: Any) -> Result:
+        """The result of a question that ended before anything was sent (interrupted while it
+        waited, or refused by the budget)."""
+        return cls("", requested, None, finish_reason, None, Timings(time.time(), None, 0.0), (), **fields)
+
     @property
     def attempts(self) -> int:
         """How many requests this answer took: 1, plus one per retry."""
@@ -171,5 +178,13 @@ class Result:
             raise self.exception  # a bug: its real traceback, from where it happened
 
 
-class Interrupted(LLMError):
-    """The kernel was interrupted mid-answer; raised after the partial text is kept."""
+def answer_text(result: Result) -> str:
+    """The text an answer's value is read from: its last step's, after any tool calls.
+
+    With ``--tools`` the model may write before calling a tool; ``text`` holds every
+    step's text, the structured answer is the final step's alone.
+    """
+    if not result.exchange:
+        return result.text
+    last = result.exchange[-1]
+    return last.content if last.role == "assistant" and not last.tool_calls else ""

@@ -4,24 +4,68 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from subprocess import Popen
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers: wire_server, kernel
 
+import kernel_guard
+from jupyter_client.provisioning import local_provisioner
 from wire_server import WireServer, serving
 
 # Tests talk only to 127.0.0.1: no test may reach a real provider by accident.
 for _var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "OLLAMA_HOST"):
     os.environ.pop(_var, None)
 
+TESTS = Path(__file__).parent
+#: Where every test starts a kernel (or IPython in a terminal) or drives JupyterLab.
+KERNEL_DIRS = (TESTS / "kernel", TESTS / "reliability")
+BROWSER_DIRS = (TESTS / "browser",)
+#: Fixtures that start a kernel or JupyterLab; a test that uses one, even through another fixture, is marked.
+KERNEL_FIXTURES = {"kernel"}
+BROWSER_FIXTURES = {"browser", "lab"}
+
+
+def _launch_kernel(*args: Any, **kwargs: Any) -> Popen[bytes]:
+    """jupyter_client's launcher, which every kernel this process starts goes through."""
+    kernel_guard.check("a kernel")
+    return _launch(*args, **kwargs)
+
+
+_launch = local_provisioner.launch_kernel
+local_provisioner.launch_kernel = _launch_kernel
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last: Playwright's sync API keeps an event loop running in the
-    main thread for the whole session, and async tests after it could not start theirs."""
+    """Mark every test that starts a kernel or drives a browser, by its folder and fixtures,
+    so ``-m "not kernel and not browser"`` is the quick subset (kernel_guard fails any that
+    slips through). Browser tests run last: Playwright's sync API keeps an event loop running
+    in the main thread for the whole session, and async tests after it could not start theirs."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES or any(item.path.is_relative_to(d) for d in BROWSER_DIRS):
+            item.add_marker(pytest.mark.browser)
+        elif used & KERNEL_FIXTURES or any(item.path.is_relative_to(d) for d in KERNEL_DIRS):
+            item.add_marker(pytest.mark.kernel)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """While a test without the ``kernel`` or ``browser`` marker runs (set-up and teardown
+    included), starting a kernel fails it: see kernel_guard."""
+    if item.get_closest_marker("kernel") or item.get_closest_marker("browser"):
+        os.environ.pop(kernel_guard.UNMARKED, None)
+    else:
+        os.environ[kernel_guard.UNMARKED] = item.nodeid
+    try:
+        return (yield)
+    finally:
+        os.environ.pop(kernel_guard.UNMARKED, None)
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import start_new_kernel
+from jupyter_core.utils import ensure_event_loop
+from kernel_guard import check
 
 Msg = dict[str, Any]
 
@@ -95,7 +97,7 @@ class Execution:
     @property
     def answer_comms(self) -> tuple[set[str], set[str]]:
         """Every comm the cell opened (the view and its children) and closed, except the one
-        comm per kernel that stays open on purpose (llmring_jupyter.widget.ViewAnchor)."""
+        comm per kernel that stays open on purpose (llmring_jupyter.view.widget.ViewAnchor)."""
         opened = {
             m["content"]["comm_id"]
             for m in self.of("comm_open")
@@ -119,13 +121,14 @@ class Kernel:
 
         ``frontend``: answer each view model's creation with "initialized", as the
         browser's widget manager does; without it the kernel behaves as under nbclient."""
+        check("a kernel")
         self.frontend = frontend
         kernel_env = {**os.environ, **(env or {})}
         self._ours: set[str] = set()
         self._greetings: dict[str, str] = {}  # the "initialized" messages sent as a frontend: msg id -> comm id
         self.elsewhere: list[Msg] = []  # IOPub messages of other cells (background answers), as they came
         self._log = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed in close()
-        redirect = {"stdout": self._log, "stderr": self._log} if self._log else {}
+        redirect: dict[str, Any] = {"stdout": self._log, "stderr": self._log} if self._log else {}
         self.km, self.kc = start_new_kernel(
             kernel_name="python3", cwd=str(cwd or Path.cwd()), env=kernel_env, **redirect
         )
@@ -239,13 +242,16 @@ class Kernel:
         done = threading.Event()
 
         def serve() -> None:  # the cell blocks until answered: no IOPub to wait on meanwhile
-            while not done.is_set():
-                try:
-                    msg = self.kc.get_stdin_msg(timeout=0.1)
-                except queue.Empty:
-                    continue
-                requests.append(msg)
-                self.kc.input(answer(msg))
+            try:
+                while not done.is_set():
+                    try:
+                        msg = self.kc.get_stdin_msg(timeout=0.1)
+                    except queue.Empty:
+                        continue
+                    requests.append(msg)
+                    self.kc.input(answer(msg))
+            finally:
+                ensure_event_loop().close()  # the one jupyter_client's blocking calls made for this thread
 
         thread = threading.Thread(target=serve, name="stdin", daemon=True)
         thread.start()

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from recorder import Recorder, open_stream
 
-from llmring_jupyter import agent, render
+from llmring_jupyter import render
+from llmring_jupyter.answer import agent
+from llmring_jupyter.answer.tools import Toolbox
+from llmring_jupyter.exceptions import StepLimitError
 from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage
 from llmring_jupyter.result import ToolRun
-from llmring_jupyter.tools import Toolbox
 
 
 class Script:
@@ -111,7 +113,7 @@ async def test_the_step_limit_ends_the_loop_with_a_clear_error_and_every_call_an
     model = Script(calls_step(("c", "weather", {"city": "Oslo"})))  # always wants another call
     result = await agent.run(question(box), model, Recorder(), box, max_steps=3)
     assert len(model.requests) == 3 and result.steps == 3
-    assert isinstance(result.exception, agent.StepLimitError)
+    assert isinstance(result.exception, StepLimitError)
     assert result.error is not None and "Stopped after 3 steps (--max-steps 3)" in result.error
     assert [r.status for r in result.tool_calls] == ["done", "done", "cancelled"]
     assert result.exchange[-1] == Message(
@@ -129,7 +131,12 @@ async def test_approval_skip_sends_the_decline_and_never_calls() -> None:
     box = Toolbox.of([delete], {})
     model = Script(calls_step(("d", "delete", {"path": "/tmp/x"})), text_step("OK, I will not."))
     asked: list[ToolRun] = []
-    out = Recorder(decide=lambda run: asked.append(run) or False)
+
+    def decide(run: ToolRun) -> bool:
+        asked.append(run)
+        return False
+
+    out = Recorder(decide=decide)
     result = await agent.run(question(box), model, out, box, approve=True)
     assert ran == [] and [a.arguments for a in asked] == [{"path": "/tmp/x"}]
     assert model.requests[1].messages[-1].content == agent.DECLINED

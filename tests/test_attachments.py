@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
-from llmring_jupyter import attachments
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options, parse
+from llmring_jupyter.answer.options import Options, parse
+from llmring_jupyter.context import attachments
+from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.providers import images
 
 
-def _save(path: Path, size: tuple[int, int], fmt: str, **how) -> Path:
+def _save(path: Path, size: tuple[int, int], fmt: str, **how: Any) -> Path:
     Image.new("RGB", size, (10, 120, 200)).save(path, fmt, **how)
     return path
 
@@ -66,6 +67,7 @@ def test_large_images_are_fitted_keeping_their_shape() -> None:
     big = images.image(_encoded((4000, 3000), "PNG"), "big")
     limits = images.ImageLimits(max_side=1568, max_pixels=1_150_000, max_bytes=5 * 2**20)
     fitted = images.fit(big, limits)
+    assert fitted.width is not None and fitted.height is not None
     assert max(fitted.width, fitted.height) <= 1568 and fitted.width * fitted.height <= 1_150_000
     assert abs(fitted.width / fitted.height - 4 / 3) < 0.01
     assert Image.open(io.BytesIO(fitted.data)).size == (fitted.width, fitted.height)
@@ -105,8 +107,8 @@ def _encoded(size: tuple[int, int], fmt: str) -> bytes:
 
 
 def test_the_replay_cache_tells_images_apart_by_hash_without_storing_them() -> None:
-    from llmring_jupyter import replay
     from llmring_jupyter.providers.types import Message, Request
+    from llmring_jupyter.records import replay
 
     def asking(colour: tuple[int, int, int]) -> Request:
         out = io.BytesIO()

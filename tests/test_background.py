@@ -13,12 +13,12 @@ import pytest
 from recorder import Recorder
 from shell import loaded_shell, magics
 
-from llmring_jupyter.background import QUEUED, PendingResult
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options
+from llmring_jupyter.answer.background import QUEUED, PendingResult
+from llmring_jupyter.answer.options import Options
+from llmring_jupyter.answer.session import Session
+from llmring_jupyter.exceptions import Interrupted, UsageError
 from llmring_jupyter.providers.errors import LLMError
-from llmring_jupyter.result import Interrupted, Result
-from llmring_jupyter.session import Session
+from llmring_jupyter.result import Result
 
 
 @pytest.fixture
@@ -46,11 +46,12 @@ def test_the_result_fills_in_and_awaiting_it_gives_the_finished_result(session: 
         output = Recorder()
         pending = session.ask_in_background("Hello there", _opts(), output)
         assert isinstance(pending, PendingResult)
-        assert not pending.done and pending.text == "" and pending.result is None
+        assert (pending.done, pending.text, pending.result) == (False, "", None)
         with pytest.raises(AttributeError, match="await _llm"):
             _ = pending.usage
         await _until(lambda: len(pending.text) > 20)
-        assert not pending.done and output.text.startswith(pending.text), ".text is the text so far"
+        streaming = (pending.done, output.text.startswith(pending.text))
+        assert streaming == (False, True), ".text is the text so far"
         assert "streaming" in repr(pending)
         result = await pending
         assert pending.done and result is pending.result and result.finish_reason == "stop"

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from llmring_jupyter.answer.stream import DEFAULT_INTERVAL
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,10 +42,11 @@ def test_quick_benchmark_completes_and_writes_its_json(tmp_path: Path) -> None:
     for pace in ("paced", "unpaced"):
         ours, whole = by[("ours", pace, measured)], by[("whole", pace, measured)]
         assert ours["complete"], "every chunk must be matched to a message that carried it"
-        # coalescing: at most about 30 delta messages a second, however slow the machine, and far
+        # coalescing: at most one delta message a frame, however slow the machine, and far
         # fewer than one per chunk
         deltas = ours["by_part"]["deltas"]["messages"]
-        assert deltas <= ours["wall_s"] * 30 * 1.5 + 3 and deltas < whole["messages"]  # + first, last, catch-up
+        rate = 1 / DEFAULT_INTERVAL
+        assert deltas <= ours["wall_s"] * rate * 1.5 + 3 and deltas < whole["messages"]  # + first, last, catch-up
         assert ours["bytes"] < whole["bytes"], "deltas cost less than re-sending the whole answer"
         assert ours["first_chunk_ms"] > 0 and ours["latency"]["median_ms"] > 0
     assert {"load_ext_ms", "first_cell", "second_cell"} <= set(res["startup"])

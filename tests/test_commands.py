@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from shell import loaded_shell, magics
 
-from llmring_jupyter import transcript
-from llmring_jupyter.conversation import Conversation
+from llmring_jupyter.context.conversation import Conversation
+from llmring_jupyter.providers.types import FinishReason
+from llmring_jupyter.records import transcript
 from llmring_jupyter.result import Result, Timings
 
 
@@ -42,7 +43,7 @@ def test_the_system_prompt_is_sent_with_the_next_question(shell: Any) -> None:
     assert shell.user_ns["_llm"].messages[0].content == "Speak like a pirate"
 
 
-def _result(finish: str, *, interrupted: bool = False) -> Result:
+def _result(finish: FinishReason, *, interrupted: bool = False) -> Result:
     return Result(
         "partial text", "demo", "demo:chat", finish, None, Timings(1.0, 0.1, 0.5), (), interrupted=interrupted
     )
@@ -59,7 +60,7 @@ def _result(finish: str, *, interrupted: bool = False) -> Result:
     ],
 )
 def test_export_then_load_keeps_how_each_answer_ended(
-    tmp_path: Path, finish: str, interrupted: bool, shown: str | None
+    tmp_path: Path, finish: FinishReason, interrupted: bool, shown: str | None
 ) -> None:
     chat = Conversation("default")
     chat.record("a", "Q", _result(finish, interrupted=interrupted))

@@ -6,11 +6,11 @@ import pytest
 from shell import loaded_shell
 
 from llmring_jupyter import render
-from llmring_jupyter.compare import grid_bundle, raise_if_all_failed
-from llmring_jupyter.errors import UsageError
+from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.providers.errors import MissingKeyError, RateLimitError
 from llmring_jupyter.providers.types import Usage
 from llmring_jupyter.result import LLMError, Result, Timings
+from llmring_jupyter.view.columns import grid_bundle, raise_if_all_failed
 
 
 def _result(model: str, text: str, *, error: LLMError | None = None) -> Result:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from llmring_jupyter.conversation import Conversation, Conversations, Limits
-from llmring_jupyter.providers.types import Message
+from llmring_jupyter.context.conversation import Conversation, Conversations, Limits
+from llmring_jupyter.providers.types import FinishReason, Message
 from llmring_jupyter.result import Result, Timings
 
 
-def _result(text: str, finish: str = "stop") -> Result:
+def _result(text: str, finish: FinishReason = "stop") -> Result:
     return Result(text, "demo", "demo:chat", finish, None, Timings(0, 0, 0), ())
 
 

@@ -6,6 +6,7 @@ the README documents every option, command and setting, and the notebooks match 
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import re
 import subprocess
@@ -20,8 +21,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from llmring_jupyter import commands
-from llmring_jupyter.magics import LLMMagics
+from llmring_jupyter.notebook import commands
+from llmring_jupyter.notebook.magics import LLMMagics
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -111,7 +112,9 @@ def _local(line: str) -> re.Match[str] | None:
 def _extra_names(extras: set[str]) -> set[str]:
     """The package's own dependencies plus those of ``extras``, self-references expanded."""
     optional = PYPROJECT["project"]["optional-dependencies"]
-    names, todo, seen = set(), [*PYPROJECT["project"]["dependencies"]], set()
+    names: set[str] = set()
+    seen: set[str] = set()
+    todo = [*PYPROJECT["project"]["dependencies"]]
     todo += [d for e in extras for d in optional[e]]
     while todo:
         req = Requirement(todo.pop())
@@ -151,6 +154,25 @@ def test_binder_installs_this_repository_package_with_lab() -> None:
         assert name in allowed or name in _notebook_imports(), (
             f"binder lists {req.name}, which neither the installed extras nor any notebook need"
         )
+
+
+def test_the_quickstart_installs_what_every_example_notebook_imports() -> None:
+    """The README's first command is ``bash scripts/quickstart.sh`` and its next step the example
+    notebooks: the extras it installs must declare every module a notebook imports."""
+    script = (ROOT / "scripts" / "quickstart.sh").read_text()
+    installed = re.search(r'pip install .*-e "\.\[([\w,-]+)\]"', script)
+    assert installed, "the quickstart installs this repository's package with extras"
+    declared = _extra_names(set(installed.group(1).split(",")))
+    provided_by = importlib.metadata.packages_distributions()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for module in re.findall(r"^\s*(?:import|from)\s+(\w+)", cell.source, flags=re.M):
+                if module in sys.stdlib_module_names or module == "llmring_jupyter":
+                    continue
+                dists = {canonicalize_name(d) for d in provided_by.get(module, [module])}
+                assert dists & declared, f"{path.name} imports {module}, which the quickstart does not install"
 
 
 def test_binder_runtime_satisfies_requires_python() -> None:
@@ -233,6 +255,15 @@ def test_readme_documents_every_option_command_and_setting() -> None:
     assert missing == [], f"README.md does not document: {missing}"
 
 
+def test_readme_documents_every_option_of_the_demo_model() -> None:
+    """Each ``-o name=…`` the demo model reads (a long answer: ``tokens``) is in the README."""
+    source = (ROOT / "llmring_jupyter" / "providers" / "demo.py").read_text()
+    options = set(re.findall(r"request\.options\.get\(\"(\w+)\"", source))
+    assert options, "the demo model reads its options from request.options"
+    text = README.read_text()
+    assert [o for o in sorted(options) if f"-o {o}=" not in text] == []
+
+
 def _tracked(folder: Path) -> set[str]:
     try:
         out = subprocess.run(
@@ -252,7 +283,19 @@ def _listed(text: str, folder: str) -> set[str]:
     return {line.split()[0].rstrip("/") for line in block.group(1).splitlines() if line.strip()}
 
 
-@pytest.mark.parametrize("folder", ["llmring_jupyter/", "llmring_jupyter/providers/", "llmring_jupyter/render/"])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "llmring_jupyter/",
+        "llmring_jupyter/notebook/",
+        "llmring_jupyter/view/",
+        "llmring_jupyter/answer/",
+        "llmring_jupyter/context/",
+        "llmring_jupyter/records/",
+        "llmring_jupyter/providers/",
+        "llmring_jupyter/render/",
+    ],
+)
 def test_how_it_works_lists_the_package_layout(folder: str) -> None:
     listed = _listed(README.read_text(), folder)
     actual = {n.removesuffix("/") for n in _tracked(ROOT / folder)}

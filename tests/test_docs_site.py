@@ -12,8 +12,9 @@ import re
 import sys
 from pathlib import Path
 
-from llmring_jupyter import commands, options
-from llmring_jupyter.magics import LLMMagics
+from llmring_jupyter.answer import options
+from llmring_jupyter.notebook import commands
+from llmring_jupyter.notebook.magics import LLMMagics
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))

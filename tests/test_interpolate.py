@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.interpolate import Prompt, interpolate
+from llmring_jupyter.context.interpolate import Prompt, interpolate
+from llmring_jupyter.exceptions import UsageError
 
 PNG_1X1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -109,7 +109,9 @@ def test_a_matplotlib_figure_is_sent_as_the_png_the_notebook_shows() -> None:
     from PIL import Image
 
     assert Image.open(io.BytesIO(part.data)).size == (part.width, part.height)
-    assert 80 <= part.width <= 120, "drawn at the figure's own dpi (2 in × 50), its tight box"
+    assert part.width is not None and 80 <= part.width <= 120, (
+        "drawn at the figure's own dpi (2 in × 50), its tight box"
+    )
     assert part.describe() == f"a {part.width}×{part.height} PNG"
 
 
@@ -147,7 +149,7 @@ def test_escaped_placeholders_with_keys_stay_literal() -> None:
 )
 def test_any_lookup_interpolates_or_is_one_usage_line(prompt: str) -> None:
     """Keys, indexes, quotes and brackets in any order: a value, or one line saying what is wrong."""
-    from llmring_jupyter.notebook_errors import ErrorLog
+    from llmring_jupyter.context.cell_errors import ErrorLog
 
     ns = {"d": {"k": [1, 2], 0: "zero"}, "items": [10, 20, 30], "k": "key", "_": 5, "Err": ErrorLog(None)}
     try:

@@ -8,15 +8,16 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
 from llm.logs import LogStore
 from llm.migrations import MIGRATIONS, migrate
 
-from llmring_jupyter import llm_log
-from llmring_jupyter.errors import UsageError
+from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.providers import Message, ToolCall, Usage
+from llmring_jupyter.records import llm_log
 from llmring_jupyter.result import Replayed, Result, Timings, ToolRun
 
 SENTINEL = "sk-SENTINEL-log-0123456789abcdef"
@@ -57,7 +58,7 @@ def _answer(prompt: str, text: str, earlier: tuple[Message, ...] = (), **changes
     return Result(**(fields | changes))  # type: ignore[arg-type]
 
 
-def _logs(path: Path) -> list[dict[str, object]]:
+def _logs(path: Path) -> list[dict[str, Any]]:
     out = subprocess.run(
         [LLM, "logs", "list", "-d", str(path), "--json", "-n", "0"], capture_output=True, text=True, check=True
     )
@@ -81,7 +82,7 @@ def test_llm_lists_a_notebook_conversation(tmp_path: Path) -> None:
     assert rows[0]["conversation_name"] == "What is 2+2?"
     assert (rows[1]["model"], rows[1]["resolved_model"]) == ("chatbot", "openai:gpt-4o-mini")
     assert (rows[1]["input_tokens"], rows[1]["output_tokens"], rows[1]["duration_ms"]) == (120, 9, 1250)
-    assert rows[1]["options_json"] == {"temperature": 0.2}
+    assert rows[1]["options_json"] == {"temperature": 0.2, "api_key": "<redacted>"}, "a key option is named, not kept"
     assert json.loads(str(rows[1]["token_details"])) == {"cached_tokens": 100}
     assert str(rows[0]["datetime_utc"]).startswith("2026-11-30 ")  # when it was asked, UTC
 
@@ -114,9 +115,24 @@ def test_tool_calls_and_replays_are_recorded(tmp_path: Path) -> None:
     llm_log.Log().append(path, "Weather?", asked)
     llm_log.Log().append(path, "Hi", _answer("Hi", "Hello", replayed=Replayed(1_795_000_000.0, "openai:gpt-4o-mini")))
     rows = _logs(path)
-    (logged,) = rows[0]["tool_calls"]  # type: ignore[misc]
+    (logged,) = rows[0]["tool_calls"]
     assert (logged["name"], logged["arguments"], logged["tool_call_id"]) == ("weather", {"city": "Lyon"}, "call_1")
     assert json.loads(str(rows[1]["token_details"])) == {"cached_tokens": 100, "replayed": True}
+
+
+def test_tool_arguments_are_logged_all_but_their_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "logs.db"
+    arguments = {"keyword": "monads", "key_points": 3, "password": "hunter2", "query": SENTINEL}
+    call = ToolCall("call_1", "search", json.dumps(arguments))
+    asked = _answer("Search?", "", finish_reason="tool_calls", tool_calls=(ToolRun(call, step=1, at=0),))
+    llm_log.Log().append(path, "Search?", asked)
+    (logged,) = _logs(path)[0]["tool_calls"]
+    assert logged["arguments"] == {
+        "keyword": "monads",
+        "key_points": 3,
+        "password": "<redacted>",
+        "query": "<redacted key>",
+    }
 
 
 def test_a_request_that_failed_before_any_answer_is_not_logged(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.interpolate import interpolate
-from llmring_jupyter.notebook_errors import ErrorLog
+from llmring_jupyter.context.cell_errors import ErrorLog
+from llmring_jupyter.context.interpolate import interpolate
+from llmring_jupyter.exceptions import UsageError
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def _run(ip: InteractiveShell, code: str) -> int:
     return ip.execution_count - 1
 
 
-def test_the_latest_error_has_its_cell_source_and_the_cells_frames(shell) -> None:
+def test_the_latest_error_has_its_cell_source_and_the_cells_frames(shell: tuple[InteractiveShell, ErrorLog]) -> None:
     ip, log = shell
     defined = _run(ip, "def ratio(a, b):\n    return a / b")
     failed = _run(ip, "x = 1\nratio(x, 0)")
@@ -49,7 +49,9 @@ def test_the_latest_error_has_its_cell_source_and_the_cells_frames(shell) -> Non
     assert "```python\nx = 1\nratio(x, 0)\n```" in text and error.traceback in text
 
 
-def test_library_frames_are_trimmed_to_where_the_code_entered_and_where_it_raised(shell) -> None:
+def test_library_frames_are_trimmed_to_where_the_code_entered_and_where_it_raised(
+    shell: tuple[InteractiveShell, ErrorLog],
+) -> None:
     ip, log = shell
     failed = _run(ip, "import json\njson.loads('{')")
     lines = log.latest().traceback.splitlines()
@@ -61,7 +63,7 @@ def test_library_frames_are_trimmed_to_where_the_code_entered_and_where_it_raise
     assert "/" not in lines[2].split(",")[0].removeprefix("  File json/"), "no machine paths"
 
 
-def test_errors_are_kept_per_execution_count_without_ansi(shell) -> None:
+def test_errors_are_kept_per_execution_count_without_ansi(shell: tuple[InteractiveShell, ErrorLog]) -> None:
     ip, log = shell
     first = _run(ip, "raise ValueError('\\x1b[31mred\\x1b[0m text')")
     _run(ip, "ok = 1")
@@ -74,7 +76,7 @@ def test_errors_are_kept_per_execution_count_without_ansi(shell) -> None:
     assert f"cells with errors: {first}, {second}" in caught.value.message
 
 
-def test_a_syntax_error_shows_the_line_and_its_caret(shell) -> None:
+def test_a_syntax_error_shows_the_line_and_its_caret(shell: tuple[InteractiveShell, ErrorLog]) -> None:
     ip, log = shell
     _run(ip, "x = (1,")
     error = log.latest()
@@ -82,7 +84,7 @@ def test_a_syntax_error_shows_the_line_and_its_caret(shell) -> None:
     assert "x = (1," in error.traceback and "^" in error.traceback
 
 
-def test_questions_that_fail_are_not_the_error_a_user_asks_about(shell) -> None:
+def test_questions_that_fail_are_not_the_error_a_user_asks_about(shell: tuple[InteractiveShell, ErrorLog]) -> None:
     ip, log = shell
     _run(ip, "1 / 0")
     ip.run_cell("%%llm nosuchprovider:x\nhello", store_history=True)  # unknown magic here: an error

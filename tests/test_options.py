@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from llmring_jupyter import commands
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options, parse
+from llmring_jupyter.answer.options import Options, parse
+from llmring_jupyter.exceptions import UsageError
+from llmring_jupyter.notebook import commands
 
 
 def test_all_options() -> None:

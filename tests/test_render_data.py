@@ -8,14 +8,16 @@ import re
 
 from answer_types import Paper
 
-from llmring_jupyter import render, structured
+from llmring_jupyter import render
+from llmring_jupyter.answer import structured
+from llmring_jupyter.providers.types import FinishReason
 from llmring_jupyter.render import data
 from llmring_jupyter.result import Result, Timings
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 
-def answered(text: str, tp: object = list[Paper], finish: str = "stop") -> Result:
+def answered(text: str, tp: object = list[Paper], finish: FinishReason = "stop") -> Result:
     shape = structured.resolve(tp, False, {})
     raw = Result(text, "demo", "demo", finish, None, Timings(0, None, 0.1), ())
     return structured.conclude(shape, raw)

@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from recorder import Recorder
 
-from llmring_jupyter import options, replay
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.magics import LLMMagics
-from llmring_jupyter.options import Options
+from llmring_jupyter.answer import options
+from llmring_jupyter.answer.options import Options
+from llmring_jupyter.answer.session import Session
+from llmring_jupyter.exceptions import UsageError
+from llmring_jupyter.notebook.magics import LLMMagics
 from llmring_jupyter.providers import Message, Request, StreamChunk, ToolCall, Usage, chat_stream
+from llmring_jupyter.records import replay
 from llmring_jupyter.result import Result, Timings
-from llmring_jupyter.session import Session
 
 SENTINEL = "sk-SENTINEL-replay-0123456789abcdef"
 BASE = Request("demo:echo", (Message("system", "be brief"), Message("user", "hello")), temperature=0.2)
@@ -116,7 +117,7 @@ async def test_a_tool_exchange_replays_every_step_and_each_result_by_call_id(tmp
         StreamChunk(model="openai:gpt-4o-mini", finish_reason="stop", usage=Usage.of(30, 4)),
     ]
     await _chunks(recorder.step(step(first)))
-    recorder.tool_result("call_7", '{"sky": "clear"}')
+    recorder.tool_result("s1c0", '{"sky": "clear"}')  # by the call's step and place
     await _chunks(recorder.step(step(second)))
     cache = replay.Cache(tmp_path / "c.sqlite")
     cache.put(BASE, "openai:gpt-4o-mini", recorder.recording())
@@ -124,12 +125,12 @@ async def test_a_tool_exchange_replays_every_step_and_each_result_by_call_id(tmp
     again = cache.get(BASE, "openai:gpt-4o-mini")
     assert again is not None
     assert await _chunks(again.step(0)) == first
-    assert again.tool_result("call_7") == '{"sky": "clear"}'
+    assert again.tool_result("s1c0") == '{"sky": "clear"}'
     assert await _chunks(again.step(1)) == second
 
 
 async def test_a_tool_loop_asks_records_then_replays_without_running_the_tool(tmp_path: Path) -> None:
-    """The API a tool loop uses: chunks(ask, step), tool_result(call_id), record_tool_result(...)."""
+    """The API a tool loop uses: chunks(ask, step), tool_result(call key), record_tool_result(...)."""
     call = ToolCall("call_9", "add", '{"a": 2, "b": 3}')
     replies = [
         [StreamChunk(model="demo:echo", finish_reason="tool_calls", tool_calls=(call,))],
@@ -149,9 +150,10 @@ async def test_a_tool_loop_asks_records_then_replays_without_running_the_tool(tm
             seen.append(chunks)
             for c in chunks:
                 for tool_call in c.tool_calls or ():
-                    if question.tool_result(tool_call.id) is None:
-                        ran.append(tool_call.id)
-                        question.record_tool_result(tool_call.id, "5")
+                    key = f"s{step + 1}c{tool_call.index}"
+                    if question.tool_result(key) is None:
+                        ran.append(key)
+                        question.record_tool_result(key, "5")
         return seen
 
     path = str(tmp_path / "c.sqlite")
@@ -159,9 +161,25 @@ async def test_a_tool_loop_asks_records_then_replays_without_running_the_tool(tm
     asked = await loop(first)
     first.keep(Result("5", "demo:echo", "demo:echo", "stop", None, Timings(0.0, None, 0.0), BASE.messages))
     again = replay.Question("replay", None, path, BASE, "demo:echo")
-    assert again.recording is not None and again.tool_result("call_9") == "5"
+    assert again.recording is not None and again.tool_result("s1c0") == "5"
     assert await loop(again) == asked
-    assert ran == ["call_9"], "the replay did not run the tool"
+    assert ran == ["s1c0"], "the replay did not run the tool"
+
+
+def test_an_exchange_stored_by_call_id_asks_again_and_a_plain_answer_still_replays(tmp_path: Path) -> None:
+    """Files written before results were keyed by step and place held them by call id, which
+    repeats across steps: such an exchange is asked again rather than given the wrong results."""
+    cache = replay.Cache(tmp_path / "c.sqlite")
+    call = ToolCall("call_0", "add", "{}")
+    steps = [[StreamChunk(model="demo:echo", finish_reason="tool_calls", tool_calls=(call,))]]
+    cache.put(BASE, "demo:echo", replay.Recording(tuple(map(tuple, steps)), {"s1c0": "5"}))
+    with sqlite3.connect(cache.path) as db:
+        db.execute("update answers set exchange = replace(exchange, '\"results\"', '\"tool_results\"')")
+    assert cache.get(BASE, "demo:echo") is None
+    cache.put(BASE, "demo:echo", replay.Recording(((StreamChunk(model="demo:echo", finish_reason="stop"),),)))
+    with sqlite3.connect(cache.path) as db:
+        db.execute("update answers set exchange = replace(exchange, '\"results\"', '\"tool_results\"')")
+    assert cache.get(BASE, "demo:echo") is not None
 
 
 async def test_no_key_or_secret_reaches_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,7 +192,7 @@ async def test_no_key_or_secret_reaches_the_file(tmp_path: Path, monkeypatch: py
     cache = replay.Cache(tmp_path / "c.sqlite")
     recorder = replay.Recorder()
     await _chunks(recorder.step(chat_stream(request)))  # demo:echo says the key back
-    recorder.tool_result("call_1", f"token {SENTINEL}")
+    recorder.tool_result("s1c0", f"token {SENTINEL}")
     cache.put(request, "demo:echo", recorder.recording())
     stored = (tmp_path / "c.sqlite").read_bytes()
     assert SENTINEL.encode() not in stored
@@ -183,7 +201,8 @@ async def test_no_key_or_secret_reaches_the_file(tmp_path: Path, monkeypatch: py
 
 
 def test_the_cell_option_is_one_field_with_its_opposite() -> None:
-    assert [options.parse(line).cache for line in ("demo", "demo --cache", "demo --no-cache")] == [None, True, False]
+    parsed = [options.parse(line) for line in ("demo", "demo --cache", "demo --no-cache")]
+    assert [o.cache if o else "not parsed" for o in parsed] == [None, True, False]
     assert "--cache, --no-cache" in options.usage()
 
 

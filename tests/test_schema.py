@@ -9,7 +9,8 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from llmring_jupyter.schema import Mismatch, SchemaError, inline_refs, shape_of, signature_of
+from llmring_jupyter.answer.schema import Mismatch, inline_refs, shape_of, signature_of
+from llmring_jupyter.exceptions import SchemaError
 
 
 class Paper(BaseModel):

@@ -11,8 +11,8 @@ from recorder import Recorder
 from shell import loaded_shell, magics
 
 import llmring_jupyter
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options
+from llmring_jupyter.answer.options import Options
+from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.result import Result
 
 

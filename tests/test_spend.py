@@ -6,18 +6,20 @@ import dataclasses
 import html
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from llmring_jupyter.exceptions import BudgetError
 from llmring_jupyter.providers import Message, Request, StreamChunk, Usage
 from llmring_jupyter.providers.pricing import price
+from llmring_jupyter.records.spend import Budget, Ledger, footer_note, input_tokens
 from llmring_jupyter.result import Replayed, Result, Timings
-from llmring_jupyter.spend import Budget, BudgetError, Ledger, footer_note, input_tokens
 
 QUESTION = Request("openai:gpt-4o-mini", (Message("user", "x" * 400),))  # about 104 tokens in
 
 
-def _result(model: str, usage: Usage | None, seconds: float = 1.0, **changes: object) -> Result:
+def _result(model: str, usage: Usage | None, seconds: float = 1.0, **changes: Any) -> Result:
     result = Result(
         text="answer",
         requested=model,
@@ -76,16 +78,17 @@ def test_an_empty_ledger_says_so() -> None:
 def test_no_budget_never_refuses() -> None:
     ledger = Ledger()
     ledger.add(_result("openai:gpt-4o-mini", Usage.of(10**7, 10**6)))
-    for budget in (Budget(), Budget(0, 0), Budget(None, None)):
-        ledger.check(QUESTION, "openai:gpt-4o-mini", budget)
+    with ledger.flying("openai:gpt-4o-mini") as flight:
+        for budget in (Budget(), Budget(0, 0), Budget(None, None)):
+            ledger.check(QUESTION, flight, budget)
 
 
 def test_a_token_budget_refuses_with_one_line_that_says_how_to_raise_it() -> None:
     ledger = Ledger()
     ledger.add(_result("demo:chat", Usage.of(900, 50)))
-    ledger.check(QUESTION, "demo:chat", Budget(tokens=1100))  # 950 spent + ~104 fits
-    with pytest.raises(BudgetError) as caught:
-        ledger.check(QUESTION, "demo:chat", Budget(tokens=1000))
+    with ledger.flying("demo:chat") as flight, pytest.raises(BudgetError) as caught:
+        ledger.check(QUESTION, flight, Budget(tokens=1100))  # 950 spent + ~104 fits
+        ledger.check(QUESTION, flight, Budget(tokens=1000))
     assert caught.value.message == (
         f"Token budget reached: 950 of 1,000 tokens spent, and this answer needs about {input_tokens(QUESTION)}; "
         "nothing was sent. Raise it with %config LLMMagics.budget_tokens = … (0: no budget)."
@@ -97,10 +100,13 @@ def test_a_dollar_budget_uses_the_price_table() -> None:
     ledger.add(_result("openai:gpt-4o-mini", Usage.of(100_000, 10_000)))
     spent = ledger.usd
     assert spent > 0
-    ledger.check(QUESTION, "openai:gpt-4o-mini", Budget(usd=spent * 2))
-    with pytest.raises(BudgetError, match=r"^Budget reached: \$0\.\d{4} of \$0\.\d{4} spent.*LLMMagics\.budget_usd"):
-        ledger.check(QUESTION, "openai:gpt-4o-mini", Budget(usd=spent + 1e-9))
-    ledger.check(QUESTION, "ollama:llama3.2", Budget(usd=spent + 1e-9))  # a local model bills nothing
+    with ledger.flying("openai:gpt-4o-mini") as flight:
+        ledger.check(QUESTION, flight, Budget(usd=spent * 2))
+        refused = r"^Budget reached: \$0\.\d{4} of \$0\.\d{4} spent.*LLMMagics\.budget_usd"
+        with pytest.raises(BudgetError, match=refused):
+            ledger.check(QUESTION, flight, Budget(usd=spent + 1e-9))
+    with ledger.flying("ollama:llama3.2") as local:
+        ledger.check(QUESTION, local, Budget(usd=spent + 1e-9))  # a local model bills nothing
 
 
 async def _stream(n: int) -> AsyncIterator[StreamChunk]:
@@ -112,7 +118,8 @@ async def _stream(n: int) -> AsyncIterator[StreamChunk]:
 async def test_a_stream_past_the_budget_presses_stop_once() -> None:
     reasons: list[str] = []
     ledger = Ledger()
-    seen = [c async for c in ledger.watch(_stream(30), QUESTION, "demo:chat", Budget(tokens=120), reasons.append)]
+    with ledger.flying("demo:chat") as flight:
+        seen = [c async for c in ledger.watch(_stream(30), QUESTION, flight, Budget(tokens=120), reasons.append)]
     assert len(seen) == 31, "the watcher only stops; the stream's own Stop does the cancelling"
     assert reasons == [
         "Token budget reached: 0 of 120 tokens spent, and this answer has used about 121; the answer was stopped "
@@ -122,7 +129,9 @@ async def test_a_stream_past_the_budget_presses_stop_once() -> None:
 
 async def test_a_stream_within_the_budget_is_left_alone() -> None:
     reasons: list[str] = []
-    seen = [c async for c in Ledger().watch(_stream(10), QUESTION, "demo:chat", Budget(tokens=120), reasons.append)]
+    ledger = Ledger()
+    with ledger.flying("demo:chat") as flight:
+        seen = [c async for c in ledger.watch(_stream(10), QUESTION, flight, Budget(tokens=120), reasons.append)]
     assert len(seen) == 11 and reasons == []
 
 
@@ -131,3 +140,17 @@ def test_the_footer_names_a_budget_stop_but_not_a_click_on_stop() -> None:
     stopped = _result("demo:chat", None, finish_reason="cancelled", error=why)
     assert footer_note(stopped) == "Token budget reached: 0 of 120 tokens spent, and this answer has used about 121"
     assert footer_note(_result("demo:chat", None, finish_reason="cancelled")) is None
+
+
+async def test_answers_in_flight_share_the_budget() -> None:
+    reasons: list[str] = []
+    ledger = Ledger()
+    with ledger.flying("demo:chat") as running:
+        seen = [c async for c in ledger.watch(_stream(60), QUESTION, running, Budget(tokens=1000), reasons.append)]
+        assert len(seen) == 61 and reasons == [], "alone, it fits"
+        with ledger.flying("demo:chat") as second, pytest.raises(BudgetError) as caught:
+            ledger.check(QUESTION, second, Budget(tokens=input_tokens(QUESTION) * 2 + 59))
+    assert caught.value.message.startswith(
+        f"Token budget reached: 0 of {input_tokens(QUESTION) * 2 + 59:,} tokens spent, about "
+        f"{input_tokens(QUESTION) + 60:,} more by answers still running, and this answer needs about "
+    )

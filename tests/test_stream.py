@@ -10,8 +10,8 @@ from collections.abc import AsyncGenerator
 import pytest
 from recorder import Recorder
 
+from llmring_jupyter.answer.stream import Coalescer, run
 from llmring_jupyter.providers import Message, ProviderError, Request, StreamChunk
-from llmring_jupyter.stream import Coalescer, run
 
 
 async def test_first_delta_goes_at_once_and_a_burst_becomes_one_message() -> None:

@@ -12,12 +12,13 @@ from answer_types import PERSON, Colour, Paper, Point
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
-from llmring_jupyter import structured
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.options import Options, parse
+from llmring_jupyter.answer import structured
+from llmring_jupyter.answer.options import Options, parse
+from llmring_jupyter.answer.schema import Mismatch
+from llmring_jupyter.exceptions import AnswerMismatch, UsageError
 from llmring_jupyter.providers import Message, Request, ResponseFormat, ToolCall, chat_stream
-from llmring_jupyter.result import Result, Timings
-from llmring_jupyter.schema import Mismatch
+from llmring_jupyter.providers.types import FinishReason
+from llmring_jupyter.result import Result, Timings, answer_text
 
 
 class Label(TypedDict):
@@ -31,7 +32,7 @@ JSON_SCHEMA = PERSON
 NAMESPACE = {"Paper": Paper, "Point": Point, "Label": Label, "person": JSON_SCHEMA, "models": dataclasses}
 
 
-def result(text: str, finish: str = "stop") -> Result:
+def result(text: str, finish: FinishReason = "stop") -> Result:
     return Result(text, "demo", "demo", finish, None, Timings(0, None, 0.1), ())
 
 
@@ -179,7 +180,7 @@ def test_a_nonconforming_answer_fails_with_one_line_naming_the_schema_and_mismat
 ) -> None:
     shape = structured.resolve(tp, False, {})
     done = structured.conclude(shape, result(text))
-    assert isinstance(done.exception, structured.AnswerMismatch)
+    assert isinstance(done.exception, AnswerMismatch)
     assert says in done.exception.message and "_llm.text" in done.exception.message
     assert "\n" not in done.exception.message and done.error == done.exception.message
     assert done.data is None and done.text == text
@@ -189,17 +190,20 @@ def test_a_cut_answer_says_it_was_cut_not_that_the_json_is_broken() -> None:
     shape = structured.resolve(Paper, False, {})
     done = structured.conclude(shape, result('{"title": "A", "ye', finish="length"))
     assert done.exception is not None
-    assert "cut at the token limit" in done.exception.message and "--max-tokens" in done.exception.message
-    assert "JSON (" not in done.exception.message and "does not fit" not in done.exception.message
+    message = str(done.exception)
+    assert "cut at the token limit" in message and "--max-tokens" in message
+    assert "JSON (" not in message and "does not fit" not in message
 
 
-def test_a_blocked_answer_fails_saying_so() -> None:
-    done = structured.conclude(structured.resolve(Paper, False, {}), result("", finish="content_filter"))
-    assert done.exception is not None and "content filter blocked the answer, so there is no Paper" in done.error
+@pytest.mark.parametrize(("spec", "any_json", "name"), [(Paper, False, "Paper"), (None, True, "a JSON object")])
+def test_a_blocked_answer_fails_saying_so(spec: Any, any_json: bool, name: str) -> None:
+    done = structured.conclude(structured.resolve(spec, any_json, {}), result("", finish="content_filter"))
+    assert done.exception is not None
+    assert done.error == f"The provider's content filter blocked the answer, so it has no data to fit {name}."
 
 
 @pytest.mark.parametrize("finish", ["cancelled", "tool_calls", "error"])
-def test_only_a_finished_answer_is_validated(finish: str) -> None:
+def test_only_a_finished_answer_is_validated(finish: FinishReason) -> None:
     shape = structured.resolve(Paper, False, {})
     done = structured.conclude(shape, result('{"ti', finish=finish))
     assert done.exception is None and done.data is None
@@ -288,4 +292,4 @@ def test_with_tools_the_value_is_read_from_the_last_steps_text() -> None:
         structured.resolve(Point, False, {}), dataclasses.replace(result('Let me look.{"x": 1}'), exchange=exchange)
     )
     assert done.exception is None and done.data == Point(1.0, 0)
-    assert structured.answer_text(dataclasses.replace(result("Let me look."), exchange=exchange[:2])) == ""
+    assert answer_text(dataclasses.replace(result("Let me look."), exchange=exchange[:2])) == ""

@@ -10,11 +10,10 @@ from typing import Any, Literal
 
 import pytest
 
-from llmring_jupyter.errors import UsageError
+from llmring_jupyter.answer.tools import Toolbox
+from llmring_jupyter.exceptions import SchemaError, UsageError
 from llmring_jupyter.providers.types import ToolCall
 from llmring_jupyter.result import ToolRun
-from llmring_jupyter.schema import SchemaError
-from llmring_jupyter.tools import Toolbox
 
 
 def get_weather(city: str, unit: Literal["C", "F"] = "C") -> str:
@@ -201,7 +200,12 @@ def test_approve_tools_asks_in_the_terminal(
 
     seen: list[str] = []
     prompts: list[str] = []
-    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or typed)
+
+    def answer(prompt: str) -> str:
+        prompts.append(prompt)
+        return typed
+
+    monkeypatch.setattr("builtins.input", answer)
 
     def lookup(name: str) -> str:
         seen.append(name)
@@ -232,7 +236,7 @@ def test_dry_run_names_the_tools_and_the_markdown_export_shows_the_calls(
 
 @pytest.mark.parametrize("line", ['demo -o tools=\'[{"type": "function"}]\'', "demo -o functions=[]"])
 def test_raw_provider_tool_shapes_are_refused_with_the_way_to_give_tools(line: str) -> None:
-    from llmring_jupyter.options import parse
+    from llmring_jupyter.answer.options import parse
 
     with pytest.raises(UsageError, match="named with --tools NAME"):
         parse(line)

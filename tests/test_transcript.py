@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmring_jupyter import transcript
-from llmring_jupyter.conversation import Conversation
+from llmring_jupyter.context.conversation import Conversation
 from llmring_jupyter.providers.types import Attachment
+from llmring_jupyter.records import transcript
 from llmring_jupyter.result import Result, Timings
 
 FIG = Attachment("image", "image/png", b"\x89PNG fake bytes", "fig", 3, 2)

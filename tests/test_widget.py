@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmring_jupyter import widget
+from llmring_jupyter.view import widget
 
 
 class Anchor(widget.ViewAnchor):

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ Part = bytes | str | float | Cut | Hang  # float: pause that many seconds
 class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    parts: list[Part] = field(default_factory=list)
+    parts: Sequence[Part] = field(default_factory=list)
     content_type: str = "text/event-stream"
     #: what happens before the status line: CUT resets the connection before any answer,
     #: HANG never answers (until the client leaves), a number waits that many seconds
@@ -65,9 +65,12 @@ class Seen:
 
 
 class WireServer:
-    def __init__(self) -> None:
+    def __init__(self, routes: dict[tuple[str, str], Callable[[Seen], Reply]] | None = None) -> None:
         self._replies: deque[Reply] = deque()
         self.seen: list[Seen] = []
+        #: requests a route answered, as a real server would at any time: not in ``seen``, not queued
+        self.routes = routes or {}
+        self.routed: list[Seen] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wire-server", daemon=True)
@@ -121,12 +124,17 @@ class WireServer:
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
         body = await reader.readexactly(int(headers.get("content-length", 0)))
         seen = Seen(method, path, headers, body)
-        self.seen.append(seen)
-        reply = (
-            self._replies.popleft()
-            if self._replies
-            else Reply.json({"error": {"message": "wire server: no reply queued"}}, 599)
-        )
+        route = self.routes.get((method, path))
+        if route is not None:
+            self.routed.append(seen)
+            reply = route(seen)
+        else:
+            self.seen.append(seen)
+            reply = (
+                self._replies.popleft()
+                if self._replies
+                else Reply.json({"error": {"message": "wire server: no reply queued"}}, 599)
+            )
         watcher = asyncio.ensure_future(reader.read(1))  # b"" when the client hangs up
         completed = reset = False
         try:
@@ -203,10 +211,12 @@ def sse(*events: Any, event_names: bool = False) -> list[str]:
     return out
 
 
-def serving() -> Iterator[WireServer]:
+def serving() -> Generator[WireServer, None, None]:
     """A running server, closed when the generator is: the body of every wire fixture
     (``yield from serving()``), whatever its scope."""
-    server = WireServer()
+    from providers.dialects import ollama  # it imports this module
+
+    server = WireServer({("POST", "/api/show"): ollama.show})
     try:
         yield server
     finally:

@@ -66,7 +66,7 @@ class Options(_Reference):
 
     @classmethod
     def rows(cls) -> list[tuple[str, ...]]:
-        from llmring_jupyter import options
+        from llmring_jupyter.answer import options
 
         rows = [("MODEL …", "models=", "an llmring.lock alias or provider:model; two or more answer side by side")]
         for name, flag, _default in options._flags():
@@ -85,7 +85,7 @@ class Commands(_Reference):
 
     @classmethod
     def rows(cls) -> list[tuple[str, ...]]:
-        from llmring_jupyter import commands
+        from llmring_jupyter.notebook import commands
 
         return [tuple(row) for row in commands._HELP]
 
@@ -98,7 +98,7 @@ class Settings(_Reference):
 
     @classmethod
     def rows(cls) -> list[tuple[str, ...]]:
-        from llmring_jupyter.magics import LLMMagics
+        from llmring_jupyter.notebook.magics import LLMMagics
 
         return [
             (f"LLMMagics.{name}", type(trait).__name__, trait.default_value_repr(), trait.help)

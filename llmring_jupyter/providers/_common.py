@@ -148,7 +148,9 @@ def http_error(
         what, todo = f"{provider}:{model} failed with HTTP {status}{said}", "Try again in a moment"
     else:
         what, todo = f"{provider}:{model} refused the request (HTTP {status}){said}", "Check the request's options"
-    return ProviderError(sentences(what, todo), provider=provider, status=status, retry_after=retry_after(headers))
+    return ProviderError(
+        sentences(what, todo), provider=provider, status=status, retry_after=retry_after(headers), said=message
+    )
 
 
 def mid_answer(provider: str, model: str, message: str, status: int | None = None) -> ProviderError:

@@ -27,6 +27,7 @@ from .errors import LLMError
 from .images import ImageLimits
 from .inputs import Inputs
 from .json_mode import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION, note, strict_schema
+from .tokens import estimate_tokens
 from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Tool, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -167,12 +168,14 @@ class AnthropicProvider(WireAdapter):
                 if kind == "content_block_delta":
                     delta = event.delta
                     if delta.type == "text_delta" and delta.text:
+                        tokens.written.append(delta.text)
                         yield delta.text
-                    elif delta.type == "input_json_delta" and event.index == answer_block:
-                        if delta.partial_json:
-                            yield delta.partial_json
                     elif delta.type == "input_json_delta":
-                        yield answer.calls.add(event.index, arguments=delta.partial_json)
+                        tokens.written.append(delta.partial_json)
+                        if event.index != answer_block:
+                            yield answer.calls.add(event.index, arguments=delta.partial_json)
+                        elif delta.partial_json:
+                            yield delta.partial_json
                 elif kind == "content_block_start" and event.content_block.type == "tool_use":
                     block = event.content_block
                     if forced and block.name == ANSWER_TOOL:
@@ -182,15 +185,14 @@ class AnthropicProvider(WireAdapter):
                 elif kind == "message_start":
                     answer.model = event.message.model or answer.model
                     tokens.update(event.message.usage, final=False)
-                    answer.usage = tokens.usage()
                 elif kind == "message_delta":
                     answer.finish = _FINISH.get(event.delta.stop_reason or "", answer.finish)
                     if answer_block is not None and answer.finish == "tool_calls":
                         answer.finish = "stop"  # the call was the answer; real calls still make it tool_calls
                     tokens.update(event.usage, final=True)
-                    answer.usage = tokens.usage()
                 elif kind == "message_stop":
                     answer.ended = True
+        answer.usage = tokens.usage()  # once the body ends, with or without its final count
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, anthropic.APIStatusError):
@@ -209,7 +211,8 @@ class _Tokens:
     """Anthropic's token counts: input in ``message_start``, the rest updated by ``message_delta``.
 
     ``message_start`` carries a placeholder ``output_tokens`` (1): only ``message_delta``'s
-    count is the real one, so a stream cut before it has no output count at all.
+    count is the real one, so a stream cut before it has no output count at all: its input
+    count is kept and the output estimated from what was written (the usage marked estimated).
     """
 
     def __init__(self) -> None:
@@ -217,6 +220,7 @@ class _Tokens:
         self.completion: int | None = None
         self.cache_read: int | None = None
         self.cache_write: int | None = None
+        self.written: list[str] = []  # the text and JSON streamed, for an estimate if no count comes
 
     def update(self, u: Any, *, final: bool) -> None:
         self.prompt = _first(u.input_tokens, self.prompt)
@@ -226,11 +230,14 @@ class _Tokens:
             self.completion = _first(u.output_tokens, self.completion)
 
     def usage(self) -> Usage | None:
-        if self.completion is None:  # message_start's placeholder is no count: estimate instead
+        if self.prompt is None and self.completion is None:
             return None
+        estimated = self.completion is None  # message_start's placeholder is no count
+        completion = estimate_tokens("".join(self.written)) if estimated else self.completion
         # Anthropic's input_tokens excludes cached ones; our prompt_tokens counts them all.
         prompt = (self.prompt or 0) + (self.cache_read or 0) + (self.cache_write or 0)
-        return Usage.of(prompt, self.completion, cached_tokens=self.cache_read, cache_creation_tokens=self.cache_write)
+        cached = {"cached_tokens": self.cache_read, "cache_creation_tokens": self.cache_write}
+        return Usage.of(prompt, completion, **cached, estimated=estimated)
 
 
 def _first(value: int | None, fallback: int | None) -> int | None:

@@ -141,13 +141,16 @@ def _answer(messages: tuple[Message, ...]) -> str:
         if sent
         else ("A little code, to show highlighting:", f'prompt = {first[:60]!r}\nprint(len(prompt.split()), "words")')
     )
+    intro = (  # one line: a line break in markdown is kept as one
+        "I am the offline **demo** model of llmring_jupyter: I need no key and no network, "
+        "and I stream this answer word by word so you can watch it arrive."
+    )
     return textwrap.dedent("""\
         ## Demo answer
 
         You asked: “{quoted}”
 
-        I am the offline **demo** model of llmring_jupyter: I need no key and no network,
-        and I stream this answer word by word so you can watch it arrive. {memory}{persona}
+        {intro} {memory}{persona}
 
         Words that stood out in your prompt:
 
@@ -169,5 +172,12 @@ def _answer(messages: tuple[Message, ...]) -> str:
 
         Switch to a real model with `%%llm openai:gpt-4o-mini` or an alias from `llmring.lock`.
         """).format(
-        quoted=quoted, memory=memory, persona=persona, bullets=bullets, rows=rows, heading=heading, code=code
+        quoted=quoted,
+        intro=intro,
+        memory=memory,
+        persona=persona,
+        bullets=bullets,
+        rows=rows,
+        heading=heading,
+        code=code,
     )

@@ -57,11 +57,18 @@ class ProviderError(LLMError):
     """The provider answered with an error, before or during the stream."""
 
     def __init__(
-        self, message: str, *, provider: str = "", status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+        said: str = "",
     ) -> None:
         self.provider = provider
         self.status = status
         self.retry_after = retry_after  # seconds the provider asked us to wait, if it said
+        self.said = said  # the provider's own words, where a caller knows better what they mean
         super().__init__(message)
 
 

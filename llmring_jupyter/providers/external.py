@@ -16,10 +16,22 @@ import json
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from .errors import LLMError, ProviderError
+from . import keys
+from ._common import error_message, function_spec, http_error
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    LLMError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+    StreamTimeoutError,
+    sentences,
+)
 from .inputs import UnsupportedInputError
 from .json_mode import chat_completions_format
-from .types import STREAM_FINISHES, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
+from .types import STREAM_FINISHES, Message, ModelRef, Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 # Provider words for how an answer ended → ours (llmring passes some through unmapped).
 _FINISH: dict[str, StreamFinish] = {
@@ -72,7 +84,7 @@ def convert(backend: object, request: Request) -> Any:
         "max_tokens": request.max_tokens,
     }
     if request.tools:
-        fields["tools"] = list(request.tools)
+        fields["tools"] = [function_spec(t) for t in request.tools]  # llmring takes OpenAI's shape
     if request.response_format is not None:  # llmring maps it to each provider's own structured mode
         fields["response_format"] = chat_completions_format(request.response_format)
     if request.options:
@@ -141,7 +153,65 @@ async def stream(backend: Any, request: Request) -> AsyncGenerator[StreamChunk, 
     except LLMError:
         raise
     except Exception as exc:
+        mapped = llmring_error(exc, request.model)
+        if mapped is not None:
+            raise mapped from None  # one line; its message says what the provider said
         raise ProviderError(f"The backend {name} failed: {type(exc).__name__}: {exc}", provider=name) from exc
     yield StreamChunk(
         model=model or request.model, finish_reason=finish or "incomplete", usage=usage, tool_calls=calls or None
     )
+
+
+# llmring's error classes → ours, when the provider's HTTP error is not at hand (first match wins)
+_LLMRING_ERRORS: tuple[tuple[str, type[LLMError], str], ...] = (
+    ("ProviderAuthenticationError", AuthenticationError, "Check the key"),
+    ("ProviderRateLimitError", RateLimitError, "Retry in a moment"),
+    ("ModelNotFoundError", ModelNotFoundError, "Check the model name"),
+    ("ProviderTimeoutError", StreamTimeoutError, "Try again in a moment"),
+    ("TimeoutError", StreamTimeoutError, "Try again in a moment"),
+    ("NetworkError", ProviderUnavailableError, "Check the provider's address and your connection"),
+    ("ProviderNotFoundError", ConfigurationError, "Check the provider's name and its API key"),
+    ("ModelCapabilityError", UnsupportedInputError, "Leave out what the model cannot take, or ask another model"),
+    ("ConfigurationError", ConfigurationError, "Check llmring's settings"),
+    ("LockfileError", ConfigurationError, "Check llmring.lock"),
+)
+
+
+def llmring_error(exc: Exception, requested: str) -> LLMError | None:
+    """Ours for one of llmring's typed errors, so retries and the one-line advice apply as they
+    do for our own adapters; None for any other exception.
+
+    The SDK's HTTP error that llmring wraps (its cause) gives the very line our adapters
+    give; failing that, llmring's class says what kind of failure it was.
+    """
+    if type(exc).__module__.partition(".")[0] != "llmring":
+        return None
+    ref = ModelRef.parse(requested) if ":" in requested else ModelRef("", requested)
+    provider = str(getattr(exc, "provider", None) or ref.provider or "llmring")
+    found = keys.find(provider)
+    key_variable = found.variable if found else None
+    cause = exc.__cause__ or getattr(exc, "original", None)
+    status = getattr(cause, "status_code", None) or getattr(cause, "code", None)
+    if cause is not None and isinstance(status, int) and 400 <= status < 600:
+        body = getattr(cause, "body", None) or getattr(cause, "error", None)
+        response = getattr(cause, "response", None)
+        return http_error(
+            provider,
+            status,
+            error_message(body, str(getattr(cause, "message", "") or cause)),
+            model=ref.model,
+            key_variable=key_variable,
+            headers=getattr(response, "headers", None),
+        )
+    said = str(getattr(exc, "message", "") or exc)
+    for cls_name, ours, todo in _LLMRING_ERRORS:
+        if any(c.__name__ == cls_name for c in type(exc).__mro__):
+            line = sentences(f"{provider}: {said}", todo)
+            if ours is AuthenticationError:
+                return AuthenticationError(line, provider=provider, key_variable=key_variable)
+            if ours is RateLimitError:
+                return RateLimitError(line, provider=provider, retry_after=getattr(exc, "retry_after", None))
+            if issubclass(ours, ProviderError):
+                return ours(line, provider=provider)
+            return ours(line)
+    return None

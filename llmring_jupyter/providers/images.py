@@ -1,7 +1,9 @@
 """Image bytes: what they are, how big, and how to fit them to a provider's limits.
 
-Pillow does the reading and resizing; it is imported only when an image is met,
-so loading the extension stays instant and a text-only user never needs it.
+A PNG, JPEG or GIF is measured from its header and sent as it is when it fits;
+Pillow is needed only to convert another format or to shrink an image, and is
+imported only then, so loading the extension stays instant and a user who sends
+ordinary images (or none) never needs it.
 Each adapter declares its :class:`ImageLimits`; :func:`fit` shrinks an image that
 exceeds them (keeping its aspect ratio) just before it goes on the wire, so a
 notebook figure of any size is accepted rather than refused by the provider.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import struct
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +22,7 @@ from .types import Attachment
 
 #: The formats every provider here accepts as they are; anything else is converted to PNG.
 SENT_AS_IS = ("image/png", "image/jpeg", "image/gif", "image/webp")
-INSTALL = "Images need Pillow: pip install 'llmring-jupyter[images]'"
+INSTALL = "needs Pillow: run pip install 'llmring-jupyter[images]' and restart the kernel"
 
 
 @dataclass(frozen=True)
@@ -35,17 +38,58 @@ class ImageLimits:
 DEFAULT_LIMITS = ImageLimits(max_side=1568, max_pixels=1568 * 1568, max_bytes=5 * 1024 * 1024)
 
 
-def _pil() -> Any:
+def _pil(what: str) -> Any:
+    """Pillow's ``Image``; ImportError saying ``what`` needs it, where it is not installed."""
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError(INSTALL) from None
+        raise ImportError(f"{what} {INSTALL}") from None
     return Image
+
+
+def measure(data: bytes) -> tuple[str, int, int] | None:
+    """Media type, width and height of a PNG, JPEG or GIF, read from its header; None for others."""
+    try:
+        if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", data[16:24])
+            return "image/png", width, height
+        if data[:6] in (b"GIF87a", b"GIF89a"):
+            width, height = struct.unpack("<HH", data[6:10])
+            return "image/gif", width, height
+        if data.startswith(b"\xff\xd8"):
+            return _jpeg_size(data)
+    except struct.error:  # cut short
+        return None
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[str, int, int] | None:
+    """The size in a JPEG's start-of-frame segment, found by walking the segments before it."""
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # no length: restart markers, start, end
+            i += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return "image/jpeg", width, height
+        i += 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
+    return None
 
 
 def image(data: bytes, name: str | None = None) -> Attachment:
     """An image attachment from encoded bytes, in a format providers take (PNG if it was not)."""
-    pil = _pil()
+    measured = measure(data)
+    if measured is not None and measured[1] and measured[2]:
+        media_type, width, height = measured
+        return Attachment("image", media_type, data, name, width, height)
+    pil = _pil(f"Sending {name or 'this image'} in a format providers take")
     try:
         with pil.open(io.BytesIO(data)) as img:
             img.load()
@@ -66,7 +110,7 @@ def fit(att: Attachment, limits: ImageLimits) -> Attachment:
     )
     if scale >= 1.0 and len(att.data) <= limits.max_bytes:
         return att
-    pil = _pil()
+    pil = _pil(f"Scaling {att.name or 'an image'} ({att.describe()}) down to what the model takes")
     with pil.open(io.BytesIO(att.data)) as img:
         size = (max(1, int(att.width * scale)), max(1, int(att.height * scale)))
         small = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB").resize(size, pil.Resampling.LANCZOS)
@@ -78,7 +122,7 @@ def fit(att: Attachment, limits: ImageLimits) -> Attachment:
 
 def thumbnail(att: Attachment, side: int = 96) -> bytes:
     """A small PNG of the image, for the dry run's preview."""
-    pil = _pil()
+    pil = _pil("A preview of the image")
     with pil.open(io.BytesIO(att.data)) as img:
         img.thumbnail((side, side))
         return _encode(img, "PNG")

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, replace
 
 from . import images
-from .errors import ConfigurationError
-from .types import Message, ModelRef, Request
+from .errors import ConfigurationError, ProviderError
+from .types import Attachment, Message, ModelRef, Request
 
 
 class UnsupportedInputError(ConfigurationError):
@@ -26,7 +26,7 @@ class UnsupportedInputError(ConfigurationError):
 class Inputs:
     images: images.ImageLimits | None = None  # None: no images at all
     documents: bool = False  # PDFs
-    text_only: re.Pattern[str] | None = None  # model names (matched from the start) that take text alone
+    text_only: re.Pattern[str] | None = None  # model names (matched from the start) known to take text alone
     vision_example: str = ""  # a model that does take images, for the error message
 
     def takes(self, model: str, kind: str) -> bool:
@@ -45,14 +45,38 @@ def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
     for message in request.messages:
         for part in message.attachments:
             if not inputs.takes(ref.model, part.kind):
-                what = f"{part.name} ({part.describe()})" if part.name else part.describe()
-                instead = f"; use a model that does, e.g. {inputs.vision_example}" if inputs.vision_example else ""
-                kind = "images" if part.kind == "image" else "PDF documents"
-                raise UnsupportedInputError(f"{ref} cannot take {kind}, so {what} was not sent{instead}.")
+                raise refusal(inputs, ref, part)
     limits = inputs.images
     if limits is None:
         return request
-    return replace(request, messages=tuple(_fitted(m, limits) for m in request.messages))
+    try:
+        return replace(request, messages=tuple(_fitted(m, limits) for m in request.messages))
+    except ImportError as exc:  # an image too large to send as it is, and no Pillow to shrink it
+        raise UnsupportedInputError(f"{exc}; nothing was sent to {ref}.") from None
+
+
+def refusal(inputs: Inputs, ref: ModelRef, part: Attachment) -> UnsupportedInputError:
+    """The one line for a part ``ref`` cannot take, naming a model that does."""
+    kind = "images" if part.kind == "image" else "PDF documents"
+    return UnsupportedInputError(f"{ref} cannot take {kind}, so {_what(part)} was not sent{_instead(inputs)}.")
+
+
+def refused(inputs: Inputs, ref: ModelRef, request: Request, error: ProviderError) -> UnsupportedInputError | None:
+    """The one line for a provider's refusal of the images of a model we did not know (HTTP 400
+    naming images): sent rather than refused on a guess, the provider decided. None for others."""
+    parts = [a for m in request.messages for a in m.attachments if a.kind == "image"]
+    if not parts or error.status != 400 or "image" not in error.said.lower():
+        return None
+    said = error.said.rstrip(".")
+    return UnsupportedInputError(f"{ref} refused {_what(parts[0])}: {said} (HTTP 400){_instead(inputs)}.")
+
+
+def _what(part: Attachment) -> str:
+    return f"{part.name} ({part.describe()})" if part.name else part.describe()
+
+
+def _instead(inputs: Inputs) -> str:
+    return f"; use a model that does, e.g. {inputs.vision_example}" if inputs.vision_example else ""
 
 
 def _fitted(message: Message, limits: images.ImageLimits) -> Message:

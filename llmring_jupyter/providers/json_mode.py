@@ -3,15 +3,18 @@
 A :class:`~.types.ResponseFormat` arrives as plain JSON Schema with an object at
 its root; each adapter maps it to its provider's native parameter. Where a
 provider or model cannot do what is asked, :func:`note` says so in one line
-before the request goes out (the answer is still checked against the schema
-once it ends), rather than sending it and hoping.
+before the request goes out, once an answer however many requests it makes (the
+answer is still checked against the schema once it ends), rather than sending it
+and hoping.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Awaitable
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from .types import ResponseFormat
 
@@ -19,14 +22,32 @@ from .types import ResponseFormat
 ANSWER_TOOL = "answer"
 ANSWER_TOOL_DESCRIPTION = "Give the answer: its input is the answer itself, as JSON."
 
+T = TypeVar("T")
+
 _log = logging.getLogger("llmring_jupyter")
+_said: ContextVar[set[str] | None] = ContextVar("llmring_notes_said", default=None)
 _SUBSCHEMAS = ("items", "additionalProperties", "not")
 _SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 
 
 def note(message: str) -> None:
-    """One line for the user before the request goes out (stderr under a cell, unless logging is set up)."""
+    """One line for the user before the request goes out (stderr under a cell, unless logging is set up);
+    said once within :func:`each_note_once` (one answer's requests: its tool steps and retries)."""
+    said = _said.get()
+    if said is not None:
+        if message in said:
+            return
+        said.add(message)
     _log.warning(message)
+
+
+async def each_note_once(answer: Awaitable[T]) -> T:
+    """``answer`` awaited where a note said already is not said again (one answer's requests)."""
+    token = _said.set(set())
+    try:
+        return await answer
+    finally:
+        _said.reset(token)
 
 
 def chat_completions_format(fmt: ResponseFormat) -> dict[str, Any]:

@@ -21,7 +21,13 @@ PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
 #: Environment variables whose values are secrets.
 KEY_VARIABLES = tuple(v for names in PROVIDER_KEYS.values() for v in names)
 
-_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,})")
+#: The shapes of known keys: OpenAI and Anthropic (``sk-…``, ``sk-ant-…``), Google (``AIza…``),
+#: Hugging Face (``hf_…``), GitHub (``ghp_…``, ``github_pat_…``), AWS (``AKIA…``), and a bearer token
+#: (long, with a digit: ``Bearer YOUR_API_KEY`` in an answer is text, not a key).
+_KEYLIKE = re.compile(
+    r"\b(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}"
+    r"|github_pat_[A-Za-z0-9_]{30,}|AKIA[0-9A-Z]{16})\b|\bBearer\s+(?=[A-Za-z._~+/\-]*\d)[A-Za-z0-9._~+/\-]{20,}=*"
+)
 
 
 class Key(NamedTuple):

@@ -10,6 +10,9 @@ Why it is built this way:
 - Its stream path lets raw httpx and JSON errors through, and ends silently when the
   body ends without ``"done": true``; both are turned into what the user can act on.
 - No key: a local Ollama needs none (the SDK itself sends ``OLLAMA_API_KEY`` if set).
+- Which models see images is asked of the server (``/api/show`` capabilities), not
+  guessed from names: custom and new vision models work, and a text model is refused
+  an image it would ignore silently.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -46,8 +48,8 @@ from .errors import (
     sentences,
 )
 from .images import ImageLimits
-from .inputs import Inputs
-from .types import Message, Request, StreamFinish, Usage
+from .inputs import Inputs, refusal
+from .types import Message, ModelRef, Request, StreamFinish, Usage
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 _TOP_LEVEL = ("think", "format", "keep_alive")  # chat() arguments, not model ``options``
@@ -68,15 +70,23 @@ def _new_client(_key: str | None, host: str | None) -> ollama.AsyncClient:
 _clients: ClientCache[ollama.AsyncClient] = ClientCache(_new_client)
 
 
-#: Only vision models see images (a text model would ignore them silently), and no model takes PDFs.
+#: No model takes PDFs; which take images the server says (:func:`_capabilities`).
 INPUTS = Inputs(
     images=ImageLimits(max_side=1568, max_pixels=1568 * 1568, max_bytes=5 * 2**20),
-    text_only=re.compile(
-        r"(?!(llava|bakllava|llama3\.2-vision|llama4|gemma3|qwen2\.5vl|qwen2\.5-vl|qwen3-vl|minicpm-v|moondream"
-        r"|granite3\.2-vision|mistral-small3\.[12])([:\-]|$))"
-    ),
     vision_example="ollama:llama3.2-vision",
 )
+
+#: What each model can do ("vision", "tools", "thinking", ...), by host and model, as its server
+#: said; None where the server is too old to say. Asked once: a model's abilities do not change.
+_ABILITIES: dict[tuple[str, str], frozenset[str] | None] = {}
+
+
+async def _capabilities(client: ollama.AsyncClient, host: str, model: str) -> frozenset[str] | None:
+    """What ``model`` can do, from the server's ``/api/show``, asked once per host and model."""
+    if (host, model) not in _ABILITIES:
+        shown = await client.show(model)
+        _ABILITIES[host, model] = None if shown.capabilities is None else frozenset(shown.capabilities)
+    return _ABILITIES[host, model]
 
 
 def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
@@ -131,6 +141,11 @@ class OllamaProvider(WireAdapter):
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(None, self.address())
+        images = [a for m in request.messages for a in m.attachments if a.kind == "image"]
+        if images:  # a text model would ignore them silently: refused unless the server says it sees
+            abilities = await _capabilities(client, self.address(), model)
+            if abilities is not None and "vision" not in abilities:
+                raise refusal(INPUTS, ModelRef(self.name, model), images[0])
         options = {k: v for k, v in request.options.items() if k not in _TOP_LEVEL}
         if request.temperature is not None:
             options["temperature"] = request.temperature

@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from . import external, inputs, lockfile, registry, retry
 from .adapter import Adapter
-from .errors import AuthenticationError, LLMError, StreamTimeoutError, UnknownModelError
+from .errors import AuthenticationError, LLMError, ProviderError, StreamTimeoutError, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
 
 DEFAULT_IDLE_TIMEOUT = 60.0
@@ -76,32 +76,33 @@ async def chat_stream(
     ``finish_reason``, ``usage`` and the ``model`` served, as ``provider:model``.
     Errors are raised as :class:`~.errors.LLMError` subclasses. ``backend``: any
     object with a compatible ``chat_stream(request)`` (llmring's ``LLMRing``)
-    serves the request instead of the built-in adapters.
+    serves the request instead of the built-in adapters (retried alike).
 
     A failure before the first chunk that another attempt may heal is retried up to
     ``retries`` times (see :mod:`.retry`), then the next model of the alias is tried.
     ``log`` hears when each request is sent and each retry's wait begins.
     """
     log = log or retry.AttemptLog()
-    if backend is not None:
-        ref = ModelRef(external.name_of(backend), request.model)  # names it in a timeout
-        log.sending(str(ref), 0.0)
-        async with contextlib.aclosing(_bounded(external.stream(backend, request), idle_timeout, ref)) as chunks:
-            async for chunk in chunks:
-                yield chunk
-        return
-    candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
+    if backend is not None:  # the backend resolves the name; named by its class in a timeout
+        candidates: tuple[ModelRef, ...] = (ModelRef(external.name_of(backend), request.model),)
+    else:
+        candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
     for index, ref in enumerate(candidates):
         last = index == len(candidates) - 1
         for attempt in range(1, max(retries, 0) + 2):
             started = False
             try:
-                imported = time.perf_counter()
-                adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
-                log.sending(str(ref), time.perf_counter() - imported)
+                if backend is not None:
+                    log.sending(str(ref), 0.0)
+                    source = external.stream(backend, request)
+                else:
+                    imported = time.perf_counter()
+                    adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
+                    log.sending(str(ref), time.perf_counter() - imported)
+                    source = _served(adapter, ref, request)
                 # aclosing: a consumer's aclose() must reach the adapter now, closing the HTTP
                 # request at once rather than at garbage collection (the model would keep billing)
-                async with contextlib.aclosing(_bounded(_served(adapter, ref, request), idle_timeout, ref)) as chunks:
+                async with contextlib.aclosing(_bounded(source, idle_timeout, ref)) as chunks:
                     async for chunk in chunks:
                         started = True
                         yield chunk
@@ -127,7 +128,8 @@ async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGen
     """The adapter's stream, with the final chunk's model named ``provider:model``."""
     # before anything is sent: images fitted to the provider's limits, or refused; an adapter
     # that declares no inputs takes text alone
-    request = inputs.prepare(getattr(adapter, "inputs", inputs.TEXT_ONLY), ref, request)
+    takes = getattr(adapter, "inputs", inputs.TEXT_ONLY)
+    request = inputs.prepare(takes, ref, request)
     stream = adapter.stream(ref.model, request)
     try:
         async for chunk in stream:
@@ -137,6 +139,11 @@ async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGen
                     chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason, chunk.usage, chunk.tool_calls
                 )
             yield chunk
+    except ProviderError as exc:
+        refusal = inputs.refused(takes, ref, request, exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     finally:
         await stream.aclose()  # close the HTTP stream now, not at garbage collection
 

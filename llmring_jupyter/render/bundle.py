@@ -10,8 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..result import Result
-from ..structured import answer_text
+from ..result import Result, answer_text
 from . import tool_calls
 from .data import json_answer
 from .footer import FOOTER_STYLE, footer_text

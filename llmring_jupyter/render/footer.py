@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import replay, spend
+from ..records import replay, spend
 from ..result import Result
 from .rules import STYLES
 

@@ -5,7 +5,9 @@ Safe although the text is untrusted: markdown-it-py runs with raw HTML off
 blocks; images become links (no request leaves the browser unasked); code is
 highlighted with inline styles (sanitisers strip ``<style>``). Math becomes
 MathML (:mod:`.mathml`). The dialect is markdown-it's default (tables,
-strikethrough; no linkify, no typographer) plus ``$``-math, with the options,
+strikethrough; no linkify, no typographer) plus ``$``-math, and a line break
+is kept as one (``breaks``: models write for chat windows that keep them, and
+``demo:echo`` shows a prompt as it was sent), with the options,
 styles and link rule the live view reads from the same ``rules.json``, so
 the switch from live to static changes nothing.
 """
@@ -43,7 +45,7 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-    md = MarkdownIt("js-default", {"html": False, "highlight": _highlight})
+    md = MarkdownIt("js-default", {"html": False, **RULES["markdown"], "highlight": _highlight})
     md.use(dollarmath_plugin, **RULES["math"], renderer=tex_to_mathml)
     md.validateLink = _safe_link  # type: ignore[method-assign]  # its own check lets data:image/... through
     md.add_render_rule("image", _image_as_link)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from kernel_guard import check
 from playwright.sync_api import Locator, Page, expect
 
 #: Settings that keep JupyterLab quiet and deterministic: start the kernel
@@ -67,6 +68,7 @@ class LabServer:
     """
 
     def __init__(self, home: Path, env: Mapping[str, str] | None = None) -> None:
+        check("JupyterLab")
         self.root = home / "notebooks"
         self.token = secrets.token_hex(16)
         self.port = _free_port()
@@ -211,6 +213,12 @@ class Notebook:
         kernel = self.page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)
         expect(kernel).to_be_visible(timeout=timeout)
 
+    def restart_kernel(self) -> None:
+        """Restart the kernel as a user does: Kernel menu, Restart Kernel…, confirm."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Kernel$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel…$")).click()
+        self.page.locator(".jp-Dialog").get_by_role("button", name="Confirm Kernel Restart").click()
+
     def kernel_idle(self) -> bool:
         sessions = self.lab.api("GET", "/api/sessions")
         return any(s["path"].endswith(self.path.name) and s["kernel"]["execution_state"] == "idle" for s in sessions)
@@ -289,5 +297,16 @@ def screenshot(page: Page, target: Locator, name: str, pad_below: int = 0) -> No
     target.scroll_into_view_if_needed()
     box = target.bounding_box()
     assert box is not None, f"{name}: nothing to photograph"
-    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"] + pad_below}
-    page.screenshot(path=str(SCREENSHOTS / name), clip=clip)
+    page.screenshot(
+        path=str(SCREENSHOTS / name),
+        clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"] + pad_below},
+    )
+
+
+#: A notebook function for the tool tests: it records its calls and returns hostile markup.
+TOOL = '''calls = []
+def get_weather(city: str) -> str:
+    """The current weather in a city."""
+    calls.append(city)
+    return f"<img src=x onerror=window.__pwned=7> 18 °C in {city}"'''
+PROMPT = "Is it warmer in Paris or in Oslo right now?"

@@ -43,7 +43,7 @@ def shown(nb: Notebook, index: int) -> list[Output]:
 
     Nothing else may appear: not even the asyncio warning ipykernel prints when JupyterLab
     deletes a comm subshell with a view message in it, which the kernel's comm anchor
-    (llmring_jupyter.widget.ViewAnchor) prevents."""
+    (llmring_jupyter.view.widget.ViewAnchor) prevents."""
     return [
         (mime, text)
         for mime, text in nb.output(index).evaluate_all("els => els.map(e => [e.dataset.mimeType || '', e.innerText])")

@@ -47,6 +47,10 @@ HOSTILE = """\
 <script>window.__pwned=6</script>
 ```
 
+$\\text{<img src=x onerror="window.__pwned=8">}$ $\\mbox{<script>window.__pwned=9</script>}$
+
+$\\href{javascript:window.__pwned=10}{x}$ $\\style{background-image:url(/files/bg.png)}{y}$
+
 """ + " ".join(f"tail{i}" for i in range(150))  # keeps the stream going after the payloads
 
 
@@ -111,6 +115,7 @@ def assert_inert(page: Page, output: Locator, dialogs: list[str]) -> None:
     expect(answer).to_contain_text("<script>window.__pwned=1</script>")
     expect(answer).to_contain_text("[x](javascript:window.__pwned=5)")
     expect(answer.locator("script, img, svg, iframe, object, embed")).to_have_count(0)
+    expect(answer.locator("[style*='url(']")).to_have_count(0)  # nothing fetched by a formula's style
     hrefs = links(output)
     assert "https://example.org/ok" in hrefs
     assert not [h for h in hrefs if h.strip().lower().startswith(BLOCKED)], hrefs
@@ -160,7 +165,9 @@ def test_answers_reuse_the_view_module_and_the_comm_subshell(notebook: NotebookM
         nb.wait_done(index)
         expect(nb.output(index).locator(".llmring-footer")).to_contain_text("demo:chat")
         nb.run_and_wait(index + 1)
-        subshells.append(re.search(r"subshell list: (\[.*\])", nb.output(index + 1).inner_text()).group(1))
+        listed = re.search(r"subshell list: (\[.*\])", nb.output(index + 1).inner_text())
+        assert listed is not None, "the cell prints the kernel's subshells"
+        subshells.append(listed.group(1))
     assert page.evaluate(f"{loaded}.length === 1 && {loaded}[0] === globalThis.__firstView")
     assert subshells[0] == subshells[1] != "[]", subshells
 
@@ -226,7 +233,8 @@ def test_every_live_status_says_what_the_answer_waits_for(notebook: NotebookMake
     nb = notebook(
         [
             setup_cell(0.01),
-            "from llmring_jupyter.widget import StreamView\nv = StreamView(model_label='demo', status='queued')\nv",
+            "from llmring_jupyter.view.widget import StreamView\n"
+            "v = StreamView(model_label='demo', status='queued')\nv",
             "v.retry = {'reason': 'rate limited', 'attempt': 2, 'attempts': 3, 'seconds': 3.0}; v.status = 'retrying'",
             "v.status = 'done'",
         ]

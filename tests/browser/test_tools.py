@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from lab_session import Notebook
+from lab_session import PROMPT, TOOL, Notebook
 from playwright.sync_api import Page, expect
 from test_live_view import NotebookMaker, saved_static, setup_cell
 
 pytestmark = pytest.mark.browser
-
-TOOL = '''calls = []
-def get_weather(city: str) -> str:
-    """The current weather in a city."""
-    calls.append(city)
-    return f"<img src=x onerror=window.__pwned=7> 18 °C in {city}"'''
-PROMPT = "Is it warmer in Paris or in Oslo right now?"
 
 
 def test_the_call_streams_run_and_skip_work_and_the_saved_notebook_shows_calls(

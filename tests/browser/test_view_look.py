@@ -62,7 +62,9 @@ def looks(request: pytest.FixtureRequest, lab: LabServer, page: Page) -> Iterato
 
 
 @pytest.fixture
-def open_notebook(lab: LabServer, page: Page, request: pytest.FixtureRequest, looks: tuple[str, str]):
+def open_notebook(
+    lab: LabServer, page: Page, request: pytest.FixtureRequest, looks: tuple[str, str]
+) -> Callable[[list[str]], Notebook]:
     def make(cells: list[str]) -> Notebook:
         nb = Notebook.create(
             lab, page, f"{request.node.name}.ipynb".replace("[", "-").replace("]", ""), cells, looks[0]

@@ -89,12 +89,21 @@
         && !e.matches(".numbering-entry, .jp-InternalAnchorLink, .llmring-segment"));
     // the live view's text runs sit in boxless segments (between tool calls): their blocks count
     const blocks = [...answer.children].flatMap((e) => (e.matches(".llmring-segment") ? [...e.children] : [e]));
+    // the live bar sticks to the notebook's bottom edge while the answer runs past it (Stop in
+    // reach): where it sits in the answer's flow is its place without sticking
+    const footBox = (e) => {
+      if (!e.matches(".llmring-bar")) return box(e);
+      e.style.position = "static";
+      const flow = box(e);
+      e.style.position = "";
+      return flow;
+    };
     return {
       live: !!cell.querySelector(".llmring-view"),
       text: answer.innerText,
       area: area.getBoundingClientRect().height,
       answer: box(answer),
-      footer: foot && { ...box(foot), style: Object.fromEntries(STYLE_KEYS.map((k) => [k, getComputedStyle(foot)[k]])) },
+      footer: foot && { ...footBox(foot), style: Object.fromEntries(STYLE_KEYS.map((k) => [k, getComputedStyle(foot)[k]])) },
       blocks: blocks.map((e) => ({ tag: e.tagName.toLowerCase(), ...box(e) })),
       maths: [...answer.querySelectorAll("math")].map(box),
       elements: elements.map((e) => ({

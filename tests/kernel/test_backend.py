@@ -7,8 +7,14 @@ with ``llmring_jupyter.use_backend``.
 
 from __future__ import annotations
 
-from kernel_providers import footer, one_line_error, set_env, value
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kernel_providers import footer, one_line_error, reads_well, set_env, value
 from kernel_session import Kernel
+from providers.dialects import Dialect, load
+from wire_server import WireServer
 
 BACKEND = '''
 import asyncio
@@ -62,3 +68,77 @@ def test_use_backend_none_restores_the_built_in_providers(kernel: Kernel) -> Non
     run = kernel.run("%%llm demo:echo\nstraight from the demo")
     assert run.ok, run.error
     assert value(kernel, "_llm.text, _llm.model") == ("straight from the demo", "demo:echo")
+
+
+LLMRING = """
+import llmring_jupyter
+from llmring import LLMRing
+llmring_jupyter.use_backend(LLMRing(registry_url={registry!r}))
+"""
+
+LOOKUP = '''
+looked_up = []
+def stock(item: str) -> str:
+    """How many of an item are in stock."""
+    looked_up.append(item)
+    return f"12 {item}"
+'''
+
+
+@pytest.fixture
+def llmring_backend(kernel: Kernel, wire: WireServer, tmp_path: Path) -> Iterator[Dialect]:
+    """llmring's own ``LLMRing`` as the backend, its OpenAI provider at the wire server
+    (its registry a local folder: nothing leaves 127.0.0.1)."""
+    pytest.importorskip("llmring")
+    d = load("openai")
+    set_env(kernel, {**d.key_env, **d.base_url_env(wire.url)})
+    assert kernel.run(LLMRING.format(registry=(tmp_path / "registry").as_uri()) + LOOKUP).ok
+    yield d
+    assert kernel.run("llmring_jupyter.use_backend(None)").ok
+
+
+def test_llmring_backend_calls_the_tools_and_answers_with_their_result(
+    kernel: Kernel, llmring_backend: Dialect, wire: WireServer
+) -> None:
+    d = llmring_backend
+    wire.queue(d.tool_call("stock", ['{"item": ', '"pears"}'], "call_p1"), d.answer(["12 pears are left."]))
+    run = kernel.run(f"%%llm {d.provider}:{d.model} --tools stock\nHow many pears are left?")
+    assert run.ok, run.error
+    assert value(kernel, "looked_up, _llm.text") == (["pears"], "12 pears are left.")
+    first, second = wire.seen
+    assert [name for name, _, _ in d.sent_tools(first)] == ["stock"]
+    assert d.sent_exchange(second) == [("call", "stock", {"item": "pears"}, None), ("result", "call_p1", "12 pears")]
+
+
+def test_llmring_rate_limit_is_our_one_line_saying_when_to_retry(
+    kernel: Kernel, llmring_backend: Dialect, wire: WireServer
+) -> None:
+    limited = llmring_backend.http_error(429, "Rate limit reached for requests", retry_after=30)
+    limited.headers["x-should-retry"] = "false"  # the SDK inside llmring leaves it to us
+    wire.queue(limited)
+    error = one_line_error(kernel.run("%%llm openai:gpt-4o-mini\nHello?"))
+    assert error.startswith("RateLimitError: ") and "retry after 30 s" in error, error
+    reads_well(error)
+    assert len(wire.seen) == 1, "a wait longer than we sit through is said, not waited for"
+
+
+def test_llmring_rejected_key_names_the_variable_and_is_not_retried(
+    kernel: Kernel, llmring_backend: Dialect, wire: WireServer
+) -> None:
+    refused = llmring_backend.http_error(401, "Incorrect API key provided")
+    refused.headers["x-should-retry"] = "false"
+    wire.queue(refused)
+    error = one_line_error(kernel.run("%%llm openai:gpt-4o-mini\nHello?"))
+    assert error.startswith("AuthenticationError: ") and "OPENAI_API_KEY" in error, error
+    reads_well(error)
+    assert len(wire.seen) == 1
+
+
+def test_llmring_server_error_is_retried_by_us(kernel: Kernel, llmring_backend: Dialect, wire: WireServer) -> None:
+    failed = llmring_backend.http_error(500, "The server had an error")
+    failed.headers["x-should-retry"] = "false"
+    wire.queue(failed, llmring_backend.answer(["Fine, thanks."]))
+    run = kernel.run("%%llm openai:gpt-4o-mini\nHello?")
+    assert run.ok, run.error
+    assert value(kernel, "_llm.text") == "Fine, thanks."
+    assert len(wire.seen) == 2

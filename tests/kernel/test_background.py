@@ -7,7 +7,7 @@ import itertools
 from pathlib import Path
 
 from kernel_providers import value
-from kernel_session import Execution, Kernel
+from kernel_session import Execution, Kernel, Msg
 
 
 def _ended(run: Execution) -> bool:
@@ -122,7 +122,7 @@ def test_a_later_question_waits_for_the_running_turn_and_says_so(slow: Kernel) -
     assert "queued" in _statuses(later), "its live view says it waits for the earlier answer"
     sent = value(slow, "[m.content[:14] for m in _llm.messages]")
     assert sent == ["First turn", "## Demo answer", "Second turn"], "its request holds the earlier answer, not a hole"
-    turns = "__import__('llmring_jupyter').api._magics().session.conversations.get().turns"
+    turns = "__import__('llmring_jupyter').notebook.api._magics().session.conversations.get().turns"
     history = value(slow, f"[(t.key, t.prompt) for t in {turns}]")
     assert history == [("turn-1#0", "First turn"), ("turn-2#0", "Second turn")], "each turn keeps its cell's key"
     assert slow.later(asked, _ended)
@@ -167,3 +167,110 @@ def test_a_restart_ends_background_answers_and_keeps_what_they_streamed(tmp_path
         assert kernel.run("print('restarted')").stdout == "restarted\n"
     finally:
         kernel.close()
+
+
+def test_running_a_background_cell_again_stops_every_earlier_run(slow: Kernel) -> None:
+    cell = "%%llm demo --background --no-history -o tokens=300\nA long answer"
+    runs = []
+    for _ in range(3):
+        run = slow.run(cell, cell_id="again")
+        assert run.ok, run.error
+        runs.append(slow.later(run, lambda r: len(r.deltas) >= 2))  # it streams before the cell runs again
+        assert slow.run("_runs = [*globals().get('_runs', []), _llm]").ok
+    for earlier in runs[:2]:
+        done = slow.later(earlier, _ended)
+        assert "■ stopped" in done.answers[-1]["data"]["text/plain"], "a run of the same cell again stops it"
+    assert value(slow, "[r.finish_reason for r in _runs[:2]]") == ["cancelled", "cancelled"]
+    assert value(slow, "_runs[2].done") is False, "the newest run goes on"
+    slow.run("_runs[2].stop()")
+    assert "■ stopped" in slow.later(runs[2], _ended).answers[-1]["data"]["text/plain"]
+
+
+def test_a_token_budget_counts_every_background_answer_in_flight(tmp_path: Path) -> None:
+    kernel = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0.02"})
+    try:
+        assert kernel.run("%load_ext llmring_jupyter").ok
+        assert kernel.run("%config LLMMagics.budget_tokens = 300").ok
+        cell = "%%llm demo --background --no-history -o tokens=200\nAnswer number {}"
+        asked = [kernel.run(cell.format(i), cell_id=f"budget-{i}") for i in range(3)]
+        assert all(run.ok for run in asked), "each answer alone (about 208 tokens) fits the budget"
+        # each one ends, stopped by the budget (its footer says so) or refused before it was sent
+        ends = [kernel.later(run, lambda r: bool(r.answers or r.stderr)) for run in asked]
+        said = [r.answers[-1]["data"]["text/plain"].rsplit("\n\n— ", 1)[1] if r.answers else r.stderr for r in ends]
+        assert any("Token budget reached" in line for line in said), said
+        usage = kernel.run("%llm usage")
+        (shown,) = [m["content"]["data"]["text/plain"] for m in usage.of("display_data")]
+        tokens_in, tokens_out = shown.splitlines()[1].split()[3:5]
+        spent = int(tokens_in) + int(tokens_out)
+        assert spent <= 300 + 3 * 4, f"together they spent {spent} tokens of a 300-token budget"
+    finally:
+        kernel.close()
+
+
+def test_a_stop_before_the_request_starts_stops_it_and_shows_it(slow: Kernel) -> None:
+    asked = slow.run(
+        "from llmring_jupyter import chat\n"
+        "early = await chat('Never mind', 'demo', background=True, history=False)\n"
+        "early.stop()  # before its task's first step"
+    )
+    assert asked.ok, asked.error
+    done = slow.later(asked, _ended)
+    assert done.answers[-1]["data"]["text/plain"].endswith("■ stopped"), "the stop is shown"
+    assert value(slow, "(early.finish_reason, early.text)") == ("cancelled", ""), "nothing was asked"
+
+
+def test_a_stop_while_waiting_for_an_earlier_turn_stops_it_before_it_asks(slow: Kernel) -> None:
+    slow.run("%llm reset")
+    first = slow.run("%%llm demo --background -o tokens=100 --out first\nFirst turn", cell_id="wait-1")
+    queued = slow.run("%%llm demo:echo --background --out second\nSecond turn", cell_id="wait-2")
+    assert first.ok and queued.ok
+    assert slow.run("second.stop()").ok
+    done = slow.later(queued, _ended)
+    assert done.answers[-1]["data"]["text/plain"].endswith("■ stopped"), "the stop is shown"
+    assert value(slow, "(second.finish_reason, second.text, first.done)") == ("cancelled", "", False), (
+        "it ended before asking, while the earlier answer goes on"
+    )
+    slow.run("first.stop()")
+    slow.later(first, _ended)
+
+
+def test_a_stop_as_the_earlier_turn_ends_is_not_lost(kernel: Kernel) -> None:
+    """The stop comes a few event-loop steps after the earlier answer ended, at each step in turn:
+    wherever the waiting answer is between its wait and its request (or once it streams), it stops."""
+    run = kernel.run(
+        "import asyncio\n"
+        "from llmring_jupyter import chat\n"
+        "_loop, _ended = asyncio.get_running_loop(), []\n"
+        "def _stop_after(steps, answer):\n"
+        "    if steps:\n"
+        "        _loop.call_soon(_stop_after, steps - 1, answer)\n"
+        "    else:\n"
+        "        answer.stop()\n"
+        "for steps in range(10):\n"
+        "    first = await chat('First', 'demo', background=True, conversation=f'race-{steps}', tokens=3)\n"
+        "    second = await chat('Second', 'demo', background=True, conversation=f'race-{steps}')\n"
+        "    first._task.add_done_callback(lambda _, s=steps, a=second: _stop_after(s, a))\n"
+        "    await second\n"
+        "    _ended.append(second.finish_reason)\n"
+        "print(sorted(set(_ended)))"
+    )
+    assert run.stdout == "['cancelled']\n", run.error or run.stdout
+
+
+def test_a_background_answer_streams_while_a_synchronous_cell_runs(slow: Kernel) -> None:
+    asked = slow.run("%%llm demo --background --no-history -o tokens=400\nA long answer")
+    slow.later(asked, lambda r: len(r.deltas) >= 1)
+    seen: dict[str, int] = {}
+
+    def mark(msg: Msg, kernel: Kernel) -> None:  # where IOPub stood when the cell started and when it ended
+        if msg["msg_type"] == "status":
+            seen[msg["content"]["execution_state"]] = len(kernel.elsewhere)
+
+    sleeper = slow.run("import time\ntime.sleep(2)", during=mark)
+    assert sleeper.ok, sleeper.error
+    ours = asked.reply["parent_header"]["msg_id"]
+    meanwhile = [m for m in slow.elsewhere[seen["busy"] : seen["idle"]] if m["parent_header"].get("msg_id") == ours]
+    deltas = [d for d in Execution(asked.reply, meanwhile).deltas if d.get("kind") == "delta"]
+    assert len(deltas) >= 5, "the answer goes on streaming while a cell that does not await runs"
+    slow.run("_llm.stop()")
+    assert "■ stopped" in slow.later(asked, _ended).answers[-1]["data"]["text/plain"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import re
 import subprocess
@@ -24,6 +25,8 @@ from providers.dialects import NAMES, Dialect, load
 from wire_server import WireServer, serving
 
 from llmring_jupyter.providers import registry
+from llmring_jupyter.providers.adapter import WireAdapter
+from llmring_jupyter.providers.inputs import Inputs
 from llmring_jupyter.render import COPY_SCRIPT
 
 FIXED = "def ratio(a, b):\n    return a / b if b else 0.0"
@@ -123,7 +126,7 @@ def test_an_error_from_before_load_ext_can_be_asked_about(tmp_path: Path) -> Non
         k.close()
 
 
-def test_fix_with_no_error_yet_is_one_line_and_sends_nothing(wire: WireServer, tmp_path) -> None:
+def test_fix_with_no_error_yet_is_one_line_and_sends_nothing(wire: WireServer, tmp_path: Path) -> None:
     k = Kernel(cwd=tmp_path)
     try:
         assert k.run("%load_ext llmring_jupyter").ok
@@ -150,13 +153,22 @@ wide = Image.new("RGB", (4000, 1000), (0, 128, 0))
 """
 
 
+def _inputs(d: Dialect) -> Inputs:
+    """What the provider's models take beside text (every dialect's adapter is a wire adapter)."""
+    adapter = registry.get(d.provider)
+    assert isinstance(adapter, WireAdapter)
+    return adapter.inputs
+
+
 def _vision(d: Dialect) -> str:
-    return registry.get(d.provider).inputs.vision_example
+    return _inputs(d).vision_example
 
 
 def _png(data: bytes) -> tuple[tuple[int, int], tuple[int, ...]]:
     image = Image.open(io.BytesIO(data))
-    return image.size, image.convert("RGB").getpixel((0, 0))
+    pixel = image.convert("RGB").getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    return image.size, pixel
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +189,7 @@ def test_an_image_in_a_placeholder_is_the_providers_own_image_part(
 def test_attach_sends_images_and_pdfs_natively_and_inlines_text(
     kernel: Kernel, wire: WireServer, dialect: Dialect, files: None
 ) -> None:
-    documents = registry.get(dialect.provider).inputs.documents
+    documents = _inputs(dialect).documents
     attach = "--attach plot.png --attach notes.md" + (" --attach paper.pdf" if documents else "")
     _, sent = _ask(kernel, wire, dialect, f"%%llm {_vision(dialect)} --no-history {attach}\nSummarise")
     assert sent == "Summarise\n\nFile notes.md:\n```md\n# Notes\nWest is new.\n```"
@@ -200,10 +212,55 @@ def test_a_text_only_model_fails_in_one_line_before_anything_is_sent(
     assert len(wire.seen) == before
 
 
+#: How each provider refuses an image for a model that reads text alone (HTTP 400).
+REFUSALS = {
+    "openai": "Invalid content type. image_url is only supported by certain models.",
+    "anthropic": "This model does not support image input.",
+    "google": "Image input modality is not enabled for models/gemini-house-1",
+}
+
+
+@pytest.mark.parametrize("provider", sorted(REFUSALS))
+def test_a_model_not_known_to_us_is_sent_the_image_and_its_refusal_is_one_line(
+    kernel: Kernel, wire: WireServer, files: None, provider: str
+) -> None:
+    """A name we do not know is not refused on a guess: the provider decides, and says so."""
+    d = load(provider)
+    wire.queue(d.http_error(400, REFUSALS[provider]))
+    before = len(wire.seen)
+    error = one_line_error(kernel.run(f"%%llm {provider}:house-1 --no-history\nWhat colour is {{{{img}}}}?"))
+    assert len(wire.seen) == before + 1, "sent: the provider decides"
+    assert error.startswith("UnsupportedInputError: ") and REFUSALS[provider].rstrip(".") in error, error
+    assert error.endswith(f"use a model that does, e.g. {_vision(d)}."), error
+
+
+@pytest.mark.parametrize(("model", "sees"), [("house-eyes:7b", True), ("gemma3:1b", False), ("llama3.2:3b", False)])
+def test_ollama_says_which_of_its_models_take_images(
+    kernel: Kernel, wire: WireServer, files: None, model: str, sees: bool
+) -> None:
+    """Not a guess from the name: the server's ``/api/show`` capabilities, asked once per model."""
+    d = load("ollama")
+    for _ in range(2):
+        before = len(wire.seen)
+        if sees:
+            _ask(kernel, wire, d, f"%%llm ollama:{model} --no-history\nWhat colour is {{{{img}}}}?")
+            ((_, _, data),) = d.sent_parts(wire.last())
+            assert _png(data) == ((3, 2), (255, 0, 0))
+        else:
+            run = kernel.run(f"%%llm ollama:{model} --no-history\nWhat colour is {{{{img}}}}?")
+            assert one_line_error(run).endswith(
+                f"ollama:{model} cannot take images, so img (a 3×2 PNG) was not sent; "
+                "use a model that does, e.g. ollama:llama3.2-vision."
+            )
+            assert len(wire.seen) == before, "nothing but the question of what the model takes was sent"
+    asked = [s.json["model"] for s in wire.routed if s.path == "/api/show"]
+    assert asked.count(model) == 1, "asked once by this kernel, then remembered"
+
+
 def test_a_large_image_is_scaled_down_to_the_providers_limits(
     kernel: Kernel, wire: WireServer, dialect: Dialect, files: None
 ) -> None:
-    limits = registry.get(dialect.provider).inputs.images
+    limits = _inputs(dialect).images
     assert limits is not None
     _ask(kernel, wire, dialect, f"%%llm {_vision(dialect)} --no-history\n{{{{wide}}}}")
     ((_, _, data),) = dialect.sent_parts(wire.last())
@@ -270,6 +327,36 @@ def test_fix_on_the_demo_model_hands_the_failing_cell_back_below(kernel: Kernel)
     assert run.ok, run.error
     assert "Your code, handed back" in run.final["data"]["text/plain"]
     assert run.reply["content"]["payload"] == [{"source": "set_next_input", "text": failing, "replace": False}]
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "get_ipython().run_line_magic('llm', 'fix demo --no-history')",
+        "try:\n    values[5]\nexcept IndexError:\n    %llm fix demo --no-history",
+    ],
+    ids=["called from code", "indented under except"],
+)
+def test_fix_runs_when_called_from_code_or_indented(kernel: Kernel, how: str) -> None:
+    failing = "values = [1, 2]\nvalues[5]"
+    assert not kernel.run(failing).ok
+    run = kernel.run(how)
+    assert run.ok, run.error
+    assert "coroutine" not in json.dumps(run.messages, default=str), (
+        "it ran, rather than showing an unawaited coroutine"
+    )
+    assert "Your code, handed back" in run.final["data"]["text/plain"]
+    assert run.reply["content"]["payload"] == [{"source": "set_next_input", "text": failing, "replace": False}]
+
+
+def test_a_cell_asked_from_code_streams_and_a_call_inside_a_function_is_one_line(kernel: Kernel) -> None:
+    run = kernel.run("get_ipython().run_cell_magic('llm', 'demo:echo --no-history', 'echo me')")
+    assert run.ok, run.error
+    assert run.final["data"]["text/plain"].startswith("echo me\n\n— demo:echo")
+    run = kernel.run("def ask():\n    %llm fix demo\nask()")
+    assert not run.ok and len(run.reply["content"]["traceback"]) == 1
+    assert run.reply["content"]["ename"] == "UsageError"
+    assert "use them at the top level of a cell" in run.reply["content"]["evalue"]
 
 
 def test_fix_works_in_terminal_ipython_too(tmp_path: Path) -> None:

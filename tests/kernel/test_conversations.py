@@ -134,7 +134,7 @@ def test_history_limit_drops_oldest_and_the_footer_says_so(kernel: Kernel, wire:
 
 def test_a_failed_answer_is_recorded_and_resent_only_if_configured(kernel: Kernel, wire: WireServer) -> None:
     reply = OPENAI.answer(["Partial ", "answer ", "then cut"])
-    reply.parts = reply.parts[:2] + [__import__("wire_server").CUT]
+    reply.parts = [*reply.parts[:2], __import__("wire_server").CUT]
     wire.queue(reply)
     run = kernel.run("%%llm\nWill fail", cell_id="f1")
     assert not run.ok and "ProviderUnavailableError" in run.error
@@ -180,11 +180,61 @@ def test_variables_and_dataframes_are_interpolated(kernel: Kernel, wire: WireSer
     assert "… [truncated: 6,000 more characters]" in text and len(text) < 5000
 
 
+def test_max_value_chars_cuts_every_kind_of_value(kernel: Kernel, wire: WireServer) -> None:
+    assert kernel.run("%config LLMMagics.max_value_chars = 50\nnums = list(range(500))\nword = 'y' * 80").ok
+    try:
+        _, sent = ask(kernel, wire, "{{nums}}|{{word}}", "ok", cell="v1", line="--no-history")
+    finally:
+        assert kernel.run("%config LLMMagics.max_value_chars = 4000").ok
+    ((_role, text),) = sent
+    nums = repr(list(range(500)))
+    assert text == (
+        f"{nums[:50]}\n… [truncated: {len(nums) - 50:,} more characters]|{'y' * 50}\n… [truncated: 30 more characters]"
+    )
+
+
 def test_a_missing_variable_is_one_line_and_sends_nothing(kernel: Kernel, wire: WireServer) -> None:
     before = len(wire.seen)
     run = kernel.run("%%llm\nExplain {{nowhere}}", cell_id="m1")
     assert not run.ok and "names no variable 'nowhere'" in run.error
     assert len(run.reply["content"]["traceback"]) == 1 and len(wire.seen) == before
+
+
+def test_a_quoted_key_with_a_bracket_is_looked_up_and_a_missing_one_is_one_line(
+    kernel: Kernel, wire: WireServer
+) -> None:
+    assert kernel.run("d = {'a]b': 'bracketed', 'c': 3}").ok
+    _, sent = ask(kernel, wire, "Say {{d['a]b']}} and {{ d[\"c\"] }}", "ok", cell="q1", line="--no-history")
+    assert sent == [("user", "Say bracketed and 3")]
+    before = len(wire.seen)
+    run = kernel.run("%%llm --no-history\nSay {{d['x]y']}}", cell_id="q2")
+    assert not run.ok and len(run.reply["content"]["traceback"]) == 1 and len(wire.seen) == before
+    assert run.reply["content"]["ename"] == "UsageError"
+    assert run.reply["content"]["evalue"].startswith("{{d['x]y']}}: d has no item 'x]y' (its keys: 'a]b', 'c')")
+
+
+@pytest.mark.parametrize(
+    ("keyword", "says"),
+    [
+        ("history='false'", "history= must be True or False, not 'false'"),
+        ("new=1", "new= must be True or False, not 1"),
+        ("temperature='0.5'", "(temperature=) must be a number from 0 to 2, not '0.5'"),
+        ("max_tokens=2.5", "(max_tokens=) must be a whole number of at least 1, not 2.5"),
+        ("system=['be brief']", "system= must be text, not ['be brief']"),
+        ("conversation=None", "conversation= must be a name (text), not None"),
+        ("cache='yes'", "cache= must be True, False or None, not 'yes'"),
+        ("attach=3", "attach= must be a path or a list of paths, not 3"),
+        ("provider_options=['seed=7']", "provider_options= must be (name, value) pairs"),
+    ],
+)
+def test_chat_checks_its_keywords_in_one_line_and_sends_nothing(
+    kernel: Kernel, wire: WireServer, keyword: str, says: str
+) -> None:
+    before = len(wire.seen)
+    run = kernel.run(f"import llmring_jupyter\nawait llmring_jupyter.chat('hi', {keyword})", cell_id="k1")
+    assert not run.ok and len(run.reply["content"]["traceback"]) == 1 and len(wire.seen) == before
+    assert run.reply["content"]["ename"] == "UsageError"
+    assert says in run.reply["content"]["evalue"], run.reply["content"]["evalue"]
 
 
 def test_dry_run_shows_the_messages_and_sends_nothing(kernel: Kernel, wire: WireServer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -68,7 +69,26 @@ def test_notebook_runs_top_to_bottom_on_demo(path: Path, tmp_path: Path, monkeyp
     ), "a cell tagged raises-exception must raise"
     answers = [o for o in outputs if "llmring" in o.get("metadata", {})]
     assert answers, "the notebook asked nothing"
+    _leaves_the_checkout_clean(folder)
     for answer in answers:
         assert "application/vnd.jupyter.widget-view+json" not in answer.data, "a live view remained"
         served = answer.metadata["llmring"].get("model") or "demo"  # a --dry-run served nothing
         assert served.startswith("demo"), f"without keys every answer comes from demo, not {served}"
+
+
+def _leaves_the_checkout_clean(folder: Path) -> None:
+    """Run in the checkout, the notebook would leave ``git status`` clean: it changed no tracked
+    file, and every file it wrote is one the repository ignores."""
+    tracked = _git("ls-files", "-z", "notebooks").split("\0")
+    for name in filter(None, tracked):
+        assert (folder / Path(name).name).read_bytes() == (ROOT / name).read_bytes(), f"the notebook changed {name}"
+    written = [f"notebooks/{p.relative_to(folder).as_posix()}" for p in folder.rglob("*") if p.is_file()]
+    untracked = sorted(set(written) - set(tracked))
+    ignored = set(_git("check-ignore", "--no-index", "--stdin", "-z", stdin="\0".join(untracked)).split("\0"))
+    assert [name for name in untracked if name not in ignored] == [], "files the repository does not ignore"
+
+
+def _git(*args: str, stdin: str = "") -> str:
+    run = subprocess.run(["git", *args], cwd=ROOT, input=stdin, capture_output=True, text=True, check=False)
+    assert run.returncode in (0, 1), run.stderr  # check-ignore: 1 when nothing is ignored
+    return run.stdout

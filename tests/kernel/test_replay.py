@@ -20,7 +20,7 @@ import pytest
 from kernel_providers import SENTINELS, footer, one_line_error, set_env, value
 from kernel_session import Execution, Kernel
 from providers.dialects import load
-from wire_server import Reply, WireServer
+from wire_server import Part, Reply, WireServer
 
 OPENAI = load("openai")
 PARTS = ["A monad ", "is a ", "monoid ", "in the category ", "of endofunctors."]
@@ -165,7 +165,7 @@ def test_a_stream_past_the_budget_stops_like_stop_keeping_its_text(
     kernels.append(k)
     words = [f"word{i:03} " for i in range(200)]  # ~2 tokens each by the estimate: past 40 well before the end
     reply = OPENAI.answer(words)
-    paced: list[bytes | str | float] = []
+    paced: list[Part] = []
     for part in reply.parts:
         paced += [part, 0.01]
     wire.queue(Reply(reply.status, reply.headers, paced))
@@ -229,3 +229,85 @@ def test_a_schema_answer_replays_and_is_validated_again(
     assert value(fresh, "type(_llm.data).__name__, _llm.data.model_dump()") == ("Paper", data)
     other = fresh.run(cell.replace("Paper", "list[Paper]"))
     assert other.ok and "replayed" not in footer(other), "another schema is another request"
+
+
+SUMMARY = "from pydantic import BaseModel\nclass Summary(BaseModel):\n    title: str\n    key_points: {}"
+
+
+def test_a_schema_redefined_with_a_changed_field_asks_again(
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
+) -> None:
+    cell = "%%llm demo --no-history --schema Summary\nSummarise graphs"
+    k = _kernel(tmp_path, wire, "cache = 'replay'")
+    kernels.append(k)
+    assert k.run(SUMMARY.format("list[str]")).ok
+    assert k.run(cell).ok
+    assert k.run(SUMMARY.format("int")).ok  # the same type name, its key_points now a number
+    run = k.run(cell)
+    assert run.ok, run.error
+    assert "replayed" not in footer(run), "another schema is another request"
+    assert value(k, "type(_llm.data.key_points).__name__") == "int"
+
+
+OLLAMA = load("ollama")
+LOOKUP = "def lookup(what: str) -> str:\n    return f'result of {what}'"
+
+
+def test_a_replayed_two_step_exchange_gives_each_call_its_own_result_when_calls_carry_no_id(
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
+) -> None:
+    cell = "%%llm ollama:llama3.2:3b --tools lookup --no-history\nLook up A, then B."
+    first = _kernel(tmp_path, wire, "cache = 'replay'")
+    kernels.append(first)
+    set_env(first, OLLAMA.base_url_env(wire.url))
+    assert first.run(LOOKUP).ok
+    wire.queue(  # Ollama's calls carry no id: one call a step
+        OLLAMA.tool_calls([("", "lookup", ['{"what": "A"}'])]),
+        OLLAMA.tool_calls([("", "lookup", ['{"what": "B"}'])]),
+        OLLAMA.answer(["Both looked up."]),
+    )
+    asked = first.run(cell, cell_id="tools")
+    assert asked.ok, asked.error
+    results = "[(r.step, r.result) for r in _llm.tool_calls]"
+    assert value(first, results) == [(1, "result of A"), (2, "result of B")]
+    first.close()
+    kernels.remove(first)
+
+    fresh = _kernel(tmp_path, wire, "cache = 'replay'")
+    kernels.append(fresh)
+    set_env(fresh, OLLAMA.base_url_env(wire.url))
+    assert fresh.run("def lookup(what: str) -> str:\n    raise AssertionError('a replay runs no tool')").ok
+    run = fresh.run(cell, cell_id="tools")
+    assert run.ok, run.error
+    assert len(wire.seen) == 3 and "replayed" in footer(run)
+    assert value(fresh, results) == [(1, "result of A"), (2, "result of B")]
+    assert value(fresh, "[m.content for m in _llm.exchange if m.role == 'tool']") == ["result of A", "result of B"]
+
+
+def test_two_different_images_do_not_replay_each_others_answer(
+    tmp_path: Path, kernels: list[Kernel], wire: WireServer
+) -> None:
+    k = _kernel(tmp_path, wire, "cache = 'replay'")
+    kernels.append(k)
+    made = k.run(  # two PNGs of the same size and name, differing in one pixel's colour
+        "import base64, zlib, struct\n"
+        "def png(rgb):\n"
+        "    def chunk(kind, data):\n"
+        "        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))\n"
+        "    head = struct.pack('>IIBBBBB', 1, 1, 8, 2, 0, 0, 0)\n"
+        "    return b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', head) + chunk(b'IDAT', zlib.compress(b'\\0' + rgb))"
+        " + chunk(b'IEND', b'')\n"
+        "import pathlib\n"
+        "pathlib.Path('red').mkdir(exist_ok=True); pathlib.Path('blue').mkdir(exist_ok=True)\n"
+        "pathlib.Path('red/pixel.png').write_bytes(png(b'\\xff\\0\\0'))\n"
+        "pathlib.Path('blue/pixel.png').write_bytes(png(b'\\0\\0\\xff'))"
+    )
+    assert made.ok, made.error
+    for colour in ("red", "blue"):
+        wire.queue(OPENAI.answer([f"A {colour} pixel."]))
+        run = k.run(f"%%llm openai:gpt-4o-mini --no-history --attach {colour}/pixel.png\nWhat colour?", cell_id=colour)
+        assert run.ok, run.error
+        assert value(k, "_llm.text") == f"A {colour} pixel.", "the other image's answer was replayed"
+    assert len(wire.seen) == 2
+    again = k.run("%%llm openai:gpt-4o-mini --no-history --attach red/pixel.png\nWhat colour?", cell_id="red")
+    assert again.ok and "replayed" in footer(again) and value(k, "_llm.text") == "A red pixel."

@@ -3,13 +3,14 @@ one failing does not stop the others, and the kept answer joins the conversation
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from kernel_providers import set_env, value
 from kernel_session import Execution, Kernel, Msg
 from providers.dialects import load
-from wire_server import WireServer, serving
+from wire_server import Part, WireServer, serving
 
 OPENAI, OLLAMA = load("openai"), load("ollama")
 PAUSE = 0.15  # seconds between the wire servers' chunks: long enough to see both streams overlap
@@ -26,8 +27,8 @@ def servers(kernel: Kernel) -> Iterator[tuple[WireServer, WireServer]]:
         gen.close()
 
 
-def _paced(reply_parts: list[object]) -> list[object]:
-    out: list[object] = []
+def _paced(reply_parts: Sequence[Part]) -> list[Part]:
+    out: list[Part] = []
     for part in reply_parts:
         out += [part, PAUSE]
     return out
@@ -175,3 +176,60 @@ def test_gathered_chats_stream_into_separate_views(slow: Kernel) -> None:
     assert "First" in texts[views[0]] and "Second" in texts[views[1]]
     finals = {a["transient"]["display_id"] for a in run.answers}
     assert len(finals) == 2, "each view is replaced by its own static answer"
+
+
+def test_only_the_latest_side_by_side_cells_keep_their_buttons(kernel: Kernel) -> None:
+    from llmring_jupyter.view.columns import KEEP_CELLS
+
+    kernel.run("%llm reset")
+    runs = [kernel.run(f"%%llm demo:echo demo:echo\nCell {i}", cell_id=f"pile-{i}") for i in range(KEEP_CELLS + 2)]
+    assert all(r.ok for r in runs)
+    buttons = [m["content"]["comm_id"] for m in runs[0].of("comm_open") if _model(m) == "ButtonModel"]
+    bar = [
+        m["content"]["transient"]["display_id"]
+        for m in runs[0].of("display_data")
+        if "application/vnd.jupyter.widget-view+json" in m["content"]["data"]
+        and m["content"]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] not in _views(runs[0])
+    ][-1]
+    later = [m for r in runs[1:] for m in r.messages]
+    closed = {m["content"]["comm_id"] for m in later if m["msg_type"] == "comm_close"}
+    assert len(buttons) == 2 and set(buttons) <= closed, "the oldest cell's Keep buttons are closed"
+    emptied = [m["content"] for m in later if m["msg_type"] == "update_display_data"]
+    assert {"text/plain": ""} in [c["data"] for c in emptied if c["transient"]["display_id"] == bar], (
+        "they are gone from its output, not left doing nothing"
+    )
+    held = "len(__import__('llmring_jupyter').notebook.api._magics().comparisons)"
+    assert value(kernel, held) == KEEP_CELLS, "the kernel holds only the side-by-side cells a Keep can act on"
+    kept = kernel.run("%llm keep 2")
+    assert kept.ok and kept.stdout.startswith("Kept answer 2 (demo:echo)"), kept.error
+
+
+def test_a_budget_refusing_one_column_keeps_the_other_answers(kernel: Kernel) -> None:
+    kernel.run("%llm reset")
+    assert kernel.run("%config LLMMagics.budget_usd = 1e-9").ok  # any priced model passes it; demo costs nothing
+    try:
+        run = kernel.run("%%llm demo openai:gpt-4o-mini\nWhat is a budget?", cell_id="sbs-budget")
+    finally:
+        assert kernel.run("%config LLMMagics.budget_usd = 0").ok
+    assert run.ok, "one answer stands: the cell does not fail"
+    plain = run.final["data"]["text/plain"]
+    demo, refused = plain.split("[2] openai:gpt-4o-mini")
+    assert "What is a budget?" in demo and "demo:chat · stop" in demo, "the answer that streamed is kept"
+    assert "✗ Budget reached: " in refused and "nothing was sent" in refused and "LLMMagics.budget_usd" in refused
+    assert value(kernel, "[r.finish_reason for r in _llm]") == ["stop", "error"]
+    asked = kernel.run("%%llm demo:echo\nAnd then?", cell_id="after-budget")
+    assert asked.ok and value(kernel, "_llm.messages[0].content") == "What is a budget?", "the kept answer joined"
+
+
+def test_side_by_side_columns_share_one_token_budget(tmp_path: Path) -> None:
+    fresh = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0.01"})  # nothing spent yet
+    try:
+        assert fresh.run("%load_ext llmring_jupyter").ok
+        assert fresh.run("%config LLMMagics.budget_tokens = 300").ok
+        run = fresh.run("%%llm demo demo:chat --no-history -o tokens=200\nTwo long answers")
+        assert run.ok, "each column alone (about 210 tokens) fits the budget"
+        spent = value(fresh, "sum(r.usage.total_tokens for r in _llm)")
+        assert spent <= 300 + 2 * 4, f"together they spent {spent} tokens of a 300-token budget"
+        assert "■ stopped · Token budget reached" in run.final["data"]["text/plain"]
+    finally:
+        fresh.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,7 @@ def test_a_late_view_catches_up_to_the_exact_text(slow: Kernel) -> None:
     run = slow.run(HAIKU, during=ready_late)
     assert run.ok, run.error
     text = _llm(slow, "_llm.text")
-    resent = [d for d in run.deltas if d["at"] == 0 and len(d["text"]) > asked[0]]
+    resent = [d for d in run.deltas if d["kind"] == "delta" and d["at"] == 0 and len(d["text"]) > asked[0]]
     assert resent and text.startswith(resent[0]["text"])
 
 
@@ -222,3 +223,44 @@ def test_help_is_printed(kernel: Kernel) -> None:
 def test_unknown_command_is_a_usage_error(kernel: Kernel) -> None:
     run = kernel.run("%llm frobnicate")
     assert not run.ok and "Unknown command %llm frobnicate" in run.error
+
+
+def test_echo_keeps_the_prompts_line_breaks(kernel: Kernel) -> None:
+    run = kernel.run("%%llm demo:echo --no-history\nfirst line\nsecond line\n\nnew paragraph")
+    assert run.ok, run.error
+    assert _llm(kernel, "_llm.text") == "first line\nsecond line\n\nnew paragraph"
+    html = run.final["data"]["text/html"]
+    assert re.search(r"first line<br\s*/?>\s*second line", html), html
+
+
+def test_closing_a_view_the_page_has_not_made_yet_leaves_the_kernel_loop_running(tmp_path: Path) -> None:
+    """An answer that ends moments after its view opened waits for the page to make the view
+    before closing it; meanwhile the kernel's loop (other tasks, widget messages) goes on."""
+    k = Kernel(cwd=tmp_path, env={"LLMRING_DEMO_DELAY": "0.002"})
+    try:
+        assert k.run("%load_ext llmring_jupyter").ok  # the anchor is made: a frontend runs views
+        k.frontend = False  # but this page has not made the answer's view yet
+        started = k.run(
+            "import asyncio, time\nticks = []\n"
+            "async def tick():\n    while True:\n        ticks.append(time.time())\n        await asyncio.sleep(0.01)\n"
+            "ticker = asyncio.ensure_future(tick())"
+        )
+        assert started.ok, started.error
+        run = k.run("%%llm demo --no-history --max-tokens 3\nHi")
+        assert run.ok, run.error
+        run = k.later(run, lambda e: bool(e.answer_comms[0]) and e.answer_comms[0] <= e.answer_comms[1])
+        final = run.of("update_display_data")[-1]["header"]["date"].timestamp()
+        closed = max(m["header"]["date"].timestamp() for m in run.of("comm_close"))
+        ticks = _llm(k, "ticks")
+        assert [t for t in ticks if final < t < closed], "the loop stood still until the view closed"
+    finally:
+        k.close()
+
+
+def test_at_a_human_pace_each_token_reaches_the_view_on_its_own_at_once(kernel: Kernel) -> None:
+    """Tokens a frame or more apart (20 ms, a model at human pace) are not held for the next
+    one: each is sent as it comes, so the page shows it in the frame it could."""
+    run = kernel.run("%%llm demo --no-history --max-tokens 12 -o delay=0.02\nPace")
+    assert run.ok, run.error
+    deltas = [d for d in run.deltas if d["kind"] == "delta"]
+    assert [len(d["text"].split()) for d in deltas] == [1] * 12, [d["text"] for d in deltas]

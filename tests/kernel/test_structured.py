@@ -124,6 +124,14 @@ def test_a_cut_answer_says_it_was_cut(kernel: Kernel) -> None:
     assert value(kernel, "_llm.finish_reason") == "length" and value(kernel, "len(_llm.text) > 0") is True
 
 
+@pytest.mark.parametrize(("line", "name"), [("--json", "a JSON object"), ("--schema list[Paper]", "list[Paper]")])
+def test_a_cut_answer_says_so_in_one_line_that_reads_for_any_shape(kernel: Kernel, line: str, name: str) -> None:
+    run = ask(kernel, f"demo {line} --max-tokens 6")
+    error = one_line_error(run)
+    assert error.startswith("AnswerMismatch: The answer was cut at the token limit before its JSON ended (")
+    assert f"characters), so it cannot fit {name}: raise --max-tokens and run the cell again;" in error
+
+
 def test_a_bad_schema_name_fails_before_anything_is_sent(kernel: Kernel) -> None:
     run = ask(kernel, "demo --schema Papers")
     assert not run.ok and "Papers is not defined in the notebook" in run.reply["content"]["evalue"]
@@ -201,6 +209,21 @@ def test_where_a_provider_cannot_it_says_so_in_one_line_before_sending(kernel: K
     deltas = [i for i, m in enumerate(run.messages) if m["msg_type"] == "comm_msg" and "delta" in str(m["content"])]
     assert notes[0] < deltas[0]  # said before the request went out, so before any answer
     assert value(kernel, "_llm.data") == {"a": 1}
+
+
+def test_the_forced_call_note_is_said_once_per_answer_however_many_requests(kernel: Kernel, wire: WireServer) -> None:
+    d = load("anthropic")
+    wire.queue(
+        d.tool_calls([("toolu_01", "get_weather", ['{"city": "Paris"}'])]),
+        d.tool_call("answer", ['{"sky": ', '"sunny"}'], "toolu_02"),
+    )
+    run = ask(kernel, f"anthropic:{d.model} --json --tools get_weather --no-history", "The weather in Paris?")
+    assert run.ok, run.error
+    assert len(wire.seen) >= 2 and value(kernel, "(_llm.steps, _llm.data)") == (2, {"sky": "sunny"})
+    assert run.stderr == NOTE.format(model=d.model)
+    wire.queue(d.tool_call("answer", ['{"a": 1}'], "toolu_03"))
+    again = ask(kernel, f"anthropic:{d.model} --json --no-history", "And now?")
+    assert again.ok and again.stderr == NOTE.format(model=d.model), "each answer says it"
 
 
 def test_a_replayed_answer_is_validated_again(kernel: Kernel, tmp_path: Path) -> None:

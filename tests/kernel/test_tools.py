@@ -7,11 +7,15 @@ offline; the comm messages are the ones the browser receives and sends.
 from __future__ import annotations
 
 import ast
+import json
 import time
 from typing import Any
 
 import pytest
+from kernel_providers import set_env
 from kernel_session import Execution, Kernel, Msg
+from providers.dialects import NAMES, load
+from wire_server import WireServer
 
 WEATHER = '''
 calls = []
@@ -152,3 +156,24 @@ def test_the_step_limit_fails_the_cell_with_a_clear_line(kernel: Kernel) -> None
     run = kernel.run(f"%%llm demo --tools get_weather --max-steps 1\n{PROMPT}")
     assert not run.ok and "(--max-steps 1) while the model still wanted to call get_weather" in run.error
     assert value(kernel, "calls") == [], "the last step's calls are not run"
+
+
+@pytest.mark.parametrize("provider", NAMES)
+def test_approve_asks_about_every_call_of_a_step(kernel: Kernel, wire: WireServer, provider: str) -> None:
+    d = load(provider)
+    set_env(kernel, {**d.key_env, **d.base_url_env(wire.url)})
+    calls = [("call_a", "get_weather", ['{"city": "Paris"}']), ("call_b", "get_weather", ['{"city": "Oslo"}'])]
+    wire.queue(d.tool_calls(calls), d.answer(["Paris is warmer."]))
+    asked: list[str] = []
+
+    def during(msg: Msg, k: Kernel) -> None:
+        if asking := block(msg, "approve"):
+            asked.append(json.loads(asking["arguments"])["city"])
+            k.send_custom(msg["content"]["comm_id"], {"kind": "approve", "id": asking["id"], "run": len(asked) > 1})
+
+    cell = f"%%llm {d.provider}:{d.model} --tools get_weather --approve --no-history\n{PROMPT}"
+    run = kernel.run(cell, during=during)
+    assert run.ok, run.error
+    assert asked == ["Paris", "Oslo"], "each call is asked about, in order"
+    assert value(kernel, "calls") == ["Oslo"], "the first is skipped, the second run"
+    assert value(kernel, "[r.status for r in _llm.tool_calls]") == ["skipped", "done"]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
-from providers.dialects import Dialect
+from providers.dialects import Dialect, load
+from providers.dialects.anthropic import AnthropicDialect
 from providers.streams import collect, text
 from wire_server import CUT, HANG, Reply, WireServer
 
@@ -30,12 +32,13 @@ from llmring_jupyter.providers import (
 )
 from llmring_jupyter.providers.keys import KEY_VARIABLES
 from llmring_jupyter.providers.retry import AttemptLog
+from llmring_jupyter.providers.tokens import estimate_tokens
 
 PARTS = ["Hello", ", wor", "ld! ", "Ünïcode ✓", "\n\n```py\nx = {1: 2}\n```"]
 TEXT = "".join(PARTS)
 
 
-def _request(d: Dialect, **kw) -> Request:
+def _request(d: Dialect, **kw: Any) -> Request:
     messages = (Message("system", "Be brief."), Message("user", "Say hello"))
     return Request(f"{d.provider}:{d.model}", messages, **kw)
 
@@ -61,6 +64,7 @@ async def test_answer_streams_text_usage_and_served_model(dialect: Dialect, wire
     final = _final(chunks)
     assert final.finish_reason == "stop"
     assert final.model == f"{dialect.provider}:{dialect.model}-0325"
+    assert final.usage is not None
     assert (final.usage.prompt_tokens, final.usage.completion_tokens, final.usage.total_tokens) == (13, 8, 21)
     seen = wire.last()
     assert dialect.sent_messages(seen) == [("system", "Be brief."), ("user", "Say hello")]
@@ -80,7 +84,7 @@ async def test_tool_call_is_assembled_from_pieces(dialect: Dialect, wire: WireSe
     assert error is None
     final = _final(chunks)
     assert final.finish_reason == "tool_calls"
-    (call,) = final.tool_calls
+    (call,) = final.tool_calls or ()
     assert call.name == "get_weather" and call.arguments.replace(" ", "") == '{"city":"Paris"}'
     # the id the wire sent: the tool result must name that call; without one, ours is stable
     assert call.id == ("call_1" if dialect.call_ids else "call_0")
@@ -93,6 +97,7 @@ async def test_cached_prompt_tokens_are_counted_in_the_prompt(dialect: Dialect, 
     chunks, error = await collect(_request(dialect))
     assert error is None
     usage = _final(chunks).usage
+    assert usage is not None
     assert (usage.prompt_tokens, usage.cached_tokens, usage.total_tokens) == (1200, 1024, 1208)
 
 
@@ -106,12 +111,29 @@ async def test_in_stream_error_keeps_text_and_says_why(dialect: Dialect, wire: W
 
 async def test_connection_cut_mid_stream_is_an_error_after_the_text(dialect: Dialect, wire: WireServer) -> None:
     reply = dialect.answer(PARTS)
-    reply.parts = reply.parts[:3] + [CUT]
+    reply.parts = [*reply.parts[:3], CUT]
     wire.queue(reply)
     chunks, error = await collect(_request(dialect))
     assert text(chunks) and TEXT.startswith(text(chunks))
     assert isinstance(error, ProviderUnavailableError), error
     assert not any(c.finish_reason for c in chunks)
+
+
+async def test_an_anthropic_stream_cut_before_its_usage_keeps_the_input_count_it_was_sent(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = load("anthropic")
+    assert isinstance(d, AnthropicDialect)
+    for name, setting in {**d.key_env, **d.base_url_env(wire.url)}.items():
+        monkeypatch.setenv(name, setting)
+    wire.queue(d.without_end_marker(PARTS[:3], input_tokens=25))
+    chunks, error = await collect(_request(d))
+    final = _final(chunks)
+    assert error is None and final.finish_reason == "incomplete"
+    said = "".join(PARTS[:3])
+    usage = final.usage
+    assert usage is not None and usage.estimated, "the output count is ours: marked so"
+    assert (usage.prompt_tokens, usage.completion_tokens) == (25, estimate_tokens(said)), "25 in, as sent"
 
 
 async def test_body_without_end_marker_is_incomplete(dialect: Dialect, wire: WireServer) -> None:
@@ -158,7 +180,7 @@ async def test_http_error_before_stream(
 
 async def test_long_silence_times_out_and_hangs_up(dialect: Dialect, wire: WireServer) -> None:
     reply = dialect.answer(PARTS)
-    reply.parts = reply.parts[:2] + [HANG]
+    reply.parts = [*reply.parts[:2], HANG]
     wire.queue(reply)
     started = time.monotonic()
     # 2 s, not less: an SDK's first call builds its client inside the stream (~0.2 s for
@@ -173,7 +195,7 @@ async def test_long_silence_times_out_and_hangs_up(dialect: Dialect, wire: WireS
 @pytest.mark.parametrize("how", ["aclose", "cancel"])
 async def test_stop_mid_stream_closes_the_connection(dialect: Dialect, wire: WireServer, how: str) -> None:
     reply = dialect.answer(PARTS)
-    reply.parts = reply.parts[:2] + [30.0] + reply.parts[2:]  # the model is still "generating"
+    reply.parts = [*reply.parts[:2], 30.0, *reply.parts[2:]]  # the model is still "generating"
     wire.queue(reply)
     got: list[str] = []
     stopped: list[float] = []  # when the consumer stopped: the 1 s is counted from there
@@ -196,7 +218,7 @@ async def test_stop_mid_stream_closes_the_connection(dialect: Dialect, wire: Wir
     await asyncio.gather(task, return_exceptions=True)
     seen = await asyncio.to_thread(wire.last, 3)  # off the loop: asyncio closes sockets in a callback
     assert seen.client_closed_early, "the provider must see the request end, or it keeps billing"
-    assert seen.closed_at - stopped[0] < 1.0
+    assert seen.closed_at is not None and seen.closed_at - stopped[0] < 1.0
 
 
 async def test_missing_key_sends_nothing(dialect: Dialect, wire: WireServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,6 +252,7 @@ async def test_a_missing_route_is_not_called_a_missing_model(dialect: Dialect, w
 
 HEALS = {
     "503 overloaded": (lambda d: d.http_error(503, "The model is overloaded"), "overloaded"),
+    "500 server error": (lambda d: d.http_error(500, "Internal server error"), "server error (HTTP 500)"),
     "429 with retry-after": (lambda d: d.http_error(429, "Rate limit reached", retry_after=0.3), "rate limited"),
     "reset before answering": (lambda d: Reply(before=CUT), "connection failed"),
 }

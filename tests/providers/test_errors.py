@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmring_jupyter.errors import advise, one_line
+from llmring_jupyter.exceptions import advise, one_line
 from llmring_jupyter.providers._common import http_error
 from llmring_jupyter.providers.errors import (
     AuthenticationError,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +20,7 @@ from llmring_jupyter.providers import (
     LLMError,
     Message,
     ProviderError,
+    RateLimitError,
     Request,
     ResponseFormat,
     StreamChunk,
@@ -47,7 +49,7 @@ class ScriptedBackend:
         self.requests: list[Any] = []
         self.closed = asyncio.Event()
 
-    async def chat_stream(self, request: Any):
+    async def chat_stream(self, request: Any) -> AsyncIterator[Chunk]:
         self.requests.append(request)
         try:
             for item in self.script:
@@ -95,7 +97,7 @@ async def test_chunks_are_normalised_with_one_final_chunk_last() -> None:
     final = chunks[-1]
     assert (final.model, final.finish_reason) == ("acme:small-2", "stop")
     assert final.usage == Usage(5, 3, 8)
-    assert [(c.id, c.name, c.arguments) for c in final.tool_calls] == [("c1", "lookup", '{"q": 1}')]
+    assert [(c.id, c.name, c.arguments) for c in final.tool_calls or ()] == [("c1", "lookup", '{"q": 1}')]
     assert backend.requests == [REQUEST], "a non-llmring backend gets our Request as is"
 
 
@@ -188,3 +190,23 @@ async def test_llmring_backend_is_asked_for_the_schema_in_its_own_words(
         spec = sent.response_format["json_schema"]
         assert spec["name"] == sent_format["json_schema"]["name"] and spec["strict"] is True
         assert spec["schema"]["properties"]["points"]["items"]["required"] == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "kwargs", "ours"),
+    [
+        ("ProviderRateLimitError", {"provider": "openai", "retry_after": 2.5}, "RateLimitError"),
+        ("ProviderAuthenticationError", {"provider": "anthropic"}, "AuthenticationError"),
+        ("ModelNotFoundError", {"provider": "openai", "model_name": "gpt-9"}, "ModelNotFoundError"),
+        ("ProviderTimeoutError", {"provider": "openai"}, "StreamTimeoutError"),
+    ],
+)
+async def test_llmring_typed_errors_become_ours(raised: str, kwargs: dict[str, Any], ours: str) -> None:
+    """Raised by llmring itself, with no HTTP error under it: its class says which of ours it is."""
+    exceptions = pytest.importorskip("llmring.exceptions")
+    backend = ScriptedBackend(fail=getattr(exceptions, raised)("it went wrong", **kwargs))
+    _chunks, error = await _collect(backend, retries=0)
+    assert type(error).__name__ == ours and "\n" not in str(error), error
+    assert "The backend" not in str(error)
+    if ours == "RateLimitError":
+        assert isinstance(error, RateLimitError) and error.retry_after == 2.5

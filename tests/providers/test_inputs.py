@@ -1,4 +1,4 @@
-"""What a model takes beside text, decided before any request: refusals, fallbacks, the demo model."""
+"""What a model takes beside text, decided before the question is sent: refusals, fallbacks, the demo model."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from providers.streams import collect, text
+from wire_server import WireServer
 
 from llmring_jupyter.providers import Message, Request, registry
+from llmring_jupyter.providers.adapter import WireAdapter
 from llmring_jupyter.providers.inputs import UnsupportedInputError
 from llmring_jupyter.providers.types import Attachment
 
@@ -19,21 +21,12 @@ def _asking(model: str, *parts: Attachment) -> Request:
     return Request(model, (Message("user", "What is [image 1: fig]?", attachments=parts),), options={"delay": 0})
 
 
-@pytest.mark.parametrize(
-    ("model", "takes_images"),
-    [
-        ("llama3.2:3b", False),
-        ("llama3.2-vision:11b", True),
-        ("llava", True),
-        ("gemma3:4b", True),
-        ("qwen2.5vl:7b", True),
-        ("llavaish", False),
-    ],
-)
-def test_ollama_takes_images_only_on_vision_models(model: str, takes_images: bool) -> None:
-    inputs = registry.get("ollama").inputs
-    assert inputs.takes(model, "image") is takes_images
-    assert not inputs.takes(model, "document"), "no Ollama model reads PDFs"
+def test_no_ollama_model_reads_pdfs_and_its_server_says_which_see_images() -> None:
+    adapter = registry.get("ollama")
+    assert isinstance(adapter, WireAdapter)
+    inputs = adapter.inputs
+    assert not inputs.takes("llava", "document")
+    assert inputs.takes("house-eyes:7b", "image"), "not refused on a guess: the server is asked when it is sent"
 
 
 async def test_a_refusal_names_the_part_and_a_model_that_takes_it() -> None:
@@ -45,7 +38,10 @@ async def test_a_refusal_names_the_part_and_a_model_that_takes_it() -> None:
     )
 
 
-async def test_an_alias_falls_back_to_a_model_that_takes_the_image(tmp_path: Path) -> None:
+async def test_an_alias_falls_back_to_a_model_that_takes_the_image(
+    tmp_path: Path, wire: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", wire.url)  # it says llama3.2:3b takes text alone
     lock = tmp_path / "llmring.lock"
     lock.write_text(
         'version = "1.0"\ndefault_profile = "default"\n[profiles.default]\nname = "default"\n'
@@ -55,6 +51,7 @@ async def test_an_alias_falls_back_to_a_model_that_takes_the_image(tmp_path: Pat
     assert error is None
     assert text(chunks) == "What is [image 1: fig]?\n[fig (a 3×2 PNG)]", "demo answered, having seen the image"
     assert chunks[-1].model == "demo:echo"
+    assert wire.seen == [], "nothing was sent to the model that cannot see it"
 
 
 async def test_the_demo_model_says_what_it_was_sent() -> None:

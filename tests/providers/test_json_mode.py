@@ -6,7 +6,7 @@ import dataclasses
 
 from pydantic import BaseModel
 
-from llmring_jupyter import structured
+from llmring_jupyter.answer import structured
 from llmring_jupyter.providers.json_mode import strict_schema
 
 

@@ -55,3 +55,13 @@ def test_scrub_removes_configured_keys_and_key_shaped_text(monkeypatch: pytest.M
     assert "sk-proj" not in text and "AIzaSyD" not in text
     assert text.count("<redacted key>") == 2
     assert text.endswith("fine: AIza short"), "words that merely start like a key stay"
+
+
+def test_scrub_knows_the_shapes_of_other_keys_and_bearer_tokens() -> None:
+    text = scrub(
+        "anthropic sk-ant-api03-AbCdEf0123456789; hf hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789; "
+        "aws AKIAIOSFODNN7EXAMPLE; header Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig1; "
+        "docs: Bearer YOUR_API_KEY_GOES_HERE, a task-oriented sk-8 plan"
+    )
+    assert text.count("<redacted key>") == 4 and "sk-ant" not in text and "eyJ" not in text
+    assert text.endswith("docs: Bearer YOUR_API_KEY_GOES_HERE, a task-oriented sk-8 plan"), "placeholders stay"

@@ -31,7 +31,7 @@ from llmring_jupyter.providers import (
     registry,
     resolve,
 )
-from llmring_jupyter.providers.retry import AttemptLog
+from llmring_jupyter.providers.retry import AttemptLog, Retry
 
 OPENAI, ANTHROPIC = load("openai"), load("anthropic")
 PARTS = ["Hello", " from", " the", " model"]
@@ -91,7 +91,7 @@ async def test_failure_after_the_first_chunk_keeps_the_text_and_does_not_fall_ba
     lock: Path, wire: WireServer, second: WireServer
 ) -> None:
     reply = OPENAI.answer(PARTS)
-    reply.parts = reply.parts[:3] + [CUT]
+    reply.parts = [*reply.parts[:3], CUT]
     wire.queue(reply)
     chunks, error = await _ask(lock)
     assert text(chunks) and "".join(PARTS).startswith(text(chunks))
@@ -161,7 +161,12 @@ async def test_stop_during_a_retry_wait_ends_it_at_once(wire: WireServer, monkey
     wire.queue(OPENAI.http_error(429, "Rate limit reached", retry_after=15), OPENAI.answer(PARTS))
     log = AttemptLog()
     waiting = asyncio.Event()
-    log.listeners.append(lambda retry: retry and waiting.set())
+
+    def on_retry(retry: Retry | None) -> None:
+        if retry:
+            waiting.set()
+
+    log.listeners.append(on_retry)
     task = asyncio.ensure_future(collect(Request(f"openai:{OPENAI.model}", (Message("user", "Hi"),)), log=log))
     await asyncio.wait_for(waiting.wait(), 10)
     stopped = time.monotonic()

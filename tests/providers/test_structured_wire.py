@@ -19,14 +19,15 @@ from providers.dialects import Dialect, load
 from recorder import Recorder
 from wire_server import WireServer
 
-from llmring_jupyter import stream, structured
-from llmring_jupyter._amend import Amending
+from llmring_jupyter.answer import stream, structured
+from llmring_jupyter.answer.amend import Amending
+from llmring_jupyter.answer.schema import Shape
+from llmring_jupyter.exceptions import AnswerMismatch
 from llmring_jupyter.providers import Message, Request, StreamChunk, chat_stream
 from llmring_jupyter.providers.json_mode import ANSWER_TOOL_DESCRIPTION
 from llmring_jupyter.result import Result
-from llmring_jupyter.schema import Shape
 
-PAPER = {"title": "Graphs", "year": 2018, "topics": ["attention", "graphs"]}
+PAPER: dict[str, Any] = {"title": "Graphs", "year": 2018, "topics": ["attention", "graphs"]}
 
 #: (type, the JSON a model streams, the value _llm.data must hold)
 CASES: list[tuple[Any, Any, Any]] = [
@@ -85,7 +86,7 @@ async def test_an_answer_that_does_not_fit_names_the_mismatch_and_keeps_the_text
     bad = {"items": [PAPER, {**PAPER, "year": "soon"}]}
     wire.queue(dialect.answer(pieces(bad)))
     result, _ = await ask(dialect, shape)
-    assert isinstance(result.exception, structured.AnswerMismatch)
+    assert isinstance(result.exception, AnswerMismatch)
     assert "does not fit list[Paper]: at [1].year: Input should be a valid integer" in result.exception.message
     assert json.loads(result.text) == bad and result.data is None
 
@@ -96,7 +97,7 @@ async def test_a_cut_answer_says_it_was_cut(dialect: Dialect, wire: WireServer) 
     wire.queue(dialect.answer(pieces(PAPER)[:3], finish="length"))
     result, _ = await ask(dialect, shape, max_tokens=5)
     assert result.finish_reason == "length" and result.text == "".join(pieces(PAPER)[:3])
-    assert result.exception is not None and "cut at the token limit" in result.exception.message
+    assert result.exception is not None and "cut at the token limit" in str(result.exception)
 
 
 async def test_any_json_object(dialect: Dialect, wire: WireServer, caplog: pytest.LogCaptureFixture) -> None:

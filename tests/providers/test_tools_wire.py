@@ -16,10 +16,10 @@ from providers.dialects import Dialect
 from recorder import Recorder, open_stream
 from wire_server import WireServer
 
-from llmring_jupyter import agent
+from llmring_jupyter.answer import agent
+from llmring_jupyter.answer.tools import Toolbox
 from llmring_jupyter.providers import Message, Request
 from llmring_jupyter.result import Result
-from llmring_jupyter.tools import Toolbox
 
 BY_NAME = ("google", "ollama")  # results name their function; the others name the call's id
 CITY = ['{"city": ', '"Par', 'is"}']
@@ -139,7 +139,7 @@ def test_the_next_question_carries_the_exchange(
 ) -> None:
     from shell import loaded_shell, magics
 
-    from llmring_jupyter.options import Options
+    from llmring_jupyter.answer.options import Options
 
     d = dialect
     wire.queue(d.tool_calls([("call_1", "weather", CITY)]), d.answer(["21 °C in Paris."]), d.answer(["Tomorrow too."]))

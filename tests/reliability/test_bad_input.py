@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_session import Kernel
 
-from llmring_jupyter import options
-from llmring_jupyter.errors import UsageError
-from llmring_jupyter.interpolate import interpolate
+from llmring_jupyter.answer import options
+from llmring_jupyter.context.interpolate import interpolate
+from llmring_jupyter.exceptions import UsageError
 
 WORDS = [
     "demo",

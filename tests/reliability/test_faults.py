@@ -22,7 +22,7 @@ from wire_server import CUT, HANG, Reply, WireServer
 PARTS = ["Partial ", "answer ", "that ", "never ", "ends."]
 
 # fault → (the reply, the text the user keeps, words the one line must contain)
-FAULTS: dict[str, tuple[Callable[[Dialect], Reply], str, str]] = {
+FAULTS: dict[str, tuple[Callable[[Dialect], Reply], str | None, str]] = {
     "401": (lambda d: d.http_error(401, "Incorrect API key provided"), "", "key"),
     "429": (lambda d: d.http_error(429, "Rate limit reached for requests", retry_after=7), "", "retry after 7 s"),
     "500": (lambda d: d.http_error(500, "The server had an error"), "", "500"),
@@ -40,13 +40,13 @@ FAULTS: dict[str, tuple[Callable[[Dialect], Reply], str, str]] = {
 
 def _cut(d: Dialect) -> Reply:
     reply = d.answer(PARTS)
-    reply.parts = reply.parts[:3] + [CUT]
+    reply.parts = [*reply.parts[:3], CUT]
     return reply
 
 
 def _silent(d: Dialect) -> Reply:
     reply = d.answer(PARTS)
-    reply.parts = reply.parts[:3] + [HANG]
+    reply.parts = [*reply.parts[:3], HANG]
     return reply
 
 

@@ -5,6 +5,7 @@ the process goes on to exit."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -27,7 +28,9 @@ def test_ctrl_c_in_terminal_ipython_keeps_the_partial_text_and_prints_the_footer
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     out: list[bytes] = []
-    reader = threading.Thread(target=lambda: out.extend(iter(lambda: proc.stdout.read1(4096), b"")), daemon=True)
+    stdout = proc.stdout
+    assert isinstance(stdout, io.BufferedReader)
+    reader = threading.Thread(target=lambda: out.extend(iter(lambda: stdout.read1(4096), b"")), daemon=True)
     reader.start()
     deadline = time.monotonic() + 60
     while b"Demo answer" not in b"".join(out) and time.monotonic() < deadline:  # the answer is streaming
@@ -39,6 +42,7 @@ def test_ctrl_c_in_terminal_ipython_keeps_the_partial_text_and_prints_the_footer
     finally:
         proc.kill()
     reader.join(5)
+    stdout.close()
     text = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(out).decode())
     answer, _, footer = text.partition("\n\n— demo · ")
     assert "## Demo answer" in answer and len(answer) > 20, text

@@ -2,14 +2,20 @@
 
 The model's text (here streamed back verbatim by ``demo:echo``) carries scripts, event
 handlers, frames, SVG, ``javascript:``/``data:``/``vbscript:`` links and raw HTML in
-markdown and in code blocks. The static bundle that replaces the live view, in the live
-session and in the notebook saved by nbclient, is parsed: only an allowlist of tags,
-no ``on*`` attribute, no ``src``, no dangerous link; the one script allowed is
-``--format code``'s constant Copy button. (The real-browser checks live in tests/browser/.)
+markdown, in code blocks and in TeX (``\\text``, ``\\style``, ``\\href``, ``\\class``,
+``\\unicode``, ``\\def``…, which become MathML). The static bundle that replaces the live
+view, in the live session and in the notebook saved by nbclient, is parsed: only an
+allowlist of tags (MathML's with fewer attributes: no ``class``, ``style`` or ``href``),
+no ``on*`` attribute, no ``src``, no dangerous link, no ``url(…)``; the one script allowed
+is ``--format code``'s constant Copy button. (The real-browser checks live in tests/browser/.)
 """
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -47,6 +53,19 @@ PAYLOADS = [
     "<!-- <script>alert(1)</script> -->",
     "<![CDATA[<script>alert(1)</script>]]>",
     "| a | b |\n|---|---|\n| <script>x</script> | [x](javascript:y) |",
+    # TeX: text commands carry raw markup, other commands attributes, into the MathML
+    '$\\text{<img/src="x"/onerror=alert(1)>}$',
+    "$\\mbox{<script>alert(1)</script>}$",
+    "$$\\hbox{<iframe src=https://evil.example/>}\\fbox{<svg onload=alert(1)>}$$",
+    "$\\textbf{<a href=javascript:alert(1)>x</a>}$",
+    "$\\style{background-image:url(http://example.com/bg.png)}{x}$",
+    "$\\href{javascript:alert(1)}{x}$",
+    "$\\class{jp-Dialog}{x}$",
+    "$\\color{url(http://example.com/c.png)}{x} \\colorbox{url(http://example.com/b.png)}{y}$",
+    "$\\unicode{x3c}script\\unicode{x3e}alert(1)$",
+    "$\\require{html}\\html{<script>alert(1)</script>}$",
+    "$\\def\\tag{<script>}\\tag alert(1)$",
+    "$\\text{&lt;script&gt;alert(1)&lt;/script&gt;}$",
 ]
 HOSTILE = "\n\n".join(PAYLOADS)
 
@@ -83,6 +102,77 @@ ALLOWED_TAGS = {
     "s",
 }
 ALLOWED_ATTRIBUTES = {"class", "style", "href", "target", "rel", "title", "align"}
+#: Presentation MathML, as typeset formulas need it (no maction, no links, no classes or styles)
+MATH_TAGS = {
+    "math",
+    "semantics",
+    "annotation",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "mtext",
+    "mspace",
+    "msup",
+    "msub",
+    "msubsup",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "mstyle",
+    "merror",
+    "mpadded",
+    "mphantom",
+    "menclose",
+    "mover",
+    "munder",
+    "munderover",
+    "mmultiscripts",
+    "mprescripts",
+    "none",
+    "mtable",
+    "mtr",
+    "mtd",
+}
+MATH_ATTRIBUTES = {
+    "xmlns",
+    "display",
+    "encoding",
+    "mathvariant",
+    "mathsize",
+    "linebreak",
+    "mathcolor",
+    "mathbackground",
+    "displaystyle",
+    "scriptlevel",
+    "stretchy",
+    "fence",
+    "separator",
+    "notation",
+    "width",
+    "height",
+    "depth",
+    "lspace",
+    "rspace",
+    "voffset",
+    "minsize",
+    "maxsize",
+    "linethickness",
+    "columnalign",
+    "rowalign",
+    "columnlines",
+    "rowlines",
+    "columnspacing",
+    "rowspacing",
+    "movablelimits",
+    "accent",
+    "accentunder",
+    "largeop",
+    "symmetric",
+    "form",
+    "border-color",
+}
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "#")
 
 
@@ -92,16 +182,16 @@ class _Audit(HTMLParser):
         self.problems: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
+        if tag not in ALLOWED_TAGS | MATH_TAGS:
             self.problems.append(f"<{tag}>")
         for name, raw in attrs:
-            if name.startswith("on") or name not in ALLOWED_ATTRIBUTES:
+            if name.startswith("on") or name not in (MATH_ATTRIBUTES if tag in MATH_TAGS else ALLOWED_ATTRIBUTES):
                 self.problems.append(f"<{tag} {name}=...>")
             link = "".join(c for c in (raw or "") if c > " ").lower()  # as browsers read a URL
             if name == "href" and ":" in link.split("/")[0] and not link.startswith(SAFE_SCHEMES):
                 self.problems.append(f"<{tag} href={raw!r}>")
-            if name == "style" and ("url(" in link or "expression(" in link):
-                self.problems.append(f"<{tag} style={raw!r}>")
+            if "url(" in link or "expression(" in link:
+                self.problems.append(f"<{tag} {name}={raw!r}>")
 
     handle_startendtag = handle_starttag
 
@@ -125,6 +215,11 @@ def test_the_audit_catches_what_it_looks_for() -> None:
         '<a href=" java\tscript:x">',
         '<a href="data:image/png;base64,x">',
         '<span style="background:url(x)">',
+        '<mrow style="color:red">',
+        '<mrow class="jp-Dialog">',
+        '<mstyle mathcolor="url(x)">',
+        '<mrow href="https://x.org">',
+        "<maction>",
     ]:
         assert live_elements(bad), bad
 
@@ -150,6 +245,45 @@ def test_hostile_answer_renders_inert_in_the_live_session(kernel: Kernel, fmt: s
         "formats": ["markdown", "text", "code"],
         "views": ["live answer", "history", "dry run", "saved notebook"],
     }
+
+
+JS = Path(__file__).parents[2] / "js"
+TEX = [m.group(1) for p in PAYLOADS if (m := re.fullmatch(r"\$\$?(.*?)\$?\$", p, re.S))]
+LIVE_MATH = """
+import katex from "katex";
+import { texToMathml } from "./math.js";
+import { safeMathml } from "./mathml.js";
+const tex = JSON.parse(process.argv[2]);
+const trusting = (t) => katex.renderToString(t, { output: "mathml", throwOnError: false, trust: true, strict: false });
+console.log(JSON.stringify({
+  live: tex.map((t) => texToMathml(t, { displayMode: false }) + texToMathml(t, { displayMode: true })),
+  trusting: tex.map((t) => safeMathml(trusting(t))),
+  raw: safeMathml('<math><mrow href="javascript:x" class="jp-Dialog" style="background:url(x)">'
+    + '<mtext><img src=x onerror=alert(1)><script>alert(1)</script></mtext><maction><mi>y</mi></maction>'
+    + '<mstyle mathcolor="url(x)" mathvariant="bold"><mi>z</mi></mstyle></mrow></math>'),
+}));
+"""
+
+
+@pytest.mark.skipif(
+    not (JS / "node_modules" / ".bin" / "esbuild").exists() or not shutil.which("node"),
+    reason="needs `cd js && npm ci`",
+)
+def test_hostile_tex_is_inert_in_the_live_view(tmp_path: Path) -> None:
+    """The live view's formulas (js/math.js, bundled as the view is) keep to the same allow-list,
+    even for markup KaTeX emits only when trusting the TeX (links, classes, styles)."""
+    esbuild = [str(JS / "node_modules" / ".bin" / "esbuild"), "--bundle", "--format=esm", "--platform=node"]
+    bundle = tmp_path / "math.mjs"
+    subprocess.run(
+        [*esbuild, f"--outfile={bundle}"], input=LIVE_MATH, cwd=JS, check=True, capture_output=True, text=True
+    )
+    done = subprocess.run(["node", str(bundle), json.dumps(TEX)], capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout)
+    assert len(TEX) == 12 and len(out["live"]) == len(out["trusting"]) == len(TEX)
+    for markup in out["live"] + out["trusting"] + [out["raw"]]:
+        assert live_elements(markup) == [], markup
+    assert "<mtext>&lt;img src=x onerror=alert(1)&gt;alert(1)</mtext>" in out["raw"], "what is not a tag is text"
+    assert '<mstyle mathvariant="bold"><mi>z</mi>' in out["raw"] and "<mi>y</mi>" in out["raw"]
 
 
 def test_hostile_text_is_inert_in_history_and_dry_run(kernel: Kernel) -> None:

@@ -35,7 +35,7 @@ def _echoing_faults(d: Dialect) -> list[Reply]:
         iter(d.key_env and {k: SENTINELS[k] for k in d.key_env if k in SENTINELS}.values()), SENTINELS["OPENAI_API_KEY"]
     )
     cut = d.answer(["Some ", "text ", "here"])
-    cut.parts = cut.parts[:3] + [CUT]
+    cut.parts = [*cut.parts[:3], CUT]
     return [
         d.http_error(401, f"Incorrect API key provided: {key}. Find yours at the dashboard."),
         d.http_error(429, f"Rate limit for key {key}", retry_after=3),
@@ -149,3 +149,33 @@ def test_a_saved_notebook_holds_no_key(tmp_path: Path, monkeypatch: pytest.Monke
     saved = path.read_text()
     assert "Fine answer." in saved and '"output_type": "error"' in saved
     assert _leaks(saved) == []
+
+
+PASTED = "sk-proj-Pasted0123456789abcdefXYZ"  # a key of OpenAI's shape, pasted into a prompt
+
+
+def test_a_dry_run_shows_no_key_given_as_an_option(kernel: Kernel) -> None:
+    headers = '{"Authorization": "Bearer SENTINEL-bearer-7c2e", "X-Trace": "trace-kept-1"}'
+    run = kernel.run(
+        f"%%llm openai:gpt-4o-mini --dry-run -o api_key=SENTINEL-option-9d4b -o 'extra_headers={headers}' "
+        f"-o keyword=graphs\nWhat would be sent? My key is {PASTED}."
+    )
+    assert run.ok, run.error
+    (shown,) = run.of("display_data")
+    text = json.dumps(shown["content"], ensure_ascii=False)
+    assert _leaks(text) == [] and PASTED not in text
+    plain = shown["content"]["data"]["text/plain"]
+    assert "trace-kept-1" in plain and "'keyword': 'graphs'" in plain, "what is not a secret is shown as sent"
+    assert "'api_key': '<redacted>'" in plain and "'Authorization': '<redacted>'" in plain
+
+
+def test_an_export_holds_no_key(kernel: Kernel, tmp_path: Path) -> None:
+    configured = SENTINELS["OPENAI_API_KEY"]
+    assert kernel.run(f"%%llm demo:echo --chat exported\nMy keys: {configured} and {PASTED}, keyword: graphs").ok
+    for name in ("chat.json", "chat.md"):
+        run = kernel.run(f"%llm export exported {tmp_path / name}")
+        assert run.ok, run.error
+        saved = (tmp_path / name).read_text()
+        assert "keyword: graphs" in saved, "the conversation itself is kept"
+        assert _leaks(saved) == [] and PASTED not in saved, name
+    assert kernel.run(f"%llm load {tmp_path / 'chat.json'} reloaded").ok, "an export still loads"

@@ -161,8 +161,9 @@ class AnthropicDialect:
         error = ("error", {"type": "error", "error": {"type": "overloaded_error", "message": message}})
         return Reply(200, {}, self._text(parts, self.model) + sse(error))
 
-    def without_end_marker(self, parts: list[str]) -> Reply:
-        return Reply(200, {}, self._text(parts, self.model))
+    def without_end_marker(self, parts: list[str], input_tokens: int = 11) -> Reply:
+        """``message_start`` (its input count), the text, and no ``message_delta`` or ``message_stop``."""
+        return Reply(200, {}, self._text(parts, self.model, input_tokens))
 
     def malformed(self, parts: list[str]) -> Reply:
         truncated = (

@@ -93,7 +93,7 @@ class OpenAIDialect:
 
     def tool_calls(self, calls: list[Call], text: list[str] | None = None) -> Reply:
         m = self.model
-        events = [self._delta(m, {"role": "assistant", "content": "" if text else None, "refusal": None})]
+        events: list[Any] = [self._delta(m, {"role": "assistant", "content": "" if text else None, "refusal": None})]
         events += [self._delta(m, {"content": p}) for p in text or ()]
         for index, (call_id, name, parts) in enumerate(calls):
             start = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}

@@ -1,0 +1,1 @@
+"""The answer engine: options, the session, streams, the agent loop, tools, schemas, background answers."""

@@ -1,0 +1,1 @@
+"""What a prompt is made from: ``{{name}}`` interpolation, values, attachments, conversations, cell errors."""

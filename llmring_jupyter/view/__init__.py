@@ -1,0 +1,1 @@
+"""What the user sees live: the widget, the terminal, side-by-side columns."""
