@@ -1,5 +1,7 @@
 """The documentation holds: links resolve, Binder installs this package and opens the quickstart,
-the README documents every option, command and setting, and the notebooks match their generator.
+the package's layout is the one the site draws, and the notebooks match their generator.
+
+(The documentation site's reference, pages and llms.txt are tests/test_docs_site.py.)
 
 (That every notebook runs is tests/kernel/test_notebooks.py.)
 """
@@ -21,11 +23,9 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from llmring_jupyter.notebook import commands
-from llmring_jupyter.notebook.magics import LLMMagics
-
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+HOW_IT_WORKS = ROOT / "docs" / "explanation" / "how-it-works.md"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PACKAGE = PYPROJECT["project"]["name"]
 REPO_URL = PYPROJECT["project"]["urls"]["Source"]
@@ -33,7 +33,8 @@ BINDER = ROOT / "binder"
 
 
 def _documents() -> list[Path]:
-    docs = [README, ROOT / "bench" / "README.md", BINDER / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    site = [p for p in sorted((ROOT / "docs").rglob("*.md")) if "_build" not in p.parts]
+    docs = [README, ROOT / "bench" / "README.md", BINDER / "README.md", *site]
     return [p for p in docs if p.is_file()]
 
 
@@ -243,24 +244,12 @@ def test_readme_keeps_the_two_setup_commands() -> None:
     assert "bash scripts/quickstart.sh" in text and "bash scripts/test.sh" in text
 
 
-def test_readme_documents_every_option_command_and_setting() -> None:
-    text = README.read_text()
-    help_text = commands.help_text()
-    flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", help_text))
-    missing = [f for f in sorted(flags) if f"`{f}" not in text]
-    names = set(re.findall(r"^%llm (\w+)", help_text, flags=re.M))
-    missing += [f"%llm {c}" for c in sorted(names) if f"%llm {c}" not in text]
-    settings = sorted(LLMMagics.class_traits(config=True))
-    missing += [f"LLMMagics.{s}" for s in settings if f"`{s}`" not in text]
-    assert missing == [], f"README.md does not document: {missing}"
-
-
-def test_readme_documents_every_option_of_the_demo_model() -> None:
-    """Each ``-o name=…`` the demo model reads (a long answer: ``tokens``) is in the README."""
+def test_the_site_documents_every_option_of_the_demo_model() -> None:
+    """Each ``-o name=…`` the demo model reads (a long answer: ``tokens``) is on the first page."""
     source = (ROOT / "llmring_jupyter" / "providers" / "demo.py").read_text()
     options = set(re.findall(r"request\.options\.get\(\"(\w+)\"", source))
     assert options, "the demo model reads its options from request.options"
-    text = README.read_text()
+    text = (ROOT / "docs" / "get-started.md").read_text()
     assert [o for o in sorted(options) if f"-o {o}=" not in text] == []
 
 
@@ -277,9 +266,9 @@ def _tracked(folder: Path) -> set[str]:
 
 
 def _listed(text: str, folder: str) -> set[str]:
-    """The names a README code block that starts with ``folder`` lists, one per line."""
+    """The names a code block that starts with ``folder`` lists, one per line."""
     block = re.search(rf"^{re.escape(folder)}\n(.*?)^```", text, flags=re.S | re.M)
-    assert block, f"README.md's How it works section lists {folder} in a code block of its own"
+    assert block, f"{HOW_IT_WORKS.name} lists {folder} in a code block of its own"
     return {line.split()[0].rstrip("/") for line in block.group(1).splitlines() if line.strip()}
 
 
@@ -297,10 +286,10 @@ def _listed(text: str, folder: str) -> set[str]:
     ],
 )
 def test_how_it_works_lists_the_package_layout(folder: str) -> None:
-    listed = _listed(README.read_text(), folder)
+    listed = _listed(HOW_IT_WORKS.read_text(), folder)
     actual = {n.removesuffix("/") for n in _tracked(ROOT / folder)}
-    assert sorted(actual - listed) == [], f"README.md How it works misses these files of {folder}"
-    assert sorted(listed - actual) == [], f"README.md How it works lists files {folder} does not have"
+    assert sorted(actual - listed) == [], f"How it works misses these files of {folder}"
+    assert sorted(listed - actual) == [], f"How it works lists files {folder} does not have"
 
 
 # Notebooks ------------------------------------------------------------------------------------

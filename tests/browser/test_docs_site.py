@@ -13,6 +13,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser
@@ -38,7 +39,9 @@ def site(docs_site: Path) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_text_meets_aa_contrast_in_light_and_dark(browser: Browser, site: str, scheme: str) -> None:
+def test_every_text_meets_aa_contrast_in_light_and_dark(
+    browser: Browser, site: str, scheme: Literal["light", "dark"]
+) -> None:
     context = browser.new_context(color_scheme=scheme, viewport={"width": 1200, "height": 900})
     page = context.new_page()
     errors: list[str] = []
