@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from .exceptions import Interrupted, advise
 from .providers.errors import LLMError
 from .providers.retry import Retry
 from .providers.types import FinishReason, Message, ToolCall, Usage
 
-if TYPE_CHECKING:
-    from .answer.schema import Shape
+
+class Shape(Protocol):
+    """What a result keeps of the type its data was checked against (``answer.schema.Shape``):
+    its name, and how its value turns back into plain JSON data for display and the logs."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dump(self) -> Callable[[Any], Any]: ...
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "llmring_jupyter"
 STEPS = [{"notebook"}, {"view"}, {"answer"}, {"context", "records"}, {"render"}, {"providers", "result", "exceptions"}]
 
-#: Imports that still run against the direction, each with its natural fix. Remove an entry once
-#: it is fixed: the test fails on an entry that no longer happens, as on any new one.
-AGAINST: set[tuple[str, str]] = {
-    ("result", "answer.schema"),  # Shape: the type moves down into result, or result takes a protocol
-    ("render.footer", "records.replay"),  # replay.footer_note is presentation: into render/footer
-    ("render.footer", "records.spend"),  # spend.footer_note and dollars are presentation: into render/footer
-    ("render.provenance", "records.redact"),  # redaction below render: it is the providers' key policy
-    ("render.dry_run", "records.redact"),  # redaction below render: it is the providers' key policy
-}
-
-
 def _modules() -> dict[str, Path]:
     out = {}
     for path in PACKAGE.rglob("*.py"):
@@ -76,8 +65,7 @@ def test_imports_run_one_way() -> None:
             there = _step(other)
             if here is not None and there is not None and there < here:
                 against.add((module, other))
-    assert sorted(against - AGAINST) == [], "imports against notebook → view → answer → context, records → render → …"
-    assert sorted(AGAINST - against) == [], "fixed: remove these from AGAINST"
+    assert sorted(against) == [], "imports against notebook → view → answer → context, records → render → …"
 
 
 def test_no_import_circles() -> None:

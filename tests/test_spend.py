@@ -13,7 +13,8 @@ import pytest
 from llmring_jupyter.exceptions import BudgetError
 from llmring_jupyter.providers import Message, Request, StreamChunk, Usage
 from llmring_jupyter.providers.pricing import price
-from llmring_jupyter.records.spend import Budget, Ledger, footer_note, input_tokens
+from llmring_jupyter.records.spend import Budget, Ledger, input_tokens
+from llmring_jupyter.render.footer import budget_note
 from llmring_jupyter.result import Replayed, Result, Timings
 
 QUESTION = Request("openai:gpt-4o-mini", (Message("user", "x" * 400),))  # about 104 tokens in
@@ -138,8 +139,8 @@ async def test_a_stream_within_the_budget_is_left_alone() -> None:
 def test_the_footer_names_a_budget_stop_but_not_a_click_on_stop() -> None:
     why = "Token budget reached: 0 of 120 tokens spent, and this answer has used about 121; the answer was stopped"
     stopped = _result("demo:chat", None, finish_reason="cancelled", error=why)
-    assert footer_note(stopped) == "Token budget reached: 0 of 120 tokens spent, and this answer has used about 121"
-    assert footer_note(_result("demo:chat", None, finish_reason="cancelled")) is None
+    assert budget_note(stopped) == "Token budget reached: 0 of 120 tokens spent, and this answer has used about 121"
+    assert budget_note(_result("demo:chat", None, finish_reason="cancelled")) is None
 
 
 async def test_answers_in_flight_share_the_budget() -> None:

@@ -1,1 +1,1 @@
-"""What is kept: the replay cache, spend and budget, the llm CLI's log, transcripts, redaction."""
+"""What is kept: the replay cache, spend and budget, the llm CLI's log, transcripts."""

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import UsageError
+from ..providers.redact import public
 from ..providers.types import Message
 from ..result import Result
-from .redact import public
 
 #: The migrations of llm 0.36, in its order: recorded as applied in a new log.
 MIGRATIONS = (

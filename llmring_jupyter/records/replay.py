@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import UsageError
+from ..providers.redact import public
 from ..providers.types import Request, StreamChunk, ToolCall, Usage
 from ..result import Replayed, Result
-from .redact import public
 
 #: Where the cache lives unless ``LLMMagics.cache_path`` says otherwise: beside the
 #: notebook (the kernel's working directory), in the folder llmring uses.
@@ -214,15 +214,6 @@ class Question:
 
 def storable(result: Result) -> bool:
     return result.finish_reason in STORED_ENDINGS and result.error is None
-
-
-def footer_note(result: Result) -> str | None:
-    """'replayed · first answered <when> by <model>' for a replayed answer, else None."""
-    origin = result.replayed
-    if origin is None:
-        return None
-    when = datetime.datetime.fromtimestamp(origin.answered_at).strftime("%Y-%m-%d %H:%M")
-    return f"replayed · first answered {when} by {origin.model or result.requested}"
 
 
 def _dumps(value: Any) -> str:

@@ -23,6 +23,7 @@ from ..exceptions import BudgetError
 from ..providers import pricing
 from ..providers.tokens import estimate_prompt, estimate_tokens
 from ..providers.types import Request, StreamChunk, Usage
+from ..render.footer import dollars
 from ..result import Result
 
 
@@ -62,11 +63,6 @@ class Flight:
     def usd(self, tokens_in: int = 0) -> float | None:
         """Its estimated cost so far, with ``tokens_in`` more input; None: the price table does not know it."""
         return pricing.price(self.model, Usage.of(self.tokens_in + tokens_in, self.tokens_out))
-
-
-def dollars(amount: float) -> str:
-    """US dollars as the footer, the usage table and the budget write them: cents and below to 1/100 ¢."""
-    return f"${amount:.4f}" if amount < 1 else f"${amount:.2f}"
 
 
 def input_tokens(request: Request) -> int:
@@ -259,9 +255,3 @@ def _by_others(amount: str) -> str:
 
 def _raise_it(setting: str) -> str:
     return f"Raise it with %config LLMMagics.{setting} = … (0: no budget)."
-
-
-def footer_note(result: Result) -> str | None:
-    """Why the budget stopped this answer, for its footer; None if it did not."""
-    stopped = result.finish_reason == "cancelled" and not result.interrupted
-    return result.error.split(";", 1)[0] if stopped and result.error else None

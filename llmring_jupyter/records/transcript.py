@@ -20,11 +20,11 @@ from typing import Any
 from .. import render
 from ..context.conversation import Conversation, Turn
 from ..exceptions import UsageError
+from ..providers.redact import public
 from ..providers.types import Attachment, Message, Usage
 from ..render import tool_calls
 from ..render.rules import STYLES
 from ..result import Result, Timings
-from .redact import public
 
 FORMAT = "llmring_jupyter.conversation"
 VERSION = 1

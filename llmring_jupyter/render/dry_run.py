@@ -7,9 +7,9 @@ import contextlib
 import html
 
 from ..providers import images
+from ..providers.redact import public
 from ..providers.tokens import estimate_prompt
 from ..providers.types import Attachment, Request
-from ..records.redact import public
 from .rules import STYLES
 
 THUMBNAIL = 96  # pixels, the longer side of an image's preview

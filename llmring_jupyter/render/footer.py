@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..records import replay, spend
+import datetime
+
 from ..result import Result
 from .rules import STYLES
 
@@ -56,7 +57,7 @@ def _parts(result: Result) -> list[str]:
     if speed:
         parts.append(f"{speed:.0f} tok/s")
     if result.cost is not None:
-        parts.append(about + spend.dollars(result.cost))
+        parts.append(about + dollars(result.cost))
     if result.retries:
         reasons = ", ".join(dict.fromkeys(r.reason for r in result.retries))
         parts.append(f"{result.attempts} attempts ({reasons})")
@@ -65,5 +66,25 @@ def _parts(result: Result) -> list[str]:
         parts.append(f"{result.dropped_turns} earlier turn{s} left out (history limit)")
     if note := _ending(result):
         parts.append(note)
-    parts += [n for n in (replay.footer_note(result), spend.footer_note(result)) if n]
+    parts += [n for n in (_replayed(result), budget_note(result)) if n]
     return parts
+
+
+def dollars(amount: float) -> str:
+    """US dollars as the footer, the usage table and the budget write them: cents and below to 1/100 ¢."""
+    return f"${amount:.4f}" if amount < 1 else f"${amount:.2f}"
+
+
+def _replayed(result: Result) -> str | None:
+    """'replayed · first answered <when> by <model>' for a replayed answer, else None."""
+    origin = result.replayed
+    if origin is None:
+        return None
+    when = datetime.datetime.fromtimestamp(origin.answered_at).strftime("%Y-%m-%d %H:%M")
+    return f"replayed · first answered {when} by {origin.model or result.requested}"
+
+
+def budget_note(result: Result) -> str | None:
+    """Why the budget stopped this answer (the first part of its error), else None."""
+    stopped = result.finish_reason == "cancelled" and not result.interrupted
+    return result.error.split(";", 1)[0] if stopped and result.error else None

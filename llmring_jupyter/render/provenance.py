@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records.redact import public
+from ..providers.redact import public
 from ..result import Result
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..providers.keys import scrub
+from .keys import scrub
 
 #: What stands in for a value given under a credential's name.
 REDACTED = "<redacted>"
