@@ -201,7 +201,8 @@ class Live:
         if self.ended:
             work.close()
             return None
-        task = self._task = asyncio.ensure_future(work)
+        task = asyncio.ensure_future(work)
+        self._task = task
         heartbeat = _Heartbeat(self.loop)
         try:
             return await task

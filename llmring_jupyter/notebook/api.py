@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..answer.background import PendingResult
 from ..answer.options import Options
@@ -19,12 +19,15 @@ from ..exceptions import UsageError
 from ..result import Result
 from .blocking import run_blocking
 
+if TYPE_CHECKING:
+    from .magics import LLMMagics
 
-def _magics() -> Any:
+
+def _magics() -> LLMMagics:
     from IPython import get_ipython
 
     shell = get_ipython()
-    magics = shell.magics_manager.registry.get("LLMMagics") if shell else None
+    magics: LLMMagics | None = shell.magics_manager.registry.get("LLMMagics") if shell else None
     if magics is None:
         raise UsageError("Load the extension first: %load_ext llmring_jupyter")
     return magics

@@ -46,4 +46,5 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         done.wait()
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    value: T = box["value"]
+    return value

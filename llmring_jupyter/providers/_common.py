@@ -51,7 +51,7 @@ class ClientCache(Generic[C]):
 
     def __init__(self, factory: Callable[..., C]) -> None:
         self._factory = factory
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, C]] = (
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str | None, ...], C]] = (
             weakref.WeakKeyDictionary()
         )
 

@@ -97,8 +97,8 @@ class _Filler:
         return None
 
     def _bounded(self, schema: dict[str, Any], value: float) -> float:
-        low = schema.get("minimum", schema.get("exclusiveMinimum", -math.inf) + 1)
-        high = schema.get("maximum", schema.get("exclusiveMaximum", math.inf) - 1)
+        low: float = schema.get("minimum", schema.get("exclusiveMinimum", -math.inf) + 1)
+        high: float = schema.get("maximum", schema.get("exclusiveMaximum", math.inf) - 1)
         return min(max(value, low), high)
 
     def _text(self, count: int) -> str:

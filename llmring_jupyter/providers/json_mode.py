@@ -100,9 +100,10 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
         return out
 
     try:
-        return walk(schema)
+        strict: dict[str, Any] = walk(schema)  # a dict walks to a dict
     except _NotStrict:
         return None
+    return strict
 
 
 class _NotStrict(Exception):

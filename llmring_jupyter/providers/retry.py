@@ -93,12 +93,12 @@ def reason(error: LLMError) -> str | None:
 
 def delay(error: LLMError, retry_number: int, rng: Callable[[], float] = random.random) -> float | None:
     """Seconds to wait before retry ``retry_number`` (1 for the first); None: do not retry."""
-    asked = getattr(error, "retry_after", None)
+    asked: float | None = getattr(error, "retry_after", None)
     if asked is not None:
         if asked > MAX_RETRY_AFTER:
             return None  # the provider wants a long pause: say so rather than sit in it
         return max(asked, 0.0) + 0.1 * rng()  # a little jitter, never earlier than asked
-    ceiling = min(MAX_DELAY, BASE_DELAY * 2 ** (retry_number - 1))
+    ceiling: float = min(MAX_DELAY, BASE_DELAY * 2 ** (retry_number - 1))
     return ceiling * (0.5 + 0.5 * rng())  # "equal jitter": never instant, never in step
 
 

@@ -15,14 +15,21 @@ the switch from live to static changes nothing.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .code import code_of
 from .copy_button import COPY_SCRIPT
 from .highlight import highlight
 from .mathml import tex_to_mathml
 from .rules import RULES, STYLES
+
+if TYPE_CHECKING:  # markdown-it itself is imported on first render (see _markdown)
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 _BLOCKED = tuple(f"{scheme}:" for scheme in RULES["blocked_schemes"])
 _PRE = f'<pre style="{STYLES["pre"]}"><code style="{STYLES["code_in_pre"]}">'
@@ -37,11 +44,12 @@ def answer_html(text: str, fmt: str = "markdown") -> str:
         spans = highlight(code_of(text), "python", stripnl=False, ensurenl=False)
         return f'<div class="llmring-code">{_PRE}{spans}</code></pre>{COPY_SCRIPT}</div>'
     # fenced blocks get the same box as --format code: without it, code runs into the next paragraph
-    return _markdown().render(text).replace("<pre><code", _PRE.removesuffix(">"), -1)
+    rendered: str = _markdown().render(text)  # markdown-it declares Any; it renders to str
+    return rendered.replace("<pre><code", _PRE.removesuffix(">"), -1)
 
 
 @cache
-def _markdown() -> Any:
+def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
@@ -64,20 +72,20 @@ def _safe_link(url: str) -> bool:
     return not url.strip().lower().startswith(_BLOCKED)
 
 
-def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+def _image_as_link(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
     src = html.escape(str(token.attrGet("src") or ""))
     alt = html.escape(token.content or "image")
     return f'<a href="{src}" target="_blank" rel="noopener noreferrer nofollow">[image: {alt}]</a>'
 
 
-def _link_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+def _link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     tokens[idx].attrSet("target", "_blank")
     tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
     return self.renderToken(tokens, idx, options, env)
 
 
-def _table_cell(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+def _table_cell(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     """Cells align left unless the table asks otherwise (frontends right-align output tables)."""
     if not tokens[idx].attrGet("style"):
         tokens[idx].attrSet("style", STYLES["table_cell"])
