@@ -34,7 +34,7 @@ def _weigh(kernel: Kernel) -> None:
     def recv(**kwargs: Any) -> dict[str, Any]:
         frames = channel.socket.recv_multipart(**kwargs)
         _ident, signed = channel.session.feed_identities(frames)
-        msg = channel.session.deserialize(signed)
+        msg: dict[str, Any] = channel.session.deserialize(signed)
         msg["wire"] = {"bytes": sum(len(f) for f in frames)}
         return msg
 
@@ -128,7 +128,8 @@ class BenchKernel:
         """What the probe recorded for the previous cell: chunk times, CPU, RSS."""
         path = Path(self._dir.name) / "report.json"
         self.must(f"probe.report({str(path)!r})")
-        return json.loads(path.read_text())
+        report: dict[str, Any] = json.loads(path.read_text())
+        return report
 
     def close(self) -> None:
         self._clock.close()

@@ -16,6 +16,7 @@ from typing import Any
 import measures
 import probe
 from capture import BenchKernel
+from kernel_session import Msg
 from sdk_cost import demo_tokens
 
 
@@ -57,7 +58,7 @@ def measure(k: BenchKernel, kind: str, chunks: int, delay: float) -> dict[str, A
     return figures
 
 
-def _fit(messages: list[measures.Msg]) -> tuple[float, float, int]:
+def _fit(messages: list[Msg]) -> tuple[float, float, int]:
     """(envelope bytes, bytes per text character, bytes of the other messages) of a whole-answer run."""
     xs, ys, other = [], [], 0
     for m in messages:

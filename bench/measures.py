@@ -28,7 +28,8 @@ def custom(msg: Msg) -> dict[str, Any] | None:
 
 def _markdown(msg: Msg) -> str | None:
     if msg["msg_type"] in ("display_data", "update_display_data"):
-        return msg["content"]["data"].get("text/markdown")
+        markdown: str | None = msg["content"]["data"].get("text/markdown")
+        return markdown
     return None
 
 

@@ -44,7 +44,10 @@ def _machine() -> dict[str, Any]:
         platform.processor(),
     )
     root = BENCH.parent
-    git = lambda *a: subprocess.run(["git", *a], cwd=root, capture_output=True, text=True).stdout.strip()  # noqa: E731
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True).stdout.strip()
+
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
@@ -77,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
     }
     began = time.perf_counter()
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
 
     log("answers: ours, whole-answer baseline and the bare stream, in one kernel")
     with BenchKernel() as k:

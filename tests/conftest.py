@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers: wire_server, kernel
 
 import kernel_guard
+from jupyter_client.launcher import launch_kernel as _launch
 from jupyter_client.provisioning import local_provisioner
 from wire_server import WireServer, serving
 
@@ -36,8 +37,9 @@ def _launch_kernel(*args: Any, **kwargs: Any) -> Popen[bytes]:
     return _launch(*args, **kwargs)
 
 
-_launch = local_provisioner.launch_kernel
-local_provisioner.launch_kernel = _launch_kernel
+# The provisioner calls the launch_kernel it imported from jupyter_client.launcher; patching that
+# import is the point, and mypy's strict mode sees it as a private (not re-exported) name.
+local_provisioner.launch_kernel = _launch_kernel  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -68,7 +68,8 @@ def value(kernel: Kernel, expr: str) -> Any:
 
 def footer(run: Execution) -> str:
     """The footer line of the static answer, as its plain-text copy shows it."""
-    return run.final["data"]["text/plain"].rsplit("\n\n— ", 1)[1]
+    plain: str = run.final["data"]["text/plain"]
+    return plain.rsplit("\n\n— ", 1)[1]
 
 
 #: Words of a next step: every error line says what to do.

@@ -34,7 +34,8 @@ class Execution:
 
     @property
     def ok(self) -> bool:
-        return self.reply["content"]["status"] == "ok"
+        status: str = self.reply["content"]["status"]
+        return status == "ok"
 
     @property
     def error(self) -> str:
@@ -71,7 +72,8 @@ class Execution:
         """The content of the last display update: the static answer that replaced the view."""
         updates = self.of("update_display_data")
         assert updates, "the live view was never replaced by a static answer"
-        return updates[-1]["content"]
+        content: Msg = updates[-1]["content"]
+        return content
 
     @property
     def answers(self) -> list[Msg]:
@@ -212,7 +214,8 @@ class Kernel:
 
     def _execute(self, code: str, cell_id: str | None) -> str:
         if cell_id is None:
-            return self.kc.execute(code)
+            msg_id: str = self.kc.execute(code)
+            return msg_id
         content = {
             "code": code,
             "silent": False,
@@ -223,7 +226,8 @@ class Kernel:
         }
         msg = self.kc.session.msg("execute_request", content, metadata={"cellId": cell_id})
         self.kc.shell_channel.send(msg)
-        return msg["header"]["msg_id"]
+        sent: str = msg["header"]["msg_id"]
+        return sent
 
     def send_custom(self, comm_id: str, content: dict[str, Any], *, ours: bool = True) -> str:
         """What the view's ``model.send(content)`` puts on the wire; returns the message's id.

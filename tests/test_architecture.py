@@ -13,6 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "llmring_jupyter"
 STEPS = [{"notebook"}, {"view"}, {"answer"}, {"context", "records"}, {"render"}, {"providers", "result", "exceptions"}]
 
+
 def _modules() -> dict[str, Path]:
     out = {}
     for path in PACKAGE.rglob("*.py"):

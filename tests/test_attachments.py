@@ -13,6 +13,7 @@ from llmring_jupyter.answer.options import Options, parse
 from llmring_jupyter.context import attachments
 from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.providers import images
+from llmring_jupyter.providers.types import Attachment
 
 
 def _save(path: Path, size: tuple[int, int], fmt: str, **how: Any) -> Path:
@@ -89,7 +90,7 @@ def test_token_estimates_grow_with_pixels_and_pages() -> None:
     three_pages = io.BytesIO()
     first, *rest = [Image.new("RGB", (10, 10)) for _ in range(3)]
     first.save(three_pages, "PDF", save_all=True, append_images=rest)
-    pdf = attachments.Attachment("document", "application/pdf", three_pages.getvalue())
+    pdf = Attachment("document", "application/pdf", three_pages.getvalue())
     assert images.pdf_pages(pdf.data) == 3 and images.part_tokens(pdf) == 4_500
 
 

@@ -7,9 +7,9 @@ from shell import loaded_shell
 
 from llmring_jupyter import render
 from llmring_jupyter.exceptions import UsageError
-from llmring_jupyter.providers.errors import MissingKeyError, RateLimitError
+from llmring_jupyter.providers.errors import LLMError, MissingKeyError, RateLimitError
 from llmring_jupyter.providers.types import Usage
-from llmring_jupyter.result import LLMError, Result, Timings
+from llmring_jupyter.result import Result, Timings
 from llmring_jupyter.view.columns import grid_bundle, raise_if_all_failed
 
 

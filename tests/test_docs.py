@@ -16,6 +16,7 @@ import sys
 import tomllib
 import urllib.parse
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import pytest
@@ -295,7 +296,7 @@ def test_how_it_works_lists_the_package_layout(folder: str) -> None:
 # Notebooks ------------------------------------------------------------------------------------
 
 
-def _tidy():  # type: ignore[no-untyped-def]
+def _tidy() -> ModuleType:
     spec = importlib.util.spec_from_file_location("tidy_notebooks", ROOT / "scripts" / "tidy_notebooks.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]

@@ -33,7 +33,8 @@ def run(docs: list[str]) -> list[dict[str, object]]:
     done = subprocess.run(
         ["node", "--input-type=module", "-e", code, json.dumps(docs)], capture_output=True, text=True, check=True
     )
-    return json.loads(done.stdout)
+    rows: list[dict[str, object]] = json.loads(done.stdout)
+    return rows
 
 
 VALUES = [

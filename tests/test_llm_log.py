@@ -62,7 +62,8 @@ def _logs(path: Path) -> list[dict[str, Any]]:
     out = subprocess.run(
         [LLM, "logs", "list", "-d", str(path), "--json", "-n", "0"], capture_output=True, text=True, check=True
     )
-    return json.loads(out.stdout)
+    logs: list[dict[str, Any]] = json.loads(out.stdout)
+    return logs
 
 
 def test_llm_lists_a_notebook_conversation(tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ class WireServer:
             seen.finished.set()
         return False  # one request per connection: Connection: close
 
-    async def _send(self, reply: Reply, writer: asyncio.StreamWriter, watcher: asyncio.Future) -> bool:
+    async def _send(self, reply: Reply, writer: asyncio.StreamWriter, watcher: asyncio.Future[bytes]) -> bool:
         """Send the reply; False if it was cut, stalled or the client left first."""
         if isinstance(reply.before, Cut):
             writer.transport.abort()

@@ -118,7 +118,7 @@ class Options:
         "_llm.data holds it, validated",
     )
     json: bool = _flag(False, "--json", help="the answer must be a JSON object; _llm.data holds it")
-    attach: tuple[str, ...] = _flag(
+    attach: tuple[str | PathLike[str], ...] = _flag(
         (),
         "--attach",
         metavar="PATH",

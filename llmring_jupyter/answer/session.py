@@ -12,6 +12,7 @@ import functools
 import hashlib
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
+from os import PathLike
 from typing import Any, Protocol
 
 from ..context import attachments
@@ -283,7 +284,7 @@ def _drop(running: dict[Any, list[background.PendingResult]], key: Any, pending:
         running.pop(key, None)
 
 
-def _user_message(prompt: str | Prompt, attach: tuple[str, ...]) -> Message:
+def _user_message(prompt: str | Prompt, attach: tuple[str | PathLike[str], ...]) -> Message:
     """The question as sent: its text, inlined text files after it, then its images and documents."""
     prompt = Prompt(prompt) if isinstance(prompt, str) else prompt
     files_text, files = attachments.load_files(attach)

@@ -6,6 +6,7 @@ and outputs that read well (dry runs, a long history).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from lab_session import PROMPT, TOOL, Notebook
@@ -33,8 +34,9 @@ WATCH = """cell => {
 }"""
 
 
-def _seen(page: Page) -> dict:
-    return page.evaluate("() => { window.__stopWatch = true; return window.__seen; }")
+def _seen(page: Page) -> dict[str, Any]:
+    seen: dict[str, Any] = page.evaluate("() => { window.__stopWatch = true; return window.__seen; }")
+    return seen
 
 
 def _seconds(status: str) -> float:

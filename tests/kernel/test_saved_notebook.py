@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
-from kernel_session import Kernel
+from kernel_session import Kernel, Msg
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 SENTINEL = "sk-test-SENTINEL-0123456789abcdef"
 
 
-def _run(tmp_path: Path, *sources: str) -> dict:
+def _run(tmp_path: Path, *sources: str) -> dict[str, Any]:
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
-    saved = json.loads(path.read_text())
+    saved: dict[str, Any] = json.loads(path.read_text())
     for cell in saved["cells"]:  # nbformat stores long strings as lists of lines
         for output in cell.get("outputs", []):
             output["data"] = {k: "".join(v) if isinstance(v, list) else v for k, v in output.get("data", {}).items()}
@@ -74,7 +75,7 @@ def test_failing_cell_stops_the_run(tmp_path: Path) -> None:
     assert nb.cells[2].get("outputs", []) == []
 
 
-def _anchor_finals(messages: list[dict]) -> dict[str, str]:
+def _anchor_finals(messages: list[Msg]) -> dict[str, str]:
     """The ended answers the kernel's anchor sent to pages that opened the notebook later."""
     finals: dict[str, str] = {}
     for m in messages:

@@ -40,11 +40,13 @@ def _views(run: Execution) -> list[str]:
 
 
 def _model(m: Msg) -> str:
-    return m["content"]["data"].get("state", {}).get("_model_name", "")
+    name: str = m["content"]["data"].get("state", {}).get("_model_name", "")
+    return name
 
 
 def _grid_display(run: Execution) -> str:
-    return run.of("display_data")[0]["content"]["transient"]["display_id"]
+    display_id: str = run.of("display_data")[0]["content"]["transient"]["display_id"]
+    return display_id
 
 
 def _delta_order(run: Execution) -> list[str]:

@@ -114,7 +114,7 @@ def test_options_reach_the_provider(kernel: Kernel) -> None:
 def test_stop_button_keeps_the_partial_answer(slow: Kernel) -> None:
     clicked: list[float] = []
 
-    def click_after_some_text(msg: dict, k: Kernel) -> None:
+    def click_after_some_text(msg: dict[str, Any], k: Kernel) -> None:
         data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
         if not clicked and data.get("method") == "custom" and data["content"]["at"] > 20:
             clicked.append(time.monotonic())
@@ -133,7 +133,7 @@ def test_stop_button_keeps_the_partial_answer(slow: Kernel) -> None:
 def test_kernel_interrupt_keeps_the_partial_answer_and_fails_the_cell(slow: Kernel) -> None:
     interrupted: list[float] = []
 
-    def interrupt_after_some_text(msg: dict, k: Kernel) -> None:
+    def interrupt_after_some_text(msg: dict[str, Any], k: Kernel) -> None:
         data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
         if not interrupted and data.get("method") == "custom" and data["content"]["at"] > 20:
             interrupted.append(time.monotonic())
@@ -152,7 +152,7 @@ def test_a_late_view_catches_up_to_the_exact_text(slow: Kernel) -> None:
     """Deltas sent before the browser rendered the view are lost; "ready" recovers them."""
     asked: list[int] = []
 
-    def ready_late(msg: dict, k: Kernel) -> None:
+    def ready_late(msg: dict[str, Any], k: Kernel) -> None:
         data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
         if not asked and data.get("method") == "custom" and data["content"]["at"] > 30:
             asked.append(data["content"]["at"])
@@ -170,7 +170,7 @@ def test_the_view_module_travels_once_on_request_not_with_every_answer(slow: Ker
     while the answer streams."""
     module = (Path(llmring_jupyter.__file__).parent / "static" / "view.js").read_text()
 
-    def ask_for_module(msg: dict, k: Kernel) -> None:
+    def ask_for_module(msg: dict[str, Any], k: Kernel) -> None:
         state = msg["content"].get("data", {}).get("state", {}) if msg["msg_type"] == "comm_open" else {}
         if state.get("_model_name") == "AnyModel":
             k.send_custom(msg["content"]["comm_id"], {"kind": "module"})

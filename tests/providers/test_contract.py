@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -250,7 +251,7 @@ async def test_a_missing_route_is_not_called_a_missing_model(dialect: Dialect, w
 
 # -- retries: before the first token, for what another attempt can heal ----------------------
 
-HEALS = {
+HEALS: dict[str, tuple[Callable[[Dialect], Reply], str]] = {
     "503 overloaded": (lambda d: d.http_error(503, "The model is overloaded"), "overloaded"),
     "500 server error": (lambda d: d.http_error(500, "Internal server error"), "server error (HTTP 500)"),
     "429 with retry-after": (lambda d: d.http_error(429, "Rate limit reached", retry_after=0.3), "rate limited"),

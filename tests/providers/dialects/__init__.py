@@ -97,4 +97,5 @@ def key_env(provider: str, key: str) -> dict[str, str]:
 
 
 def load(name: str) -> Dialect:
-    return import_module(f"providers.dialects.{name}").DIALECT
+    dialect: Dialect = import_module(f"providers.dialects.{name}").DIALECT
+    return dialect
