@@ -110,7 +110,8 @@ function letBarStick(el) {
  * notebook saved mid-stream holds (outputs.py), and the frontend replaces its element when the
  * kernel refreshes it. A watch on the output area's own children, not a stylesheet rule: a
  * `:has()` rule over the output area is re-matched on every change of the growing answer.
- * `check()` is called each frame until the view is in its output area. */
+ * `check()` is called once the view is in the page, before the view says "ready": the kernel
+ * fills that output only then, so the watch hides it before it is ever painted. */
 function soFarHider(el) {
   let watch = null;
   let id = null;
@@ -196,7 +197,6 @@ function render({ model, el }) {
     shown.update(text);
     performance.measure("llmring-paint", { start: t0 }); // a frame's cost, for DevTools and the benchmark
     updateStatus();
-    soFar.check();
   };
   const schedule = () => {
     if (pending) return;
@@ -204,9 +204,23 @@ function render({ model, el }) {
     requestAnimationFrame(paint);
   };
 
+  // "ready" makes the kernel fill the text-so-far output, which this view hides: said only once
+  // the view is in the page (the frontend attaches it after render) and its watch is set
+  let inPage = false;
+  let frame = 0;
+  const untilInPage = () => {
+    if (!el.isConnected) {
+      frame = requestAnimationFrame(untilInPage);
+      return;
+    }
+    inPage = true;
+    soFar.check();
+    askForRest();
+  };
+
   const askForRest = () => {
     const now = performance.now();
-    if (now - askedAt < 250) return;
+    if (!inPage || now - askedAt < 250) return;
     askedAt = now;
     model.send({ kind: "ready", length: text.length });
   };
@@ -297,8 +311,9 @@ function render({ model, el }) {
   });
 
   paint();
-  askForRest();
+  untilInPage();
   return () => {
+    cancelAnimationFrame(frame);
     soFar.stop();
     unwatch();
     clearInterval(ticker);

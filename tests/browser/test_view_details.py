@@ -63,11 +63,10 @@ def test_code_format_streams_only_the_code(notebook: NotebookMaker, page: Page) 
     nb.run_and_wait(0)
     nb.cell(1).evaluate(WATCH)
     nb.run(1)
-    code = nb.output(1).locator(".llmring-view .llmring-code code")
-    expect(code).to_contain_text("prompt = 'Some code'", timeout=30_000)
     nb.wait_done(1)
     final = nb.output(1).locator(".llmring-code code").inner_text()
-    seen = _seen(page)
+    seen = _seen(page)  # every frame: the code comes near the end, shown live for a moment only
+    assert any("prompt = 'Some code'" in c for c in seen["code"]), f"the live code box showed {seen['code'][-1:]}"
     prose = [c for c in seen["code"] if "Demo answer" in c or "You asked" in c]
     assert seen["code"] and not prose, f"the code box showed the answer's prose: {prose[:1]}"
     assert all(final.startswith(c.strip()) for c in seen["code"] if c.strip()), "it grew into the final code"
