@@ -138,6 +138,7 @@ class Step:
     model: str | None = None
     finish_reason: StreamFinish | None = None
     usage: Usage | None = None
+    counted: Usage | None = None  # what the provider counted before its end (an input count)
     tool_calls: tuple[ToolCall, ...] = ()  # the assembled calls of the final chunk
     error: Exception | None = None  # ours say what to do; a bug keeps its traceback
     log: AttemptLog = field(default_factory=AttemptLog)  # its attempts (retries), and when it was sent
@@ -229,7 +230,8 @@ class Live:
         """Stream one request into the output; tool-call pieces go to ``on_pieces`` as they come.
 
         ``log`` is the :class:`AttemptLog` its stream reports to: retries are shown as they wait.
-        A usage the provider did not count is estimated (and marked so).
+        A usage the provider did not count is estimated (and marked so), but for what it
+        counted before a cut.
         """
         step = Step(log=log or AttemptLog())
         step.log.listeners.append(self.output.retrying)
@@ -250,6 +252,8 @@ class Live:
                     step.finish_reason = chunk.finish_reason
                     step.usage = Usage.coerce(chunk.usage)
                     step.tool_calls = tuple(chunk.tool_calls or ())
+                elif chunk.usage is not None:
+                    step.counted = Usage.coerce(chunk.usage)
                 elif chunk.tool_calls and on_pieces is not None:
                     self.coalescer.flush()  # text before a call reaches the view before the call
                     on_pieces(chunk.tool_calls)
@@ -260,8 +264,9 @@ class Live:
             step.error = exc
         self.coalescer.flush()
         step.model = step.model or step.log.model  # the model served, or the one last asked: not the alias
-        if step.usage is None and (step.parts or step.finish_reason is not None):  # billed, but not counted
-            step.usage = estimate_usage(request.messages, step.text)
+        billed = step.parts or step.finish_reason is not None or step.counted is not None
+        if step.usage is None and billed:  # but not counted at its end
+            step.usage = estimate_usage(request.messages, step.text, step.counted)
         return step
 
     def finish(

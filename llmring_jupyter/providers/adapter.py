@@ -2,7 +2,7 @@
 
 An adapter is its provider's wire mapping and little else: it subclasses
 :class:`WireAdapter`, sends the request in :meth:`~WireAdapter.answer`, yields
-text (and tool-call pieces) as it arrives and records everything else on an :class:`Answer`, and maps
+text, tool-call pieces and counts as they arrive, records everything else on an :class:`Answer`, and maps
 its SDK's exceptions in :meth:`~WireAdapter.error`. The skeleton does the rest,
 alike for every provider:
 
@@ -32,7 +32,9 @@ from .inputs import TEXT_ONLY, Inputs
 from .types import Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 T = TypeVar("T")
-Piece = str | ToolCall  # what an adapter yields: text, or a piece of a tool call
+#: What an adapter yields: text, a piece of a tool call, or the usage counted so far, as soon as the
+#: provider sends it (an input count at the start: a stream cut before its end keeps it).
+Piece = str | ToolCall | Usage
 
 
 class Adapter(Protocol):
@@ -80,8 +82,9 @@ class WireAdapter(ABC):
 
     @abstractmethod
     def answer(self, model: str, request: Request, key: keys.Key | None, answer: Answer) -> AsyncGenerator[Piece, None]:
-        """Send ``request`` and yield its text, and the pieces of its tool calls (from
-        ``answer.calls.add``), as they arrive; record the rest on ``answer``."""
+        """Send ``request`` and yield its text, the pieces of its tool calls (from
+        ``answer.calls.add``) and any count sent before the end, as they arrive; record the
+        rest on ``answer``."""
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         """This SDK's exception as a typed error, or None when it is not the SDK's."""
@@ -95,7 +98,7 @@ class WireAdapter(ABC):
         try:
             async with contextlib.aclosing(self.answer(model, request, key, answer)) as pieces:
                 async for piece in pieces:
-                    yield StreamChunk(delta=piece) if isinstance(piece, str) else StreamChunk(tool_calls=(piece,))
+                    yield _chunk(piece)
         except LLMError:
             raise
         except Exception as exc:
@@ -113,3 +116,11 @@ class WireAdapter(ABC):
         if isinstance(exc, json.JSONDecodeError):
             return malformed(self.name, exc)
         return None
+
+
+def _chunk(piece: Piece) -> StreamChunk:
+    if isinstance(piece, str):
+        return StreamChunk(delta=piece)
+    if isinstance(piece, Usage):
+        return StreamChunk(usage=piece)
+    return StreamChunk(tool_calls=(piece,))

@@ -3,10 +3,11 @@
 The raw event stream (``messages.create(stream=True)``) is read rather than the SDK's
 ``messages.stream()`` helper: it costs less per chunk and we need only the deltas.
 The system prompt is a parameter, not a message; ``max_tokens`` is required (4096 when
-unset). Input tokens arrive in ``message_start``, the stop reason and output tokens in
-``message_delta``. The SDK ends silently when the body stops before ``message_stop``;
-that is reported as ``incomplete``. Mid-stream connection errors escape this SDK as raw
-httpx2 exceptions, which the skeleton's transport check catches.
+unset). Input tokens arrive in ``message_start`` (passed on at once, so an answer cut
+later keeps them), the stop reason and output tokens in ``message_delta``. The SDK ends
+silently when the body stops before ``message_stop``; that is reported as ``incomplete``.
+Mid-stream connection errors escape this SDK as raw httpx2 exceptions, which the
+skeleton's transport check catches.
 """
 
 from __future__ import annotations
@@ -185,6 +186,8 @@ class AnthropicProvider(WireAdapter):
                 elif kind == "message_start":
                     answer.model = event.message.model or answer.model
                     tokens.update(event.message.usage, final=False)
+                    if (counted := tokens.usage()) is not None:
+                        yield counted  # the input count, at once: a stream cut later keeps it
                 elif kind == "message_delta":
                     answer.finish = _FINISH.get(event.delta.stop_reason or "", answer.finish)
                     if answer_block is not None and answer.finish == "tool_calls":

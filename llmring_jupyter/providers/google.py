@@ -156,9 +156,20 @@ def _finish(reason: Any) -> StreamFinish:
 def _usage(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
     if meta is None or meta.candidates_token_count is None:  # a prompt count alone is no answer's count
         return None
-    prompt = (meta.prompt_token_count or 0) + (meta.tool_use_prompt_token_count or 0)
     completion = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
-    return Usage.of(prompt, completion, cached_tokens=meta.cached_content_token_count)
+    return Usage.of(_prompt(meta), completion, cached_tokens=meta.cached_content_token_count)
+
+
+def _input_count(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
+    """The input count every chunk carries, the output not yet counted: passed on with the
+    first chunk, so an answer cut before its last keeps it."""
+    if meta is None or meta.prompt_token_count is None:
+        return None
+    return Usage.of(_prompt(meta), None, cached_tokens=meta.cached_content_token_count, estimated=True)
+
+
+def _prompt(meta: types.GenerateContentResponseUsageMetadata) -> int:
+    return (meta.prompt_token_count or 0) + (meta.tool_use_prompt_token_count or 0)
 
 
 def _retry_delay(body: Any) -> str | None:
@@ -214,6 +225,7 @@ class GoogleProvider(WireAdapter):
         config = _config(request, system)
         client = _clients.get(key.value if key else None, _base_url(), _api_version())
         n_calls = 0
+        counted: Usage | None = None  # the input count, once passed on
         sdk_stream = await client.aio.models.generate_content_stream(model=model, contents=contents, config=config)
         async with contextlib.aclosing(sdk_stream):
             while True:
@@ -224,6 +236,8 @@ class GoogleProvider(WireAdapter):
                 answer.started = True
                 answer.model = chunk.model_version or answer.model
                 answer.usage = _usage(chunk.usage_metadata) or answer.usage
+                if not counted and (counted := _input_count(chunk.usage_metadata)) is not None:
+                    yield counted
                 if chunk.prompt_feedback and chunk.prompt_feedback.block_reason:
                     answer.finish, answer.ended = "content_filter", True  # the prompt was blocked: no candidates
                 candidate = chunk.candidates[0] if chunk.candidates else None

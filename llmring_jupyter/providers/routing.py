@@ -104,7 +104,8 @@ async def chat_stream(
                 # request at once rather than at garbage collection (the model would keep billing)
                 async with contextlib.aclosing(_bounded(source, idle_timeout, ref)) as chunks:
                     async for chunk in chunks:
-                        started = True
+                        # a count alone shows the user nothing: until text, a call or the end, retry
+                        started = started or bool(chunk.delta or chunk.tool_calls or chunk.finish_reason)
                         yield chunk
                 return
             except AuthenticationError:

@@ -21,7 +21,11 @@ def estimate_prompt(messages: Iterable[Message]) -> int:
     return sum(estimate_tokens(m.content) + PER_MESSAGE + sum(map(part_tokens, m.attachments)) for m in messages)
 
 
-def estimate_usage(messages: Iterable[Message], answer: str) -> Usage:
-    """The usage of an answer whose provider sent none (a cut stream, a server that ignores
-    ``stream_options``): estimated, and marked so (the footer shows ``~``)."""
-    return Usage.of(estimate_prompt(messages), estimate_tokens(answer), estimated=True)
+def estimate_usage(messages: Iterable[Message], answer: str, counted: Usage | None = None) -> Usage:
+    """The usage of an answer whose provider sent none at its end (a cut stream, a server that
+    ignores ``stream_options``): estimated, and marked so (the footer shows ``~``). The input
+    the provider ``counted`` before it broke off is its own count, kept."""
+    if counted is None:
+        return Usage.of(estimate_prompt(messages), estimate_tokens(answer), estimated=True)
+    cached = {"cached_tokens": counted.cached_tokens, "cache_creation_tokens": counted.cache_creation_tokens}
+    return Usage.of(counted.prompt_tokens, estimate_tokens(answer), **cached, estimated=True)

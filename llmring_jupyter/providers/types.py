@@ -150,7 +150,10 @@ class StreamChunk:
     """A piece of a streamed answer.
 
     Text chunks carry only ``delta``. Exactly one final chunk carries
-    ``finish_reason``, ``usage`` and the ``model`` the provider served.
+    ``finish_reason``, ``usage`` and the ``model`` the provider served. A chunk
+    with ``usage`` alone is what the provider counted before the end (Anthropic's
+    input count, in its first event): the final chunk's usage supersedes it, and a
+    stream that fails before its end keeps it.
     """
 
     delta: str = ""

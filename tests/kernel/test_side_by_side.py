@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from kernel_providers import set_env, value
+from kernel_providers import one_line_error, set_env, value
 from kernel_session import Execution, Kernel, Msg
 from providers.dialects import load
 from wire_server import Part, WireServer, serving
@@ -235,3 +235,36 @@ def test_side_by_side_columns_share_one_token_budget(tmp_path: Path) -> None:
         assert "■ stopped · Token budget reached" in run.final["data"]["text/plain"]
     finally:
         fresh.close()
+
+
+#: Ends the second column's task before it runs, as an interrupt can: it never gets to its answer.
+_CANCEL_SECOND_COLUMN = """
+import asyncio
+_columns_made = []
+def _cancel_second_column(loop, coro, **kw):
+    task = asyncio.Task(coro, loop=loop, **kw)
+    if getattr(coro, "__qualname__", "") == "_column":
+        _columns_made.append(task)
+        if len(_columns_made) == 2:
+            task.cancel()
+    return task
+asyncio.get_event_loop().set_task_factory(_cancel_second_column)
+"""
+
+
+def test_a_column_cancelled_before_it_began_says_interrupted_and_the_others_stay(kernel: Kernel) -> None:
+    kernel.run("%llm reset")
+    assert kernel.run(_CANCEL_SECOND_COLUMN).ok
+    try:
+        run = kernel.run("%%llm demo:echo demo:chat\nWhat stays?", cell_id="sbs-cancelled")
+    finally:
+        assert kernel.run("asyncio.get_event_loop().set_task_factory(None)").ok
+    assert value(kernel, "len(_columns_made)") == 2, "both columns were made"
+    error = one_line_error(run)  # fails, so Run All stops; one line, no traceback
+    assert error.startswith("Interrupted: The kernel was interrupted before demo:chat answered"), error
+    assert "CancelledError" not in error
+    plain = run.final["data"]["text/plain"]
+    echoed, cancelled = plain.split("[2] demo:chat")
+    assert "What stays?" in echoed and "demo:echo · stop" in echoed, "the answer that streamed is kept"
+    assert "interrupted" in cancelled
+    assert value(kernel, "[r.finish_reason for r in _llm]") == ["stop", "cancelled"]

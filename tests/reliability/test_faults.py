@@ -38,8 +38,8 @@ FAULTS: dict[str, tuple[Callable[[Dialect], Reply], str | None, str]] = {
 }
 
 
-def _cut(d: Dialect) -> Reply:
-    reply = d.answer(PARTS)
+def _cut(d: Dialect, **kw: Any) -> Reply:
+    reply = d.answer(PARTS, **kw)
     reply.parts = [*reply.parts[:3], CUT]
     return reply
 
@@ -150,3 +150,16 @@ def test_run_all_stops_at_the_failing_cell(tmp_path: Path, monkeypatch: pytest.M
     assert nb.cells[4].get("outputs", []) == [] and nb.cells[5].get("outputs", []) == []
     assert len(wire.seen) == before + 3 and all(s.finished.wait(5) for s in wire.seen[before:])
     nbformat.validate(nb)
+
+
+@pytest.mark.parametrize("name", ["anthropic", "google"])  # the providers that count the input before the text
+def test_a_cut_answer_keeps_the_input_count_it_was_sent(kernel: Kernel, wire: WireServer, name: str) -> None:
+    """The connection drops after the input count (25 tokens) and some text: the 25 were
+    counted and billed, so ``_llm.usage`` keeps them; only the output is ours to estimate."""
+    d = load(name)
+    wire.queue(_cut(d, usage=(25, 9)))
+    run = kernel.run(f"%%llm {name}:{d.model}\nA question whose answer is cut", timeout=30)
+    assert "mid-answer" in one_line_error(run) and "Traceback" not in run.error
+    text, prompt, estimated = value(kernel, "_llm.text, _llm.usage.prompt_tokens, _llm.usage.estimated")
+    assert text and "".join(PARTS).startswith(text), "the text that arrived is kept"
+    assert (prompt, estimated) == (25, True), "25 in, as sent; the output count is ours"
