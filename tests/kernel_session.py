@@ -212,6 +212,20 @@ class Kernel:
     def _of(self, msg_id: str) -> list[Msg]:
         return [m for m in self.elsewhere if m["parent_header"].get("msg_id") == msg_id]
 
+    def wait_closed(self, run: Execution, timeout: float = 10) -> None:
+        """Wait until every live view ``run`` opened is closed, in reply to whatever closed it: a view
+        that ended moments after it opened closes when the frontend's "initialized" arrives (or
+        ``INIT_GRACE`` on), so its ``comm_close`` may come after the cell, parented by that message."""
+        opened, closed = run.widget_comms
+        deadline = time.monotonic() + timeout
+        while not opened <= closed | {m["content"]["comm_id"] for m in self.elsewhere if _is(m, "comm_close")}:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the live views {sorted(opened - closed)} were not closed in {timeout} s")
+            try:
+                self.elsewhere.append(self.kc.get_iopub_msg(timeout=0.05))
+            except queue.Empty:
+                pass
+
     def _execute(self, code: str, cell_id: str | None) -> str:
         if cell_id is None:
             msg_id: str = self.kc.execute(code)
@@ -288,3 +302,7 @@ class Kernel:
             elif m["msg_type"] == "stream" and c["name"] == "stderr" and c["text"] != f"No such comm: {comm_id}\n":
                 faults.append(c["text"])
         assert not faults, f"the kernel failed to handle a view's 'initialized': {faults}"
+
+
+def _is(msg: Msg, kind: str) -> bool:
+    return bool(msg["header"]["msg_type"] == kind)
