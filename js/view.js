@@ -95,15 +95,21 @@ const FORMATS = {
 /** Let the status bar stick to the bottom of the notebook's scrolling area while the answer is
  * taller than it (Stop stays in reach). The frontend's output elements hide or scroll their
  * overflow, which would make them the bar's scroller instead: between the view and its cell
- * they clip it sideways only, while the view lives (the static answer that replaces it gets
- * fresh elements). An output the user made scroll already scrolls: the bar sticks in it. */
+ * they clip it sideways only, while the view lives. Returns what puts them back, for when the
+ * view goes: the output area outlives it (Notebook 7 scrolls a long static answer in it).
+ * An output the user made scroll already scrolls: the bar sticks in it. */
 function letBarStick(el) {
+  const changed = [];
   for (let e = el.parentElement; e && !e.matches(".jp-Cell, body"); e = e.parentElement) {
     const { overflowX, overflowY } = getComputedStyle(e);
     if ([overflowX, overflowY].every((o) => o === "visible" || o === "clip")) continue;
-    if (e.scrollHeight > e.clientHeight + 1) return;
+    if (e.scrollHeight > e.clientHeight + 1) break;
+    changed.push([e, e.style.overflow]);
     e.style.overflow = "clip visible";
   }
+  return () => {
+    for (const [e, overflow] of changed) e.style.overflow = overflow;
+  };
 }
 
 /** Keep the "answer so far" output the kernel writes before this view hidden: it is what a
@@ -115,6 +121,7 @@ function letBarStick(el) {
 function soFarHider(el) {
   let watch = null;
   let id = null;
+  let unstick = () => {};
   const hide = () => {
     for (let c = el.closest(".jp-OutputArea-child")?.previousElementSibling; c; c = c.previousElementSibling) {
       watch?.observe(c, { childList: true, subtree: true }); // its output may be rendered in place
@@ -130,12 +137,15 @@ function soFarHider(el) {
     check() {
       const area = watch === null && el.closest(".jp-OutputArea");
       if (!area) return;
-      letBarStick(el);
+      unstick = letBarStick(el);
       watch = new MutationObserver(hide);
       watch.observe(area, { childList: true });
       hide();
     },
-    stop: () => watch?.disconnect(),
+    stop: () => {
+      watch?.disconnect();
+      unstick();
+    },
     /** The class naming the answer's text-so-far output (outputs.py), once found. */
     id: () => id,
   };

@@ -212,11 +212,11 @@ class Kernel:
     def _of(self, msg_id: str) -> list[Msg]:
         return [m for m in self.elsewhere if m["parent_header"].get("msg_id") == msg_id]
 
-    def wait_closed(self, run: Execution, timeout: float = 10) -> None:
-        """Wait until every live view ``run`` opened is closed, in reply to whatever closed it: a view
-        that ended moments after it opened closes when the frontend's "initialized" arrives (or
-        ``INIT_GRACE`` on), so its ``comm_close`` may come after the cell, parented by that message."""
-        opened, closed = run.widget_comms
+    def wait_closed(self, opened: set[str], closed: set[str], timeout: float = 10) -> None:
+        """Wait until every comm of ``opened`` is closed (``closed``: those a cell's own output closed), in
+        reply to whatever closed it: a view that ended moments after it opened closes when the
+        frontend's "initialized" arrives (or ``INIT_GRACE`` on), so its ``comm_close`` may come after the
+        cell, parented by that message."""
         deadline = time.monotonic() + timeout
         while not opened <= closed | {m["content"]["comm_id"] for m in self.elsewhere if _is(m, "comm_close")}:
             if time.monotonic() > deadline:

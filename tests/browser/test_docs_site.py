@@ -36,6 +36,7 @@ def site(docs_site: Path) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -94,7 +94,7 @@ def test_fault_is_one_line_keeps_the_text_and_the_chat_goes_on(
         assert run.final["data"]["text/plain"].startswith(text + "\n\n— ")
         assert ("✗ failed" if finish == "error" else "⚠ incomplete") in footer(run)
         assert run.final["metadata"]["llmring"]["finish_reason"] == finish
-    kernel.wait_closed(run)  # the live view's comm is closed: nothing left open by a fault
+    kernel.wait_closed(*run.widget_comms)  # the live view's comm is closed: nothing left open by a fault
     # the provider connection is closed (a stalled one too)
     assert wire.last().finished.wait(5), "the HTTP request was left open"
     # the conversation records the turn as failed

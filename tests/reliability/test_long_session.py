@@ -41,7 +41,8 @@ def test_three_hundred_cells_keep_memory_flat_and_turns_bounded(kernel: Kernel, 
             rss[n] = _rss(kernel)
     growth_mb = (rss[CELLS] - rss[50]) / 2**20
     assert growth_mb < GROWTH_BOUND_MB, f"RSS grew {growth_mb:.1f} MB from cell 50 to {CELLS}"
-    assert len(opened) >= CELLS and opened <= closed, "every live view's comm was closed"
+    assert len(opened) >= CELLS, "every answer had a live view"
+    kernel.wait_closed(opened, closed)  # and every one was closed
     assert value(kernel, TURNS) == {"default": CELL_IDS}, "re-runs replace their turn; --no-history keeps none"
     figures["long_session"] = {
         "cells": CELLS,
