@@ -49,6 +49,7 @@ PROVIDERS = [
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitError",
+    "Reasoning",
     "Request",
     "ResponseFormat",
     "RouteNotFoundError",

@@ -58,6 +58,45 @@ class ToolCall:
         return out
 
 
+#: How hard a reasoning model thinks: one knob, mapped to each provider's own parameter.
+ThinkLevel = Literal["off", "low", "medium", "high", "max"]
+THINK_LEVELS: tuple[ThinkLevel, ...] = get_args(ThinkLevel)
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """One block of a model's thinking: what it showed, and what must go back exactly as received.
+
+    Providers bill thinking and several require it back in the next request of a tool
+    loop: Anthropic's ``thinking`` blocks with their ``signature`` and its
+    ``redacted_thinking`` blocks (``redacted``), Gemini's thought signatures, OpenAI's
+    reasoning items (``id`` and ``encrypted`` content, since nothing is stored on
+    OpenAI's side). In a chunk without ``finish_reason`` it is a *piece* of block
+    ``index`` (``text`` the words that just arrived); the final chunk carries whole blocks.
+    """
+
+    text: str = ""  # the thinking (or its summary) as shown to the user
+    index: int = 0  # the block's position in its step; pieces of one block share it
+    signature: str | None = None  # Anthropic's block signature, or Gemini's thoughtSignature
+    redacted: str | None = None  # Anthropic's redacted_thinking data: opaque, sent back unchanged
+    encrypted: str | None = None  # OpenAI's reasoning.encrypted_content
+    id: str | None = None  # OpenAI's reasoning item id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "") and k != "index"}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], index: int = 0) -> Reasoning:
+        return cls(
+            data.get("text") or "",
+            index,
+            data.get("signature"),
+            data.get("redacted"),
+            data.get("encrypted"),
+            data.get("id"),
+        )
+
+
 @dataclass(frozen=True)
 class Attachment:
     """An image or a document sent beside a message's text; each adapter maps it to its wire shape."""
@@ -90,9 +129,12 @@ class Message:
     tool_call_id: str | None = None
     attachments: tuple[Attachment, ...] = ()  # images and documents, after the text
     name: str | None = None  # a tool result's function name (Gemini's functionResponse needs it)
+    reasoning: tuple[Reasoning, ...] = ()  # an assistant turn's thinking, in order, to send back as received
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.reasoning:
+            out["reasoning"] = [r.to_dict() for r in self.reasoning]
         if self.tool_calls:
             out["tool_calls"] = [c.to_dict() for c in self.tool_calls]
         if self.tool_call_id:
@@ -107,7 +149,15 @@ class Message:
             ToolCall(c["id"], c["name"], c.get("arguments") or "{}", n, c.get("signature"))
             for n, c in enumerate(data.get("tool_calls") or ())
         )
-        return cls(data["role"], data.get("content") or "", calls, data.get("tool_call_id"), name=data.get("name"))
+        reasoning = tuple(Reasoning.from_dict(r, n) for n, r in enumerate(data.get("reasoning") or ()))
+        return cls(
+            data["role"],
+            data.get("content") or "",
+            calls,
+            data.get("tool_call_id"),
+            name=data.get("name"),
+            reasoning=reasoning,
+        )
 
 
 @dataclass(frozen=True)
@@ -117,6 +167,7 @@ class Usage:
     total_tokens: int = 0
     cached_tokens: int | None = None  # prompt tokens read from the provider's cache
     cache_creation_tokens: int | None = None  # prompt tokens written to it (Anthropic)
+    reasoning_tokens: int | None = None  # of completion_tokens, those spent thinking; None: not said
     estimated: bool = False  # the provider sent no counts: ours, from the text (see tokens.py)
 
     @classmethod
@@ -138,6 +189,7 @@ class Usage:
             int(value.get("total_tokens") or p + c),
             value.get("cached_tokens"),
             value.get("cache_creation_tokens"),
+            value.get("reasoning_tokens"),
             bool(value.get("estimated")),
         )
 
@@ -149,8 +201,9 @@ class Usage:
 class StreamChunk:
     """A piece of a streamed answer.
 
-    Text chunks carry only ``delta``. Exactly one final chunk carries
-    ``finish_reason``, ``usage`` and the ``model`` the provider served. A chunk
+    Text chunks carry only ``delta``; thinking chunks only ``reasoning`` (pieces, see
+    :class:`Reasoning`). Exactly one final chunk carries ``finish_reason``, ``usage``,
+    the ``model`` the provider served, and the whole ``reasoning`` blocks. A chunk
     with ``usage`` alone is what the provider counted before the end (Anthropic's
     input count, in its first event): the final chunk's usage supersedes it, and a
     stream that fails before its end keeps it.
@@ -161,6 +214,7 @@ class StreamChunk:
     finish_reason: StreamFinish | None = None
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] | None = None
+    reasoning: tuple[Reasoning, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +241,8 @@ class Request:
     tools: tuple[Tool, ...] = ()
     response_format: ResponseFormat | None = None
     options: dict[str, Any] = field(default_factory=dict)  # passed through to the SDK call
+    think: ThinkLevel | None = None  # None: the model's default effort (its thinking still shown)
+    show_thinking: bool = True  # ask for the thinking text or summaries where the provider offers them
 
     def parameters(self) -> dict[str, Any]:
         """The sampling parameters that were set, for provenance records."""
@@ -197,6 +253,8 @@ class Request:
             out["max_tokens"] = self.max_tokens
         if self.response_format is not None:  # the type's name: which schema the answer was asked to fit
             out["response_format"] = self.response_format.name
+        if self.think is not None:
+            out["think"] = self.think
         return out | self.options
 
 
