@@ -1,23 +1,18 @@
-"""``chat_stream``: resolve a name, try its models in order, retry, bound silences.
+"""``chat_stream``: resolve a name to its models, and stack the engine's provider layers for them.
 
-Retries and fallback to the next model happen only before the first chunk (once
-text has been shown, another request would splice two answers) and never after an
-authentication error (the next model would fail the same way, or worse, silently
-bill another account). A model is retried (:mod:`.retry`) before the next is tried.
+A name is an alias of the lockfile or ``provider:model``; each model it stands for
+gets its own stack (:mod:`.layers`: transport, idle bound, retries), tried in
+order by the fallback layer. A model is retried before the next is tried.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import math
 import os
-import time
 from collections.abc import AsyncGenerator, Iterable
 
-from . import external, inputs, lockfile, registry, retry
-from .adapter import Adapter
-from .errors import AuthenticationError, LLMError, ProviderError, StreamTimeoutError, UnknownModelError
+from . import external, layers, lockfile, registry, retry
+from .errors import UnknownModelError
 from .types import ModelRef, Request, StreamChunk
 
 DEFAULT_IDLE_TIMEOUT = 60.0
@@ -87,106 +82,12 @@ async def chat_stream(
         candidates: tuple[ModelRef, ...] = (ModelRef(external.name_of(backend), request.model),)
     else:
         candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
-    for index, ref in enumerate(candidates):
-        last = index == len(candidates) - 1
-        for attempt in range(1, max(retries, 0) + 2):
-            started = False
-            try:
-                if backend is not None:
-                    log.sending(str(ref), 0.0)
-                    source = external.stream(backend, request)
-                else:
-                    imported = time.perf_counter()
-                    adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
-                    log.sending(str(ref), time.perf_counter() - imported)
-                    source = _served(adapter, ref, request)
-                # aclosing: a consumer's aclose() must reach the adapter now, closing the HTTP
-                # request at once rather than at garbage collection (the model would keep billing)
-                async with contextlib.aclosing(_bounded(source, idle_timeout, ref)) as chunks:
-                    async for chunk in chunks:
-                        # a count alone shows the user nothing: until text, a call or the end, retry
-                        started = started or bool(chunk.delta or chunk.tool_calls or chunk.finish_reason)
-                        yield chunk
-                return
-            except AuthenticationError:
-                raise
-            except LLMError as exc:
-                if started:
-                    raise
-                why = retry.reason(exc)
-                wait = retry.delay(exc, attempt) if why and attempt <= retries else None
-                if wait is None:
-                    if attempt > 1:
-                        exc.append(f"Gave up after {attempt} attempts")
-                    if last:
-                        raise
-                    break  # the next model of the alias
-                log.waiting(retry.Retry(str(ref), why or "", attempt + 1, retries + 1, wait))
-                await asyncio.sleep(wait)  # Stop and interrupts cancel this at once
-
-
-async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGenerator[StreamChunk, None]:
-    """The adapter's stream, with the final chunk's model named ``provider:model``."""
-    # before anything is sent: images fitted to the provider's limits, or refused; an adapter
-    # that declares no inputs takes text alone
-    takes = getattr(adapter, "inputs", inputs.TEXT_ONLY)
-    request = inputs.prepare(takes, ref, request)
-    stream = adapter.stream(ref.model, request)
-    try:
-        async for chunk in stream:
-            if chunk.finish_reason is not None:
-                served = chunk.model or ref.model
-                chunk = StreamChunk(
-                    chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason, chunk.usage, chunk.tool_calls
-                )
+    send = layers.fallback(
+        [
+            layers.retrying(layers.bounded(layers.transport(ref, log, backend), idle_timeout, ref), retries, log, ref)
+            for ref in candidates
+        ]
+    )
+    async with contextlib.aclosing(send(request)) as chunks:
+        async for chunk in chunks:
             yield chunk
-    except ProviderError as exc:
-        refusal = inputs.refused(takes, ref, request, exc)
-        if refusal is None:
-            raise
-        raise refusal from None
-    finally:
-        await stream.aclose()  # close the HTTP stream now, not at garbage collection
-
-
-async def _bounded(
-    stream: AsyncGenerator[StreamChunk, None], idle_timeout: float | None, ref: ModelRef
-) -> AsyncGenerator[StreamChunk, None]:
-    """Fail with a clear error when the stream goes silent for too long.
-
-    One ``asyncio.timeout`` spans the stream, and a watchdog expires it once
-    the provider has been silent for ``idle_timeout`` since the next chunk was
-    asked for. The watchdog wakes about once per ``idle_timeout``, so a chunk
-    costs one clock read, not a timeout context of its own (~10 µs, as much as
-    the rest of our per-chunk work).
-    """
-    loop = asyncio.get_running_loop()
-    limit = math.inf if idle_timeout is None else idle_timeout
-    asked = loop.time()
-    watchdog: asyncio.TimerHandle | None = None
-    try:
-        # asyncio.timeout, not wait_for: the generator must keep running in the
-        # consumer's task (the SDKs' anyio cancel scopes require it).
-        async with asyncio.timeout(None) as deadline:
-
-            def check() -> None:
-                nonlocal watchdog
-                if loop.time() >= asked + limit:
-                    deadline.reschedule(loop.time())  # expire now: cancels the wait for a chunk
-                else:
-                    watchdog = loop.call_at(asked + limit, check)
-
-            if math.isfinite(limit):
-                watchdog = loop.call_at(asked + limit, check)
-            async for chunk in stream:
-                yield chunk
-                asked = loop.time()
-    except TimeoutError:
-        raise StreamTimeoutError(
-            f"{ref} sent nothing for {idle_timeout:g} s, so the stream was closed; try again.",
-            provider=ref.provider,
-        ) from None
-    finally:
-        if watchdog is not None:
-            watchdog.cancel()
-        await stream.aclose()
