@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..providers.errors import LLMError, ProviderError
 from ..providers.keys import scrub
+from ..providers.redact import public
 from ..providers.retry import AttemptLog, Retry
 from ..providers.tokens import estimate_usage
 from ..providers.types import FinishReason, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
@@ -307,7 +308,7 @@ class Live:
             usage=usage,
             timings=self._timings(first),
             messages=request.messages,
-            parameters=request.parameters(),
+            parameters=public(request.parameters()),  # what it keeps may be shown or saved: no key
             tool_calls=tool_calls,
             error=_describe(error),
             exception=error,

@@ -179,3 +179,11 @@ def test_an_export_holds_no_key(kernel: Kernel, tmp_path: Path) -> None:
         assert "keyword: graphs" in saved, "the conversation itself is kept"
         assert _leaks(saved) == [] and PASTED not in saved, name
     assert kernel.run(f"%llm load {tmp_path / 'chat.json'} reloaded").ok, "an export still loads"
+
+
+def test_an_answer_keeps_no_key_given_as_an_option(kernel: Kernel) -> None:
+    run = kernel.run("%%llm demo -o api_key=SENTINEL-option-51aa -o keyword=graphs\nHello")
+    assert run.ok, run.error
+    shown = kernel.run("print(_llm.parameters)")
+    assert "SENTINEL" not in shown.stdout and "'api_key': '<redacted>'" in shown.stdout, shown.stdout
+    assert "'keyword': 'graphs'" in shown.stdout, "what is not a secret is kept as sent"
