@@ -78,6 +78,16 @@ class PendingResult:
         if self._stop is not None:
             self._stop()
 
+    def ended(self) -> asyncio.Future[None]:
+        """A future of the running loop that ends when the answer does: what a later answer waits on."""
+        assert self._task is not None, "started by start()"
+        return asyncio.wrap_future(self._task)
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (on the answers' thread) once the answer has ended."""
+        assert self._task is not None, "started by start()"
+        self._task.add_done_callback(lambda _: callback())
+
     def __await__(self) -> Generator[Any, None, Result]:
         return self._wait().__await__()
 

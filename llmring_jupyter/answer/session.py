@@ -7,10 +7,9 @@ same conversation, same streaming view, same footer, same recorded turns.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any, Protocol
@@ -18,7 +17,6 @@ from typing import Any, Protocol
 from ..context import attachments
 from ..context.conversation import Conversation, Conversations, Limits
 from ..context.interpolate import Prompt
-from ..exceptions import Interrupted
 from ..providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
 from ..providers.json_mode import each_note_once
 from ..providers.retry import AttemptLog
@@ -27,6 +25,7 @@ from ..records.spend import Budget, Ledger
 from ..result import Result
 from . import agent, background, stream, structured
 from .amend import Amending
+from .inflight import InFlight
 from .options import Options
 from .schema import Shape
 from .tools import Toolbox
@@ -65,10 +64,9 @@ class Session:
         self.conversations = Conversations()
         self.ledger = Ledger()
         self.log = llm_log.Log()
+        self.inflight = InFlight()
         self._cell = "start"
         self._calls = 0
-        self._running: dict[int, list[background.PendingResult]] = {}  # background turns by id(conversation)
-        self._background: dict[str, list[background.PendingResult]] = {}  # running background answers by turn key
 
     def pre_run_cell(self, info: Any) -> None:
         """IPython event: note which cell runs, so its turns are keyed by it.
@@ -145,11 +143,9 @@ class Session:
             self.conversations.new(opts.conversation)
             self.log.forget(opts.conversation)
         chat = self.conversations.get(opts.conversation) if opts.history else None
-        earlier = self._running.get(id(chat), []) if chat is not None else []
         key = self._next_key()
-        for replaced in self._background.get(key, []):  # its cell runs again: every earlier run's output is gone
-            replaced.stop()
-        return Question(prompt, opts, key, chat, [p for p in earlier if not p.done], shape, toolbox=toolbox)
+        self.inflight.replace(key)
+        return Question(prompt, opts, key, chat, self.inflight.earlier(chat), shape, toolbox=toolbox)
 
     async def ask(
         self, prompt: str | Prompt, opts: Options, output: stream.Output, shape: Shape | None = None
@@ -167,12 +163,7 @@ class Session:
         in the same conversation waits for it."""
         question = self.question(prompt, opts, shape)
         pending = background.start(lambda out: self.answer(question, out), output, self._model(opts))
-        self._background.setdefault(question.key, []).append(pending)
-        pending._task.add_done_callback(lambda _: _drop(self._background, question.key, pending))  # type: ignore[union-attr]
-        if question.chat is not None:
-            running = self._running.setdefault(id(question.chat), [])
-            running.append(pending)
-            pending._task.add_done_callback(lambda _: _drop(self._running, id(question.chat), pending))  # type: ignore[union-attr]
+        self.inflight.track(question.key, question.chat, pending)
         return pending
 
     def _model(self, opts: Options, index: int = 0) -> str:
@@ -184,26 +175,9 @@ class Session:
         return await self.answer_one(question, question.opts, output)
 
     async def wait_turn(self, question: Question, outputs: list[stream.Output]) -> list[stream.Output]:
-        """Wait until the background turns asked earlier in the conversation have ended, so the
-        request holds them; meanwhile each output says so and its Stop ends its wait.
-
-        Returns the outputs to stream into. An interrupt while waiting ends each
-        output as interrupted and raises :class:`~.result.Interrupted`: nothing was asked.
-        """
-        tasks = [asyncio.wrap_future(p._task) for p in question.earlier if p._task is not None and not p.done]
-        if not tasks:
-            return outputs
-        held = [background.Held(o) for o in outputs]
-        for i, h in enumerate(held):
-            h.show(self._model(question.opts, i))
-        try:
-            await _first(asyncio.wait(tasks), _all_stopped(held))
-        except asyncio.CancelledError:
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            for i, h in enumerate(held):
-                h.finish(Result.unasked(self._model(question.opts, i), "cancelled", interrupted=True))
-            raise Interrupted("Interrupted while waiting for an earlier answer; nothing was asked.") from None
-        return list(held)
+        """Wait for the background turns asked earlier in the conversation (see :meth:`InFlight.wait_turn`)."""
+        models = [self._model(question.opts, i) for i in range(len(outputs))]
+        return await self.inflight.wait_turn(question.earlier, outputs, models)
 
     async def answer_one(self, question: Question, opts: Options, output: stream.Output) -> Result:
         """One model's answer to ``question`` (side by side: one column's); records it unless told not to.
@@ -275,15 +249,6 @@ class Session:
         return result
 
 
-def _drop(running: dict[Any, list[background.PendingResult]], key: Any, pending: background.PendingResult) -> None:
-    """Forget an ended background answer, and its key once none of its answers runs."""
-    answers = running.get(key, [])
-    if pending in answers:
-        answers.remove(pending)
-    if not answers:
-        running.pop(key, None)
-
-
 def _user_message(prompt: str | Prompt, attach: tuple[str | PathLike[str], ...]) -> Message:
     """The question as sent: its text, inlined text files after it, then its images and documents."""
     prompt = Prompt(prompt) if isinstance(prompt, str) else prompt
@@ -304,18 +269,3 @@ class Question:
     shape: Shape | None = None  # the type the answer must have (--schema / --json)
     records: bool = True  # side by side records the kept answer itself
     toolbox: Toolbox | None = None  # the functions the model may call (--tools)
-
-
-async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
-    """Wait until the first of ``waits`` ends; cancel the others."""
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-
-
-async def _all_stopped(held: list[background.Held]) -> None:
-    for h in held:
-        await h.stopped.wait()
