@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import os
 import time
@@ -104,8 +105,9 @@ async def chat_stream(
                 # request at once rather than at garbage collection (the model would keep billing)
                 async with contextlib.aclosing(_bounded(source, idle_timeout, ref)) as chunks:
                     async for chunk in chunks:
-                        # a count alone shows the user nothing: until text, a call or the end, retry
-                        started = started or bool(chunk.delta or chunk.tool_calls or chunk.finish_reason)
+                        # a count alone shows the user nothing: until text, thinking, a call or the end, retry
+                        shown = chunk.delta or chunk.reasoning or chunk.tool_calls or chunk.finish_reason
+                        started = started or bool(shown)
                         yield chunk
                 return
             except AuthenticationError:
@@ -136,9 +138,7 @@ async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGen
         async for chunk in stream:
             if chunk.finish_reason is not None:
                 served = chunk.model or ref.model
-                chunk = StreamChunk(
-                    chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason, chunk.usage, chunk.tool_calls
-                )
+                chunk = dataclasses.replace(chunk, model=f"{adapter.name}:{served}")
             yield chunk
     except ProviderError as exc:
         refusal = inputs.refused(takes, ref, request, exc)
