@@ -24,9 +24,16 @@ from providers.dialects.anthropic import (
 from providers.dialects.google import GoogleDialect
 from providers.dialects.ollama import OllamaDialect
 from providers.streams import collect, text
-from wire_server import CUT, WireServer
+from wire_server import CUT, Reply, WireServer, sse
 
-from llmring_jupyter.providers import Message, ProviderUnavailableError, Reasoning, Request, StreamChunk
+from llmring_jupyter.providers import (
+    Message,
+    ProviderError,
+    ProviderUnavailableError,
+    Reasoning,
+    Request,
+    StreamChunk,
+)
 
 SIG_A = "EqQBCkgIBRABGAIiQGx+hB/ZtRUK4v0signatureA=="  # Anthropic's: opaque text, sent back unchanged
 SIG_B = "ErUBCkYIBRABGAIiQKb/9d+signatureB"
@@ -241,3 +248,17 @@ async def test_a_stream_cut_mid_thought_keeps_what_was_shown(
     assert isinstance(error, ProviderUnavailableError) and "mid-answer" in str(error), error
     assert "".join(r.text for c in chunks for r in c.reasoning or ()) == "First thought, "
     assert not any(c.finish_reason for c in chunks)
+
+
+async def test_an_overload_after_thinking_was_shown_is_not_asked_again(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retrying would show the thinking twice: once it is shown, the error is the user's to see."""
+    d: AnthropicDialect = _use("anthropic", wire, monkeypatch)
+    thought = d.blocks([thinking_block(["Hmm, ", "let me see."], SIG_A)], "end_turn").parts[:5]
+    error = ("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    wire.queue(Reply(200, {}, [*thought, *sse(error)]), d.answer(["Hi."]))
+    chunks, failed = await collect(_ask(d), retries=2)
+    assert isinstance(failed, ProviderError) and "Overloaded" in str(failed), failed
+    assert "".join(r.text for c in chunks for r in c.reasoning or ()) == "Hmm, let me see."
+    assert len(wire.seen) == 1
