@@ -67,6 +67,7 @@ _CLAUDE_SILENT = re.compile(r"claude-(2|instant|3-(?!7))")
 _CLAUDE_BUDGET = re.compile(r"claude-(3-7-|(sonnet|opus)-4(-[015]|-2025|$)|haiku-4)")
 _CLAUDE_ADAPTIVE_ONLY = re.compile(r"claude-(opus-4-[7-9]|mythos|fable)")
 _CLAUDE_NO_MAX = re.compile(r"claude-sonnet-4-6")  # its effort stops at high
+_CLAUDE_32K = re.compile(r"claude-opus-4(-[01]|-2025|$)")  # answers of at most 32000 tokens, thinking included
 
 
 def anthropic_levels(model: str) -> Levels:
@@ -96,6 +97,8 @@ def anthropic(model: str, level: ThinkLevel | None, show: bool, max_tokens: int 
         return {"thinking": {"type": "disabled"}}
     budget = BUDGETS[level]
     if budget_only:
+        if _CLAUDE_32K.match(model):  # the budget and the default answer must fit in 32000
+            budget = min(budget, 32000 - default)
         _fits(ref, level, budget, max_tokens)
         return {
             "thinking": {"type": "enabled", "budget_tokens": budget},
@@ -112,7 +115,6 @@ def anthropic(model: str, level: ThinkLevel | None, show: bool, max_tokens: int 
 # 1.x and 2.0 do not think; 2.5 take a budget (Pro cannot stop thinking; Flash-Lite does not
 # think unless given one); 3 and later take a level (3 Pro: low or high), and cannot stop.
 _GEMINI_VERSION = re.compile(r"gemini-(\d+)(?:\.(\d+))?")
-_GEMINI_MAX_BUDGET = {"pro": 32768}  # Flash and Flash-Lite: 24576
 _GEMINI_LEVEL = {"low": "LOW", "medium": "MEDIUM", "high": "HIGH", "max": "HIGH"}  # HIGH is Gemini's most
 
 
@@ -146,7 +148,8 @@ def gemini(model: str, level: ThinkLevel | None, show: bool, max_tokens: int | N
     if level == "off":
         return {"thinking_budget": 0}
     if _gemini_version(model) == (2, 5):
-        budget = min(BUDGETS[level], _GEMINI_MAX_BUDGET.get("pro" if "-pro" in model else "", 24576))
+        most = 32768 if "-pro" in model else 24576  # the model's own ceiling: what max asks for
+        budget = most if level == "max" else min(BUDGETS[level], most)
         _fits(ref, level, budget, max_tokens)
         return {"thinking_budget": budget, **shown}
     return {"thinking_level": _GEMINI_LEVEL[level], **shown}

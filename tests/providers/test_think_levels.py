@@ -39,7 +39,8 @@ ANTHROPIC = [
     ("claude-haiku-4-5", "low", True, {}, ({"type": "enabled", "budget_tokens": 2048}, ABSENT, 6144)),
     ("claude-sonnet-4-5", "medium", True, {}, ({"type": "enabled", "budget_tokens": 8192}, ABSENT, 12288)),
     ("claude-3-7-sonnet-latest", "high", True, {}, ({"type": "enabled", "budget_tokens": 16384}, ABSENT, 20480)),
-    ("claude-opus-4-1", "max", True, {}, ({"type": "enabled", "budget_tokens": 32000}, ABSENT, 36096)),
+    ("claude-sonnet-4-0", "max", True, {}, ({"type": "enabled", "budget_tokens": 32000}, ABSENT, 36096)),
+    ("claude-opus-4-1", "max", True, {}, ({"type": "enabled", "budget_tokens": 27904}, ABSENT, 32000)),
     (
         "claude-haiku-4-5",
         "high",
@@ -98,7 +99,7 @@ GEMINI = [
     ("gemini-2.5-flash", "low", True, {}, {"thinking_budget": 2048, "include_thoughts": True}),
     ("gemini-2.5-flash", "max", False, {}, {"thinking_budget": 24576}),
     ("gemini-2.5-flash-lite", "medium", True, {}, {"thinking_budget": 8192, "include_thoughts": True}),
-    ("gemini-2.5-pro", "max", True, {}, {"thinking_budget": 32000, "include_thoughts": True}),
+    ("gemini-2.5-pro", "max", True, {}, {"thinking_budget": 32768, "include_thoughts": True}),
     ("gemini-2.5-pro", "high", True, {"max_tokens": 20000}, {"thinking_budget": 16384, "include_thoughts": True}),
     ("gemini-3-flash-preview", "low", True, {}, {"thinking_level": "LOW", "include_thoughts": True}),
     ("gemini-3-flash-preview", "medium", True, {}, {"thinking_level": "MEDIUM", "include_thoughts": True}),
