@@ -133,6 +133,14 @@ def _ask_for_thinking(model: str, request: Request, kwargs: dict[str, Any]) -> N
     """``--think`` as ``thinking``, ``output_config.effort`` and room in ``max_tokens`` (see :mod:`.thinking`)."""
     explicit = kwargs.get("max_tokens")  # set by the request or the options: a budget must fit under it
     asked = thinking.anthropic(model, request.think, request.show_thinking, explicit, DEFAULT_MAX_TOKENS)
+    fmt = request.response_format
+    if fmt is not None and not _native_json(model, fmt) and request.think != "off":
+        if request.think is not None:  # Anthropic refuses thinking when a tool call is forced
+            raise thinking.UnsupportedThinkingError(
+                f"anthropic:{model} cannot think while it answers {fmt.name} as a forced tool call: "
+                "leave out --think, or ask a model with structured outputs for this type."
+            )
+        return  # nothing asked: only to show the thinking, which a forced call would refuse
     if "thinking" in kwargs:  # the user's own, in the options
         return
     if "output_config" in asked:
@@ -140,10 +148,15 @@ def _ask_for_thinking(model: str, request: Request, kwargs: dict[str, Any]) -> N
     kwargs.update(asked)
 
 
+def _native_json(model: str, fmt: ResponseFormat) -> bool:
+    """Whether ``model`` has a structured-output mode for ``fmt`` (else: a forced tool call)."""
+    return fmt.schema is not None and strict_schema(fmt.schema) is not None and not model.startswith(_NO_OUTPUT_FORMAT)
+
+
 def _ask_for_json(model: str, fmt: ResponseFormat, tools: bool, kwargs: dict[str, Any]) -> bool:
     """Ask for structured output in ``kwargs``: ``output_config`` where the model has it, else a forced
     call of the answer tool, whose input is the answer (then True)."""
-    if fmt.schema is not None and strict_schema(fmt.schema) is not None and not model.startswith(_NO_OUTPUT_FORMAT):
+    if fmt.schema is not None and _native_json(model, fmt):
         schema = {"type": "json_schema", "schema": anthropic.transform_schema(fmt.schema)}
         kwargs["output_config"] = {"format": schema} | kwargs.get("output_config", {})  # beside an effort
         return False

@@ -70,7 +70,7 @@ _CLAUDE_NO_MAX = re.compile(r"claude-sonnet-4-6")  # its effort stops at high
 _CLAUDE_32K = re.compile(r"claude-opus-4(-[01]|-2025|$)")  # answers of at most 32000 tokens, thinking included
 
 
-def anthropic_levels(model: str) -> Levels:
+def _anthropic_levels(model: str) -> Levels:
     if _CLAUDE_SILENT.match(model):
         return _NONE
     if _CLAUDE_ADAPTIVE_ONLY.match(model):
@@ -87,7 +87,7 @@ def anthropic(model: str, level: ThinkLevel | None, show: bool, max_tokens: int 
     """
     ref = f"anthropic:{model}"
     if level is not None:
-        anthropic_levels(model).check(ref, level)
+        _anthropic_levels(model).check(ref, level)
     budget_only = bool(_CLAUDE_BUDGET.match(model))
     adaptive_only = bool(_CLAUDE_ADAPTIVE_ONLY.match(model))
     display = {"display": "summarized"} if show and adaptive_only else {}  # omitted there unless asked
@@ -123,7 +123,7 @@ def _gemini_version(model: str) -> tuple[int, int] | None:
     return (int(found[1]), int(found[2] or 0)) if found else None
 
 
-def gemini_levels(model: str) -> Levels:
+def _gemini_levels(model: str) -> Levels:
     version = _gemini_version(model)
     if (version is not None and version < (2, 5)) or model.startswith("gemma"):
         return _NONE
@@ -137,7 +137,7 @@ def gemini_levels(model: str) -> Levels:
 def gemini(model: str, level: ThinkLevel | None, show: bool, max_tokens: int | None) -> dict[str, Any] | None:
     """Gemini's ``thinking_config`` for ``level`` (None: send none)."""
     ref = f"google:{model}"
-    levels = gemini_levels(model)
+    levels = _gemini_levels(model)
     if level is not None:
         levels.check(ref, level)
     if levels is _NONE:

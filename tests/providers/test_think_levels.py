@@ -18,6 +18,8 @@ from llmring_jupyter import UnsupportedThinkingError
 from llmring_jupyter.providers import Message, Request, ResponseFormat
 
 ABSENT = "absent"
+POINT = ResponseFormat("Point", {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]})
+ANY_OBJECT = ResponseFormat("a JSON object")
 
 
 def _sent(provider: str, wire: WireServer, monkeypatch: pytest.MonkeyPatch, request: Request) -> Any:
@@ -65,6 +67,9 @@ ANTHROPIC = [
         ({"type": "adaptive", "display": "summarized"}, {"effort": "medium"}, 12288),
     ),
     ("claude-opus-4-7", "high", False, {"max_tokens": 900}, ({"type": "adaptive"}, {"effort": "high"}, 900)),
+    # any JSON object is a forced tool call, which Anthropic refuses with thinking: not asked to show it
+    ("claude-opus-4-7", None, True, {"response_format": ANY_OBJECT}, (ABSENT, ABSENT, 4096)),
+    ("claude-sonnet-4-0", "off", True, {"response_format": POINT}, ({"type": "disabled"}, ABSENT, 4096)),
 ]
 
 
@@ -83,8 +88,7 @@ async def test_anthropic_levels_on_the_wire(
 async def test_anthropic_effort_goes_beside_a_structured_output_format(
     wire: WireServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fmt = ResponseFormat("Point", {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]})
-    request = _request("anthropic:claude-opus-4-6", "low", response_format=fmt)
+    request = _request("anthropic:claude-opus-4-6", "low", response_format=POINT)
     _chunks, error = await _sent("anthropic", wire, monkeypatch, request)
     assert error is None
     config = wire.last().json["output_config"]
@@ -146,6 +150,8 @@ REFUSED = [
     ("anthropic:claude-opus-4-7", "off", {}, "takes --think low|medium|high|max (it always thinks)"),
     ("anthropic:claude-sonnet-4-6", "max", {}, "takes --think off|low|medium|high (its effort stops at high)"),
     ("anthropic:claude-haiku-4-5", "high", {"max_tokens": 8000}, "raise --max-tokens above 16384, or lower --think"),
+    ("anthropic:claude-sonnet-4-0", "low", {"response_format": POINT}, "cannot think while it answers Point as a"),
+    ("anthropic:claude-opus-4-6", "high", {"response_format": ANY_OBJECT}, "leave out --think, or ask a model with"),
     ("google:gemini-2.5-pro", "off", {}, "takes --think low|medium|high|max (it always thinks)"),
     ("google:gemini-3-flash-preview", "off", {}, "it always thinks"),
     ("google:gemini-3-pro-preview", "medium", {}, "takes --think low|high|max"),
