@@ -30,6 +30,7 @@ from .exceptions import (
     StreamTimeoutError,
     UnknownModelError,
     UnsupportedInputError,
+    UnsupportedThinkingError,
     UsageError,
 )
 from .notebook.api import chat, chat_sync, use_backend
@@ -61,6 +62,7 @@ __all__ = [
     "Timings",
     "UnknownModelError",
     "UnsupportedInputError",
+    "UnsupportedThinkingError",
     "UsageError",
     "chat",
     "chat_sync",

@@ -6,7 +6,8 @@ Catch :class:`LLMError` for all of them, or a branch::
     ├── ConfigurationError
     │   ├── MissingKeyError
     │   ├── UnknownModelError
-    │   └── UnsupportedInputError
+    │   ├── UnsupportedInputError
+    │   └── UnsupportedThinkingError
     ├── ProviderError
     │   ├── AuthenticationError
     │   ├── ModelNotFoundError
@@ -46,6 +47,7 @@ from .providers.errors import (
 )
 from .providers.inputs import UnsupportedInputError
 from .providers.keys import PROVIDER_KEYS
+from .providers.thinking import UnsupportedThinkingError
 
 __all__ = [
     "AnswerMismatch",
@@ -65,6 +67,7 @@ __all__ = [
     "StreamTimeoutError",
     "UnknownModelError",
     "UnsupportedInputError",
+    "UnsupportedThinkingError",
     "UsageError",
 ]
 

@@ -30,6 +30,7 @@ PUBLIC = [
     "Timings",
     "UnknownModelError",
     "UnsupportedInputError",
+    "UnsupportedThinkingError",
     "UsageError",
     "chat",
     "chat_sync",

@@ -7,6 +7,7 @@
 - :func:`is_transport_error`: httpx / httpx2 transport failures, whichever the SDK uses.
 - :func:`retry_after`, :func:`error_message`: read a provider's error response.
 - :class:`ToolCallAssembler`: tool calls streamed in pieces, keyed by index.
+- :class:`ReasoningAssembler`: thinking blocks streamed in pieces, keyed by the wire's block.
 - :func:`function_spec`: a tool in OpenAI's function shape (Ollama's too).
 - :func:`split_options`: user options → SDK keyword arguments, unknown ones as ``extra_body``.
 - :func:`track_response`, :func:`step`, :func:`close_responses`: close an SDK's HTTP
@@ -23,7 +24,7 @@ import inspect
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
@@ -36,7 +37,7 @@ from .errors import (
     RouteNotFoundError,
     sentences,
 )
-from .types import Tool, ToolCall
+from .types import Reasoning, Tool, ToolCall
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -268,6 +269,49 @@ class ToolCallAssembler:
             ToolCall(c.id or f"call_{n}", c.name, c.arguments or "{}", n, c.signature)
             for n, (_, c) in enumerate(sorted(self._calls.items()))
         )
+
+
+class ReasoningAssembler:
+    """Collects thinking blocks whose text, signature or redacted data arrive in pieces.
+
+    ``key`` is the wire's own name for a block (Anthropic's content index, a phase of
+    Gemini's or Ollama's thought parts, OpenAI's item): blocks are numbered in the order
+    their first piece came, so a piece's ``index`` is already its block's place in the
+    step. :meth:`add` returns the piece, for the adapter to yield as it arrives.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[Hashable, Reasoning] = {}
+
+    def add(
+        self,
+        key: Hashable,
+        *,
+        text: str = "",
+        signature: str | None = None,
+        redacted: str | None = None,
+        encrypted: str | None = None,
+        id: str | None = None,
+    ) -> Reasoning:
+        old = self._blocks.get(key)
+        index = len(self._blocks) if old is None else old.index
+        piece = Reasoning(text, index, signature, redacted, encrypted, id)
+        self._blocks[key] = (
+            piece
+            if old is None
+            else Reasoning(
+                old.text + text,
+                index,
+                signature or old.signature,  # a later signature is the block's final one
+                (old.redacted or "") + (redacted or "") or None,
+                encrypted or old.encrypted,
+                old.id or id,
+            )
+        )
+        return piece
+
+    def blocks(self) -> tuple[Reasoning, ...]:
+        return tuple(self._blocks.values())
 
 
 def function_spec(tool: Tool) -> dict[str, Any]:

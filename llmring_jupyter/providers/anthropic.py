@@ -8,6 +8,11 @@ later keeps them), the stop reason and output tokens in ``message_delta``. The S
 silently when the body stops before ``message_stop``; that is reported as ``incomplete``.
 Mid-stream connection errors escape this SDK as raw httpx2 exceptions, which the
 skeleton's transport check catches.
+
+Thinking arrives as ``thinking`` blocks (``thinking_delta`` pieces, then one
+``signature_delta``) and ``redacted_thinking`` blocks (opaque ``data``), before the text
+and tool calls they led to; they go back unmodified, first in the assistant turn, or the
+next request of a tool loop is refused. How ``--think`` is asked: :mod:`.thinking`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 import anthropic
 
-from . import keys
+from . import keys, thinking
 from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
 from .adapter import Answer, Piece, WireAdapter
 from .errors import LLMError
@@ -29,7 +34,7 @@ from .images import ImageLimits
 from .inputs import Inputs
 from .json_mode import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION, note, strict_schema
 from .tokens import estimate_tokens
-from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Tool, Usage
+from .types import Attachment, Message, Reasoning, Request, ResponseFormat, StreamFinish, Tool, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096
@@ -99,8 +104,9 @@ def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]
                 last["content"].append(block)
             else:
                 out.append({"role": "user", "content": [block]})
-        elif m.role == "assistant" and m.tool_calls:
-            blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+        elif m.role == "assistant" and (m.tool_calls or m.reasoning):
+            blocks = [b for r in m.reasoning if (b := _thinking_block(r))]
+            blocks += [{"type": "text", "text": m.content}] if m.content else []
             blocks += [
                 {"type": "tool_use", "id": c.id, "name": c.name, "input": json.loads(c.arguments or "{}")}
                 for c in m.tool_calls
@@ -113,13 +119,46 @@ def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]
     return system, out
 
 
+def _thinking_block(r: Reasoning) -> dict[str, Any] | None:
+    """A thinking block as it came: a redacted one's data, or the text with its signature (a
+    block without one is not Anthropic's, or was cut before it ended: the API would refuse it)."""
+    if r.redacted:
+        return {"type": "redacted_thinking", "data": r.redacted}
+    if r.signature:
+        return {"type": "thinking", "thinking": r.text, "signature": r.signature}
+    return None
+
+
+def _ask_for_thinking(model: str, request: Request, kwargs: dict[str, Any]) -> None:
+    """``--think`` as ``thinking``, ``output_config.effort`` and room in ``max_tokens`` (see :mod:`.thinking`)."""
+    explicit = kwargs.get("max_tokens")  # set by the request or the options: a budget must fit under it
+    asked = thinking.anthropic(model, request.think, request.show_thinking, explicit, DEFAULT_MAX_TOKENS)
+    fmt = request.response_format
+    if fmt is not None and not _native_json(model, fmt) and request.think != "off":
+        if request.think is not None:  # Anthropic refuses thinking when a tool call is forced
+            raise thinking.UnsupportedThinkingError(
+                f"anthropic:{model} cannot think while it answers {fmt.name} as a forced tool call: "
+                "leave out --think, or ask a model with structured outputs for this type."
+            )
+        return  # nothing asked: only to show the thinking, which a forced call would refuse
+    if "thinking" in kwargs:  # the user's own, in the options
+        return
+    if "output_config" in asked:
+        kwargs["output_config"] = {**kwargs.get("output_config", {}), **asked.pop("output_config")}
+    kwargs.update(asked)
+
+
+def _native_json(model: str, fmt: ResponseFormat) -> bool:
+    """Whether ``model`` has a structured-output mode for ``fmt`` (else: a forced tool call)."""
+    return fmt.schema is not None and strict_schema(fmt.schema) is not None and not model.startswith(_NO_OUTPUT_FORMAT)
+
+
 def _ask_for_json(model: str, fmt: ResponseFormat, tools: bool, kwargs: dict[str, Any]) -> bool:
     """Ask for structured output in ``kwargs``: ``output_config`` where the model has it, else a forced
     call of the answer tool, whose input is the answer (then True)."""
-    if fmt.schema is not None and strict_schema(fmt.schema) is not None and not model.startswith(_NO_OUTPUT_FORMAT):
-        kwargs.setdefault(
-            "output_config", {"format": {"type": "json_schema", "schema": anthropic.transform_schema(fmt.schema)}}
-        )
+    if fmt.schema is not None and _native_json(model, fmt):
+        schema = {"type": "json_schema", "schema": anthropic.transform_schema(fmt.schema)}
+        kwargs["output_config"] = {"format": schema} | kwargs.get("output_config", {})  # beside an effort
         return False
     why = f"has no structured-output mode for {fmt.name}" if fmt.schema else "has no mode for any JSON object"
     note(f"anthropic:{model} {why}: the answer is asked for as the input of a forced tool call.")
@@ -156,6 +195,7 @@ class AnthropicProvider(WireAdapter):
             kwargs["tools"] = [_tool(t) for t in request.tools]
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
+        _ask_for_thinking(model, request, kwargs)
         kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)  # required by the API
         fmt = request.response_format
         forced = fmt is not None and _ask_for_json(model, fmt, bool(request.tools), kwargs)
@@ -171,12 +211,21 @@ class AnthropicProvider(WireAdapter):
                     if delta.type == "text_delta" and delta.text:
                         tokens.written.append(delta.text)
                         yield delta.text
+                    elif delta.type == "thinking_delta":
+                        tokens.written.append(delta.thinking)
+                        yield answer.thinking.add(event.index, text=delta.thinking)
+                    elif delta.type == "signature_delta":
+                        yield answer.thinking.add(event.index, signature=delta.signature)
                     elif delta.type == "input_json_delta":
                         tokens.written.append(delta.partial_json)
                         if event.index != answer_block:
                             yield answer.calls.add(event.index, arguments=delta.partial_json)
                         elif delta.partial_json:
                             yield delta.partial_json
+                elif kind == "content_block_start" and event.content_block.type == "thinking":
+                    yield answer.thinking.add(event.index, text=event.content_block.thinking)  # opens the block
+                elif kind == "content_block_start" and event.content_block.type == "redacted_thinking":
+                    yield answer.thinking.add(event.index, redacted=event.content_block.data)
                 elif kind == "content_block_start" and event.content_block.type == "tool_use":
                     block = event.content_block
                     if forced and block.name == ANSWER_TOOL:
@@ -223,6 +272,7 @@ class _Tokens:
         self.completion: int | None = None
         self.cache_read: int | None = None
         self.cache_write: int | None = None
+        self.thinking: int | None = None  # of the output, the thinking: where the usage says
         self.written: list[str] = []  # the text and JSON streamed, for an estimate if no count comes
 
     def update(self, u: Any, *, final: bool) -> None:
@@ -231,6 +281,8 @@ class _Tokens:
         self.cache_write = _first(u.cache_creation_input_tokens, self.cache_write)
         if final:
             self.completion = _first(u.output_tokens, self.completion)
+            details = getattr(u, "output_tokens_details", None)
+            self.thinking = _first(details.thinking_tokens if details else None, self.thinking)
 
     def usage(self) -> Usage | None:
         if self.prompt is None and self.completion is None:
@@ -240,7 +292,7 @@ class _Tokens:
         # Anthropic's input_tokens excludes cached ones; our prompt_tokens counts them all.
         prompt = (self.prompt or 0) + (self.cache_read or 0) + (self.cache_write or 0)
         cached = {"cached_tokens": self.cache_read, "cache_creation_tokens": self.cache_write}
-        return Usage.of(prompt, completion, **cached, estimated=estimated)
+        return Usage.of(prompt, completion, **cached, reasoning_tokens=self.thinking, estimated=estimated)
 
 
 def _first(value: int | None, fallback: int | None) -> int | None:

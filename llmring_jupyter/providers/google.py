@@ -12,6 +12,11 @@ Why it is built this way:
   generating (and billing) at once.
 - The SDK ends silently when the body ends without a ``finishReason``; that is
   reported as ``incomplete``.
+- Thinking: parts with ``thought=True`` (summaries, asked for with ``include_thoughts``)
+  become thinking blocks, one per run of them, each with its ``thought_signature``; a call's
+  signature stays on the call; a text part's (on Gemini 3 the last, on a chunk with empty
+  text) becomes a block of its own and goes back on an empty text part after the text.
+  How ``--think`` is asked: :mod:`.thinking`.
 """
 
 from __future__ import annotations
@@ -30,13 +35,13 @@ import pydantic
 from google import genai
 from google.genai import errors, types
 
-from . import keys
+from . import keys, thinking
 from ._common import ClientCache, http_error, malformed, mid_answer, track_response
 from .adapter import Answer, Piece, WireAdapter
 from .errors import AuthenticationError, ConfigurationError, LLMError, ProviderError, sentences
 from .images import ImageLimits
 from .inputs import Inputs
-from .types import Message, Request, StreamFinish, ToolCall, Usage
+from .types import Message, Reasoning, Request, StreamFinish, ToolCall, Usage
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 API_VERSION_VARIABLE = "GOOGLE_GENAI_API_VERSION"  # google-genai's own: "v1" unless set
@@ -101,21 +106,35 @@ def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str,
             else:
                 contents.append({"role": "user", "parts": [part]})
         else:
-            parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
+            parts = _thought_parts(m.reasoning, m.content)
             parts += [_call_part(c) for c in m.tool_calls]
             parts += [{"inline_data": {"mime_type": a.media_type, "data": a.data}} for a in m.attachments]
             contents.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
     return ("\n\n".join(system) or None), contents
 
 
+def _thought_parts(reasoning: tuple[Reasoning, ...], text: str) -> list[dict[str, Any]]:
+    """The thoughts with their signatures, then the text, then each signature that came without
+    thought text (a text part's) on an empty text part: as Gemini 3 sends its last one."""
+    thoughts = [{"text": r.text, "thought": True} | _signed(r.signature) for r in reasoning if r.text]
+    signed = [{"text": ""} | _signed(r.signature) for r in reasoning if r.signature and not r.text]
+    return thoughts + ([{"text": text}] if text else []) + signed
+
+
+def _signed(signature: str | None) -> dict[str, Any]:
+    return {"thought_signature": base64.b64decode(signature)} if signature else {}
+
+
+def _signature(part: types.Part) -> str | None:
+    """A part's ``thought_signature`` (bytes in the SDK) as text, for our types."""
+    return base64.b64encode(part.thought_signature).decode() if part.thought_signature else None
+
+
 def _call_part(call: ToolCall) -> dict[str, Any]:
-    part: dict[str, Any] = {"function_call": {"name": call.name, "args": json.loads(call.arguments or "{}")}}
-    if call.signature:
-        part["thought_signature"] = base64.b64decode(call.signature)
-    return part
+    return {"function_call": {"name": call.name, "args": json.loads(call.arguments or "{}")}} | _signed(call.signature)
 
 
-def _config(request: Request, system: str | None) -> types.GenerateContentConfig:
+def _config(model: str, request: Request, system: str | None) -> types.GenerateContentConfig:
     config: dict[str, Any] = {
         "automatic_continuation": False,  # a continuation is another request, behind our back
         "automatic_function_calling": {"disable": True},  # tool calls go back to the caller
@@ -130,6 +149,8 @@ def _config(request: Request, system: str | None) -> types.GenerateContentConfig
         config["response_mime_type"] = "application/json"
         if request.response_format.schema is not None:
             config["response_json_schema"] = request.response_format.schema
+    if (shown := thinking.gemini(model, request.think, request.show_thinking, request.max_tokens)) is not None:
+        config["thinking_config"] = shown
     if request.tools:  # the schema as JSON Schema, not Gemini's OpenAPI subset
         declarations = [
             {"name": t.name, "parameters_json_schema": t.parameters}
@@ -157,7 +178,12 @@ def _usage(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | N
     if meta is None or meta.candidates_token_count is None:  # a prompt count alone is no answer's count
         return None
     completion = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
-    return Usage.of(_prompt(meta), completion, cached_tokens=meta.cached_content_token_count)
+    return Usage.of(
+        _prompt(meta),
+        completion,  # thoughts included: billed as output, as every adapter counts them
+        cached_tokens=meta.cached_content_token_count,
+        reasoning_tokens=meta.thoughts_token_count,
+    )
 
 
 def _input_count(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
@@ -222,9 +248,10 @@ class GoogleProvider(WireAdapter):
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
         system, contents = _contents(request.messages)
-        config = _config(request, system)
+        config = _config(model, request, system)
         client = _clients.get(key.value if key else None, _base_url(), _api_version())
-        n_calls = 0
+        n_calls = blocks = 0  # the calls and thinking blocks so far
+        thought: int | None = None  # the thinking block being streamed, while thought parts follow each other
         counted: Usage | None = None  # the input count, once passed on
         sdk_stream = await client.aio.models.generate_content_stream(model=model, contents=contents, config=config)
         async with contextlib.aclosing(sdk_stream):
@@ -244,18 +271,25 @@ class GoogleProvider(WireAdapter):
                 if candidate is None:
                     continue
                 for part in (candidate.content.parts or []) if candidate.content else []:
+                    if part.thought:
+                        if thought is None:
+                            thought, blocks = blocks, blocks + 1
+                        yield answer.thinking.add(thought, text=part.text or "", signature=_signature(part))
+                        continue
+                    thought = None
                     if part.function_call:
                         call = part.function_call  # whole: Gemini does not stream args
-                        signature = (
-                            base64.b64encode(part.thought_signature).decode() if part.thought_signature else None
-                        )
                         arguments = json.dumps(call.args or {})
                         yield answer.calls.add(
-                            n_calls, id=call.id, name=call.name, arguments=arguments, signature=signature
+                            n_calls, id=call.id, name=call.name, arguments=arguments, signature=_signature(part)
                         )
                         n_calls += 1
-                    elif part.text and not part.thought:
+                        continue
+                    if part.text:
                         yield part.text
+                    if part.thought_signature:  # a text part's: on Gemini 3 the last comes alone, with empty text
+                        yield answer.thinking.add(blocks, signature=_signature(part))
+                        blocks += 1
                 if candidate.finish_reason:
                     answer.finish, answer.ended = _finish(candidate.finish_reason), True
 

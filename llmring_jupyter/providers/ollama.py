@@ -12,7 +12,10 @@ Why it is built this way:
 - No key: a local Ollama needs none (the SDK itself sends ``OLLAMA_API_KEY`` if set).
 - Which models see images is asked of the server (``/api/show`` capabilities), not
   guessed from names: custom and new vision models work, and a text model is refused
-  an image it would ignore silently.
+  an image it would ignore silently. Which think, likewise, when ``--think`` is set
+  (:mod:`.thinking` maps the level to ``think``).
+- Thinking streams in ``message.thinking`` beside ``message.content``: one block per run
+  of it. It goes back as the assistant message's ``thinking``; Ollama reports no count of it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 import ollama
 import pydantic
 
-from . import keys
+from . import keys, thinking
 from ._common import (
     ClientCache,
     function_spec,
@@ -95,6 +98,8 @@ def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
         message: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.reasoning:
+            message["thinking"] = "".join(r.text for r in m.reasoning)
         if m.tool_calls:
             message["tool_calls"] = [
                 {"function": {"name": c.name, "arguments": json.loads(c.arguments or "{}")}} for c in m.tool_calls
@@ -154,7 +159,14 @@ class OllamaProvider(WireAdapter):
         extra = {k: request.options[k] for k in _TOP_LEVEL if k in request.options}
         if request.response_format is not None:  # structured output: the schema itself, or any JSON
             extra.setdefault("format", request.response_format.schema or "json")
-        n_calls = 0
+        if request.think is not None and "think" not in extra:
+            thinks = None
+            if not model.startswith("gpt-oss"):  # its levels are known; others: does the server say it thinks?
+                abilities = await _capabilities(client, self.address(), model)
+                thinks = None if abilities is None else "thinking" in abilities
+            extra["think"] = thinking.ollama(model, request.think, thinks)
+        n_calls = blocks = 0  # the calls and thinking blocks so far
+        thought: int | None = None  # the thinking block being streamed, while thinking follows thinking
         sdk_stream = await client.chat(
             model=model,
             messages=_messages(request.messages),
@@ -170,6 +182,12 @@ class OllamaProvider(WireAdapter):
                 except StopAsyncIteration:
                     break
                 answer.started = True
+                if part.message.thinking:
+                    if thought is None:
+                        thought, blocks = blocks, blocks + 1
+                    yield answer.thinking.add(thought, text=part.message.thinking)
+                if part.message.content or part.message.tool_calls:
+                    thought = None
                 if part.message.content:
                     yield part.message.content
                 for call in part.message.tool_calls or ():  # whole: Ollama does not split them

@@ -162,6 +162,9 @@ class Message:
 
 @dataclass(frozen=True)
 class Usage:
+    """What the provider counted. ``completion_tokens`` includes the thinking (billed as output by
+    every provider), of which ``reasoning_tokens`` says how much where the provider tells."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0

@@ -34,6 +34,31 @@ _ERROR_TYPE = {
     529: "overloaded_error",
 }
 _PING = ("ping", {"type": "ping"})
+Block = tuple[dict[str, Any], list[dict[str, Any]]]  # a content block as it starts, and its deltas
+
+
+def text_block(parts: list[str]) -> Block:
+    return {"type": "text", "text": ""}, [{"type": "text_delta", "text": p} for p in parts]
+
+
+def tool_use_block(call_id: str, name: str, parts: list[str]) -> Block:
+    block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+    return block, [{"type": "input_json_delta", "partial_json": p} for p in ["", *parts]]
+
+
+def thinking_block(parts: list[str], signature: str) -> Block:
+    """A ``thinking`` block: it starts empty, its text comes in ``thinking_delta`` pieces, then
+    one ``signature_delta``."""
+    deltas = [{"type": "thinking_delta", "thinking": p} for p in parts]
+    return {"type": "thinking", "thinking": "", "signature": ""}, [
+        *deltas,
+        {"type": "signature_delta", "signature": signature},
+    ]
+
+
+def redacted_block(data: str) -> Block:
+    """A ``redacted_thinking`` block: its opaque data whole in its start, no deltas."""
+    return {"type": "redacted_thinking", "data": data}, []
 
 
 class AnthropicDialect:
@@ -112,13 +137,14 @@ class AnthropicDialect:
 
     def tool_calls(self, calls: list[Call], text: list[str] | None = None) -> Reply:
         """Each call is a ``tool_use`` block whose ``input_json_delta`` pieces begin with an empty one."""
+        blocks: list[Block] = [text_block(text)] if text else []
+        blocks += [tool_use_block(call_id, name, parts) for call_id, name, parts in calls]
+        return self.blocks(blocks, "tool_use")
+
+    def blocks(self, blocks: list[Block], stop_reason: str, usage: dict[str, Any] | None = None) -> Reply:
+        """A step of content blocks, each ``(content_block, deltas)``, then ``message_delta`` with
+        ``usage`` (default: 12 output tokens) and ``message_stop``."""
         events: list[Any] = [self._start(self.model, 40)]
-        blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-        if text:
-            blocks.append(({"type": "text", "text": ""}, [{"type": "text_delta", "text": p} for p in text]))
-        for call_id, name, parts in calls:
-            block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
-            blocks.append((block, [{"type": "input_json_delta", "partial_json": p} for p in ["", *parts]]))
         for index, (block, deltas) in enumerate(blocks):
             events.append(
                 ("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
@@ -134,8 +160,8 @@ class AnthropicDialect:
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-                    "usage": {"output_tokens": 12},
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                    "usage": usage or {"output_tokens": 12},
                 },
             ),
             ("message_stop", {"type": "message_stop"}),

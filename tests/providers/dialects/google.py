@@ -51,6 +51,7 @@ class GoogleDialect:
         finish: str | None = None,
         usage: tuple[int, int] = (11, 0),
         cached: int = 0,
+        thoughts: int = 0,
     ) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
         if finish:
@@ -63,6 +64,9 @@ class GoogleDialect:
         }
         if finish:
             meta["candidatesTokenCount"] = completion
+        if finish and thoughts:  # counted apart from the candidates, in the total too
+            meta["thoughtsTokenCount"] = thoughts
+            meta["totalTokenCount"] += thoughts
         if cached:  # counted in promptTokenCount too
             meta["cachedContentTokenCount"] = cached
         return {
@@ -82,6 +86,14 @@ class GoogleDialect:
         last = self._chunk([{"text": parts[-1]}], served=served, finish=_FINISH[finish], usage=usage, cached=cached)
         events.append(_event(last))
         return Reply(200, {}, events)
+
+    def parts(self, events: list[list[dict[str, Any]]], usage: Tokens = (11, 7), thoughts: int = 0) -> Reply:
+        """One event per list of parts in their wire shape (``{"text", "thought": true,
+        "thoughtSignature"}``, ``{"functionCall"}``...), the last ending the answer: ``usage``
+        (prompt, candidates) and ``thoughts`` counted apart."""
+        out = [_event(self._chunk(parts, usage=(usage[0], 0))) for parts in events[:-1]]
+        last = self._chunk(events[-1], finish="STOP", usage=usage, thoughts=thoughts)
+        return Reply(200, {}, [*out, _event(last)])
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         return self.tool_calls([(call_id, name, argument_parts)])

@@ -30,6 +30,7 @@ MODELS: dict[str, list[str]] = {
     "house-eyes:7b": ["completion", "vision"],
     "gemma3:1b": ["completion"],
     "qwen3:8b": ["completion", "tools", "thinking"],
+    "gpt-oss:20b": ["completion", "tools", "thinking"],
 }
 _CREATED = "2025-07-14T09:26:41.{:09d}Z"
 
@@ -84,6 +85,11 @@ class OllamaDialect:
     ) -> Reply:
         reason = {"stop": "stop", "length": "length"}[finish]  # Ollama has no content filter
         return Reply(200, {}, self._texts(parts, served) + [self._done(reason, usage, served)], _NDJSON)
+
+    def messages(self, messages: list[dict[str, Any]], usage: Tokens = (11, 7)) -> Reply:
+        """One line per message (``{"thinking"}``, ``{"content"}``...), then the ``done`` line."""
+        lines = [self._message(n, {"content": "", **m}) for n, m in enumerate(messages)]
+        return Reply(200, {}, [*lines, self._done("stop", usage)], _NDJSON)
 
     def tool_call(self, name: str, argument_parts: list[str], call_id: str) -> Reply:
         return self.tool_calls([(call_id, name, argument_parts)])
