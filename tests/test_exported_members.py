@@ -46,6 +46,7 @@ PROVIDERS = [
     "MissingKeyError",
     "ModelNotFoundError",
     "ModelRef",
+    "Notice",
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitError",

@@ -7,6 +7,7 @@
 - :func:`is_transport_error`: httpx / httpx2 transport failures, whichever the SDK uses.
 - :func:`retry_after`, :func:`error_message`: read a provider's error response.
 - :class:`ToolCallAssembler`: tool calls streamed in pieces, keyed by index.
+- :class:`ReasoningAssembler`: thinking blocks streamed in pieces, keyed by index.
 - :func:`function_spec`: a tool in OpenAI's function shape (Ollama's too).
 - :func:`split_options`: user options → SDK keyword arguments, unknown ones as ``extra_body``.
 - :func:`track_response`, :func:`step`, :func:`close_responses`: close an SDK's HTTP
@@ -25,6 +26,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
 from .errors import (
@@ -36,7 +38,7 @@ from .errors import (
     RouteNotFoundError,
     sentences,
 )
-from .types import Tool, ToolCall
+from .types import Reasoning, Tool, ToolCall
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -268,6 +270,42 @@ class ToolCallAssembler:
             ToolCall(c.id or f"call_{n}", c.name, c.arguments or "{}", n, c.signature)
             for n, (_, c) in enumerate(sorted(self._calls.items()))
         )
+
+
+class ReasoningAssembler:
+    """Collects thinking blocks whose text arrives in pieces, by index, and what must go back
+    with each (signature, encrypted content, id), which arrives whole.
+
+    :meth:`add` returns the text piece as a :class:`Reasoning`, for the adapter to yield: the
+    view shows the thinking as it streams; the final chunk carries :meth:`blocks`.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, Reasoning] = {}
+
+    def add(
+        self,
+        index: int,
+        text: str = "",
+        *,
+        signature: str | None = None,
+        redacted: str | None = None,
+        encrypted: str | None = None,
+        id: str | None = None,
+    ) -> Reasoning:
+        old = self._blocks.get(index, Reasoning(index=index))
+        self._blocks[index] = Reasoning(
+            old.text + text,
+            index,
+            signature or old.signature,
+            redacted or old.redacted,
+            encrypted or old.encrypted,
+            id or old.id,
+        )
+        return Reasoning(text, index)
+
+    def blocks(self) -> tuple[Reasoning, ...]:
+        return tuple(replace(b, index=n) for n, (_, b) in enumerate(sorted(self._blocks.items())))
 
 
 def function_spec(tool: Tool) -> dict[str, Any]:

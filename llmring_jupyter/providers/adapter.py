@@ -2,7 +2,7 @@
 
 An adapter is its provider's wire mapping and little else: it subclasses
 :class:`WireAdapter`, sends the request in :meth:`~WireAdapter.answer`, yields
-text, tool-call pieces and counts as they arrive, records everything else on an :class:`Answer`, and maps
+text, thinking, tool-call pieces and counts as they arrive, records everything else on an :class:`Answer`, and maps
 its SDK's exceptions in :meth:`~WireAdapter.error`. The skeleton does the rest,
 alike for every provider:
 
@@ -26,15 +26,23 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from . import keys
-from ._common import ToolCallAssembler, close_responses, is_transport_error, malformed, step, unreachable
+from ._common import (
+    ReasoningAssembler,
+    ToolCallAssembler,
+    close_responses,
+    is_transport_error,
+    malformed,
+    step,
+    unreachable,
+)
 from .errors import LLMError, MissingKeyError
 from .inputs import TEXT_ONLY, Inputs
-from .types import Request, StreamChunk, StreamFinish, ToolCall, Usage
+from .types import Notice, Reasoning, Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 T = TypeVar("T")
-#: What an adapter yields: text, a piece of a tool call, or the usage counted so far, as soon as the
-#: provider sends it (an input count at the start: a stream cut before its end keeps it).
-Piece = str | ToolCall | Usage
+#: What an adapter yields: text, a piece of a tool call or of the thinking, or the usage counted so far,
+#: as soon as the provider sends it (an input count at the start: a stream cut before its end keeps it).
+Piece = str | ToolCall | Reasoning | Usage
 
 
 class Adapter(Protocol):
@@ -56,6 +64,8 @@ class Answer:
     finish: StreamFinish | None = None  # our normalised finish reason, when the provider gave one
     usage: Usage | None = None
     calls: ToolCallAssembler = field(default_factory=ToolCallAssembler)
+    thinking: ReasoningAssembler = field(default_factory=ReasoningAssembler)
+    notices: list[Notice] = field(default_factory=list)  # what the user should be told with the answer
     opened: list[Any] = field(default_factory=list)  # HTTP responses to close when the stream stops
 
     async def next(self, iterator: AsyncIterator[T]) -> T:
@@ -67,7 +77,14 @@ class Answer:
         finish: StreamFinish = (self.finish or "stop") if self.ended else "incomplete"
         if tool_calls and finish == "stop":
             finish = "tool_calls"
-        return StreamChunk(model=self.model, finish_reason=finish, usage=self.usage, tool_calls=tool_calls or None)
+        return StreamChunk(
+            model=self.model,
+            finish_reason=finish,
+            usage=self.usage,
+            tool_calls=tool_calls or None,
+            reasoning=self.thinking.blocks() or None,
+            notices=tuple(self.notices) or None,
+        )
 
 
 class WireAdapter(ABC):
@@ -123,4 +140,6 @@ def _chunk(piece: Piece) -> StreamChunk:
         return StreamChunk(delta=piece)
     if isinstance(piece, Usage):
         return StreamChunk(usage=piece)
+    if isinstance(piece, Reasoning):
+        return StreamChunk(reasoning=(piece,))
     return StreamChunk(tool_calls=(piece,))
