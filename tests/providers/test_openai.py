@@ -28,6 +28,9 @@ from llmring_jupyter.providers import (
     StreamChunk,
     Tool,
 )
+from llmring_jupyter.providers.types import (
+    Attachment,
+)
 
 WEATHER = Tool("weather", "The weather in a city.", {"type": "object", "properties": {"city": {"type": "string"}}})
 
@@ -210,3 +213,18 @@ async def test_options_pass_through_to_the_request(wire: WireServer) -> None:
     sent = wire.last().json
     assert error is None and {k: sent[k] for k in options} == options, "known and unknown options alike"
     assert sent["max_output_tokens"] == 99
+
+
+async def test_images_and_documents_go_as_input_parts_after_the_text(wire: WireServer) -> None:
+    image = Attachment("image", "image/png", b"\x89PNG...", "fig", 3, 2)
+    pdf = Attachment("document", "application/pdf", b"%PDF-1.4 ...", "paper.pdf")
+    wire.queue(RESPONSES.answer(["Seen."]))
+    _chunks, error = await collect(_ask("gpt-4o-mini", Message("user", "Compare", attachments=(image, pdf))))
+    assert error is None
+    assert RESPONSES.sent_parts(wire.last()) == [
+        ("image", "image/png", image.data),
+        ("document", "application/pdf", pdf.data),
+    ]
+    (content,) = [i["content"] for i in wire.last().json["input"]]
+    assert [p["type"] for p in content] == ["input_text", "input_image", "input_file"]
+    assert content[0]["text"] == "Compare" and content[2]["filename"] == "paper.pdf"
