@@ -136,23 +136,20 @@ class OpenAIProvider(WireAdapter):
         create = client.responses.create
         refused = (self.address(), key.value if key else None)
         wanted = request.show_thinking and reasons(model)
+        summary = wanted and refused not in _no_summaries
+        kwargs = split_options(create, options) | openai_responses.params(model, request, level, summary)
         try:
-            summary = wanted and refused not in _no_summaries
-            kwargs = split_options(create, options) | openai_responses.params(model, request, level, summary)
-            try:
-                return await create(model=model, stream=True, **kwargs)
-            except openai.BadRequestError as exc:
-                if not summary or not _summaries_refused(exc):
-                    raise
-                _no_summaries[refused] = error_message(exc.body, exc.message).split(". ")[0].rstrip(".")
-                kwargs = split_options(create, options) | openai_responses.params(model, request, level, False)
-                return await create(model=model, stream=True, **kwargs)
-        finally:
-            if wanted and refused in _no_summaries:
-                said = _no_summaries[refused]
-                answer.notices.append(
-                    Notice("thinking", f"No thinking is shown: OpenAI refused reasoning summaries ({said}).")
-                )
+            stream = await create(model=model, stream=True, **kwargs)
+        except openai.BadRequestError as exc:
+            if not summary or not _summaries_refused(exc):
+                raise
+            _no_summaries[refused] = error_message(exc.body, exc.message).split(". ")[0].rstrip(".")
+            kwargs = split_options(create, options) | openai_responses.params(model, request, level, False)
+            stream = await create(model=model, stream=True, **kwargs)
+        if wanted and refused in _no_summaries:
+            why = f"No thinking is shown: OpenAI refused reasoning summaries ({_no_summaries[refused]})."
+            answer.notices.append(Notice("thinking", why))
+        return stream
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, openai.APIStatusError):
