@@ -57,15 +57,18 @@ def _thinking(chunks: list[StreamChunk]) -> str:
 async def test_the_summary_streams_as_thinking_and_the_reasoning_item_goes_back_before_its_call(
     wire: WireServer,
 ) -> None:
-    items: list[Item] = [("reasoning", ["**Weather**", " lookup."], "gAAAAB-encrypted-1", "rs_wire1")]
+    summary = [["**Weather**", " lookup."], ["**Then**", " answer."]]  # two parts of one summary
+    items: list[Item] = [("reasoning", summary, "gAAAAB-encrypted-1", "rs_wire1")]
     items += [("call", "call_1", "weather", ['{"city": ', '"Paris"}'])]
     wire.queue(Reply(200, {}, RESPONSES.stream(items, reasoning_tokens=64)))
     first = _ask(think="high", tools=(WEATHER,))
     chunks, error = await collect(first)
     assert error is None, error
-    assert _thinking(chunks) == "**Weather** lookup.", "the summary streams as thinking, as it arrives"
+    thought = "**Weather** lookup.\n\n**Then** answer."
+    assert _thinking(chunks) == thought, "the summary streams as thinking, as it arrives, a paragraph a part"
+    assert len([c for c in chunks[:-1] if c.reasoning]) >= 4, "in pieces, not whole at the end"
     final = _final(chunks)
-    assert final.reasoning == (Reasoning("**Weather** lookup.", 0, encrypted="gAAAAB-encrypted-1", id="rs_wire1"),)
+    assert final.reasoning == (Reasoning(thought, 0, encrypted="gAAAAB-encrypted-1", id="rs_wire1"),)
     assert final.finish_reason == "tool_calls" and final.usage is not None and final.usage.reasoning_tokens == 64
     sent = wire.last().json
     assert sent["reasoning"] == {"effort": "high", "summary": "auto"}

@@ -30,8 +30,8 @@ from wire_server import Reply, Seen, sse
 
 from llmring_jupyter.providers.json_mode import strict_schema
 
-#: An output item to stream: ("message", text parts), ("reasoning", summary parts, encrypted
-#: content, id) or ("call", call id, name, argument parts)
+#: An output item to stream: ("message", text pieces), ("reasoning", summary parts (each a list
+#: of pieces), encrypted content, id) or ("call", call id, name, argument pieces)
 Item = tuple[Any, ...]
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -162,22 +162,19 @@ class OpenAIDialect:
             ], done
         if kind == "reasoning":
             _, summary, encrypted, rid = item
-            text = "".join(summary)
-            where = {"item_id": rid, "output_index": at, "summary_index": 0}
+            texts = ["".join(pieces) for pieces in summary]
             begun: dict[str, Any] = {"id": rid, "type": "reasoning", "summary": [], "encrypted_content": None}
-            parts = [{"type": "summary_text", "text": text}] if text else []
-            done = {**begun, "summary": parts, "encrypted_content": encrypted}
-            opening = [ev("response.output_item.added", output_index=at, item=begun)]
-            if summary:
-                opening.append(ev("response.reasoning_summary_part.added", **where, part=_summary("")))
-            closing = [ev("response.output_item.done", output_index=at, item=done)]
-            if summary:
-                closing[:0] = [
-                    ev("response.reasoning_summary_text.done", **where, text=text),
-                    ev("response.reasoning_summary_part.done", **where, part=_summary(text)),
+            done = {**begun, "summary": [_summary(t) for t in texts], "encrypted_content": encrypted}
+            groups = [[ev("response.output_item.added", output_index=at, item=begun)]]
+            for n, pieces in enumerate(summary):
+                where = {"item_id": rid, "output_index": at, "summary_index": n}
+                groups[-1].append(ev("response.reasoning_summary_part.added", **where, part=_summary("")))
+                groups += [[ev("response.reasoning_summary_text.delta", **where, delta=p)] for p in pieces]
+                groups[-1] += [
+                    ev("response.reasoning_summary_text.done", **where, text=texts[n]),
+                    ev("response.reasoning_summary_part.done", **where, part=_summary(texts[n])),
                 ]
-            deltas = [[ev("response.reasoning_summary_text.delta", **where, delta=p)] for p in summary]
-            return [opening, *deltas, closing], done
+            return [*groups, [ev("response.output_item.done", output_index=at, item=done)]], done
         _, call_id, name, pieces = item
         arguments = "".join(pieces)
         where = {"item_id": f"fc_wire{at}", "output_index": at}
