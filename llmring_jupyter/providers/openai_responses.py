@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import openai.resources.responses.responses  # noqa: F401  (the SDK imports it on first use: here, ahead)
+from openai.types import responses as events
+
 from ._common import mid_answer
 from .adapter import Answer, Piece
 from .errors import ProviderError
@@ -160,3 +163,22 @@ async def read(stream: Any, answer: Answer) -> AsyncGenerator[Piece, None]:
             raise failure(answer, getattr(error, "code", None), getattr(error, "message", ""))
         elif kind == "error":
             raise failure(answer, event.code, event.message)
+
+
+def _build_event_models() -> None:
+    """Have the SDK build its event models now. It builds each on first use (``defer_build``),
+    as it imports its ``responses`` resource: up to seconds for the first response, which would
+    otherwise fall between the request and its first token. Done at import (with that resource,
+    above), so the background preload does it where the notebook names an OpenAI model ahead."""
+    response = {"id": "", "model": "", "output": [], "usage": {"input_tokens": 0}}
+    events.ResponseCreatedEvent.model_construct(type="response.created", sequence_number=0, response=response)
+    item = {"type": "message", "id": "", "content": []}
+    events.ResponseOutputItemAddedEvent.model_construct(
+        type="response.output_item.added", sequence_number=0, output_index=0, item=item
+    )
+    events.ResponseTextDeltaEvent.model_construct(
+        type="response.output_text.delta", delta="", item_id="", output_index=0, content_index=0, sequence_number=0
+    )
+
+
+_build_event_models()
