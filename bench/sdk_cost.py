@@ -13,7 +13,7 @@ import statistics
 import time
 
 import _paths  # noqa: F401  (tests/ on sys.path: the suite's wire server and OpenAI dialect)
-from providers.dialects.openai import DIALECT
+from providers.dialects.openai_chat import DIALECT
 from wire_server import Reply, WireServer
 
 from llmring_jupyter.providers import Message, Request

@@ -47,6 +47,7 @@ PROVIDERS = [
     "MissingKeyError",
     "ModelNotFoundError",
     "ModelRef",
+    "Notice",
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitError",

@@ -24,7 +24,7 @@ from .errors import (
     UnknownModelError,
 )
 from .routing import DEFAULT_IDLE_TIMEOUT, chat_stream, resolve
-from .types import Message, ModelRef, Reasoning, Request, ResponseFormat, StreamChunk, Tool, ToolCall, Usage
+from .types import Message, ModelRef, Notice, Reasoning, Request, ResponseFormat, StreamChunk, Tool, ToolCall, Usage
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
@@ -35,6 +35,7 @@ __all__ = [
     "MissingKeyError",
     "ModelNotFoundError",
     "ModelRef",
+    "Notice",
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitError",

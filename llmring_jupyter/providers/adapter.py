@@ -37,7 +37,7 @@ from ._common import (
 )
 from .errors import LLMError, MissingKeyError
 from .inputs import TEXT_ONLY, Inputs
-from .types import Reasoning, Request, StreamChunk, StreamFinish, ToolCall, Usage
+from .types import Notice, Reasoning, Request, StreamChunk, StreamFinish, ToolCall, Usage
 
 T = TypeVar("T")
 #: What an adapter yields: text, a piece of a thinking block (from ``Answer.thinking.add``), a piece
@@ -66,6 +66,7 @@ class Answer:
     usage: Usage | None = None
     calls: ToolCallAssembler = field(default_factory=ToolCallAssembler)
     thinking: ReasoningAssembler = field(default_factory=ReasoningAssembler)
+    notices: list[Notice] = field(default_factory=list)  # what the user should be told with the answer
     opened: list[Any] = field(default_factory=list)  # HTTP responses to close when the stream stops
 
     async def next(self, iterator: AsyncIterator[T]) -> T:
@@ -83,6 +84,7 @@ class Answer:
             usage=self.usage,
             tool_calls=tool_calls or None,
             reasoning=self.thinking.blocks() or None,
+            notices=tuple(self.notices) or None,
         )
 
 

@@ -1,40 +1,41 @@
-"""OpenAI chat completions, streamed through the official ``openai`` SDK.
+"""OpenAI, streamed through the official ``openai`` SDK: the Responses API, or Chat Completions.
 
-Usage arrives in a separate last chunk whose ``choices`` is empty (asked for with
-``stream_options.include_usage``), so the final chunk is yielded only when the body
-ends. The SDK ends silently when the body stops short; a stream that never sent a
-``finish_reason`` is reported as ``incomplete``.
+OpenAI's models are asked through the Responses API (:mod:`.openai_responses`): it streams
+their reasoning summaries and takes their reasoning items back. Compatible servers mostly
+offer only Chat Completions (:mod:`.openai_chat`): a 404 for ``/responses`` (the route, not
+the model) switches to it once, remembered for the base URL while the kernel lives, and the
+answer says so in a :class:`~.types.Notice`. ``-o wire=responses|chat`` picks one instead.
+
+Reasoning summaries are refused (400) to organisations OpenAI has not verified: the request
+is made once more without them, that is remembered for the base URL and key, and each answer
+says why it shows no thinking.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import openai
 
-from . import keys
-from ._common import ClientCache, error_message, function_spec, mid_answer, split_options, status_error, unreachable
+from . import keys, openai_chat, openai_responses
+from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
 from .adapter import Answer, Piece, WireAdapter
-from .errors import LLMError
+from .errors import ConfigurationError, LLMError
 from .images import ImageLimits
 from .inputs import Inputs
-from .json_mode import chat_completions_format, note
-from .types import Attachment, Message, Request, ResponseFormat, StreamFinish, Usage
+from .openai_models import effort, reasons
+from .types import Notice, Request
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-#: Models older than JSON-schema mode (``response_format`` type ``json_schema``): JSON mode only.
-_NO_JSON_SCHEMA = ("gpt-3.5", "gpt-4-")
-_FINISH: dict[str, StreamFinish] = {
-    "stop": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-    "function_call": "tool_calls",
-    "content_filter": "content_filter",
-}
+WIRES = ("responses", "chat")
+
+#: Base URLs whose server has no Responses API → whether an answer has said so yet
+_chat_only: dict[str, bool] = {}
+#: (base URL, key) whose organisation is refused reasoning summaries → the provider's words
+_no_summaries: dict[tuple[str, str | None], str] = {}
 
 
 def _client(key: str | None, base_url: str | None) -> openai.AsyncOpenAI:
@@ -56,36 +57,21 @@ INPUTS = Inputs(
 )
 
 
-def _part(a: Attachment) -> dict[str, Any]:
-    url = f"data:{a.media_type};base64,{base64.b64encode(a.data).decode()}"
-    if a.kind == "image":
-        return {"type": "image_url", "image_url": {"url": url}}
-    return {"type": "file", "file": {"filename": a.name or "document.pdf", "file_data": url}}
+def _wire(options: dict[str, Any]) -> str | None:
+    """The ``wire`` option, taken out of what goes to the SDK."""
+    wire = options.pop("wire", None)
+    if wire is not None and wire not in WIRES:
+        raise ConfigurationError(f"The wire option takes responses or chat, not {wire!r}.")
+    return str(wire) if wire else None
 
 
-def _message(m: Message) -> dict[str, Any]:
-    if m.attachments:  # text first, then each image or document as a content part
-        return {"role": m.role, "content": [{"type": "text", "text": m.content}, *map(_part, m.attachments)]}
-    if m.role == "tool":
-        return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
-    out: dict[str, Any] = {"role": m.role, "content": m.content}
-    if m.tool_calls:
-        out["content"] = m.content or None
-        out["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in m.tool_calls
-        ]
-    return out
+def _no_route(exc: openai.NotFoundError, model: str) -> bool:
+    """A 404 for the route itself (a server without it), not for the model."""
+    return exc.code != "model_not_found" and model not in error_message(exc.body, exc.message)
 
 
-def _response_format(model: str, fmt: ResponseFormat) -> dict[str, Any]:
-    """Structured output as chat completions asks for it: a strict JSON schema where one can be said."""
-    old = model == "gpt-4" or model.startswith(_NO_JSON_SCHEMA)
-    if fmt.schema is not None and old:
-        note(
-            f"openai:{model} cannot answer to a JSON schema: it is asked for a JSON object, checked against {fmt.name}."
-        )
-    return {"type": "json_object"} if old else chat_completions_format(fmt)
+def _summaries_refused(exc: openai.BadRequestError) -> bool:
+    return exc.param == "reasoning.summary" or "reasoning summar" in exc.message.lower()
 
 
 class OpenAIProvider(WireAdapter):
@@ -99,43 +85,71 @@ class OpenAIProvider(WireAdapter):
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
-        create = client.chat.completions.create
-        kwargs = split_options(create, request.options)
-        if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            kwargs["max_completion_tokens"] = request.max_tokens  # max_tokens is deprecated
-        if request.tools:
-            kwargs["tools"] = [function_spec(t) for t in request.tools]
-        if request.response_format is not None:
-            kwargs.setdefault("response_format", _response_format(model, request.response_format))
-        stream = await create(
-            model=model,
-            messages=[_message(m) for m in request.messages],
-            stream=True,
-            stream_options={"include_usage": True},
-            **kwargs,
-        )
+        base, options = self.address(), dict(request.options)
+        wire = _wire(options)
+        level = effort(model, request.think) if request.think else None  # a level it cannot take: not sent
+        read: Callable[[Any, Answer], AsyncGenerator[Piece, None]] = openai_responses.read
+        if wire == "chat" or (wire is None and base in _chat_only):
+            stream, read = await self._chat(client, model, request, options, level), openai_chat.read
+        else:
+            try:
+                stream = await self._responses(client, model, request, options, level, key, answer)
+            except openai.NotFoundError as exc:
+                if wire or not _no_route(exc, model):
+                    raise
+                _chat_only.setdefault(base, False)
+                try:
+                    stream, read = await self._chat(client, model, request, options, level), openai_chat.read
+                except openai.NotFoundError as again:
+                    if _no_route(again, model):  # no chat route either: a wrong base URL, nothing to remember
+                        _chat_only.pop(base, None)
+                    raise
+        telling = _chat_only.get(base) is False and read is openai_chat.read
+        if telling:
+            answer.notices.append(
+                Notice("wire", f"{base} has no Responses API (HTTP 404): Chat Completions is used for it from now on.")
+            )
         answer.started = True
         async with stream:  # closes the HTTP response on cancel, aclose or error
-            async for chunk in stream:
-                answer.model = chunk.model or answer.model
-                if chunk.usage is not None:
-                    u = chunk.usage
-                    cached = getattr(u.prompt_tokens_details, "cached_tokens", None)
-                    answer.usage = Usage.of(u.prompt_tokens, u.completion_tokens, cached_tokens=cached)
-                for choice in chunk.choices[:1]:
-                    delta = choice.delta
-                    for piece in (delta.tool_calls or ()) if delta else ():
-                        fn = piece.function
-                        yield answer.calls.add(
-                            piece.index, id=piece.id, name=fn and fn.name, arguments=fn and fn.arguments
-                        )
-                    text = delta and (delta.content or getattr(delta, "refusal", None))
-                    if text:  # a refusal is the model's answer too: show it
-                        yield text
-                    if choice.finish_reason:
-                        answer.finish, answer.ended = _FINISH.get(choice.finish_reason, "stop"), True
+            async for piece in read(stream, answer):
+                yield piece
+        if telling:
+            _chat_only[base] = True  # said once, on an answer that arrived
+
+    async def _chat(
+        self, client: openai.AsyncOpenAI, model: str, request: Request, options: dict[str, Any], level: str | None
+    ) -> Any:
+        create = client.chat.completions.create
+        kwargs = split_options(create, options) | openai_chat.params(model, request, level)
+        return await create(model=model, stream=True, stream_options={"include_usage": True}, **kwargs)
+
+    async def _responses(
+        self,
+        client: openai.AsyncOpenAI,
+        model: str,
+        request: Request,
+        options: dict[str, Any],
+        level: str | None,
+        key: keys.Key | None,
+        answer: Answer,
+    ) -> Any:
+        create = client.responses.create
+        refused = (self.address(), key.value if key else None)
+        wanted = request.show_thinking and reasons(model)
+        summary = wanted and refused not in _no_summaries
+        kwargs = split_options(create, options) | openai_responses.params(model, request, level, summary)
+        try:
+            stream = await create(model=model, stream=True, **kwargs)
+        except openai.BadRequestError as exc:
+            if not summary or not _summaries_refused(exc):
+                raise
+            _no_summaries[refused] = error_message(exc.body, exc.message).split(". ")[0].rstrip(".")
+            kwargs = split_options(create, options) | openai_responses.params(model, request, level, False)
+            stream = await create(model=model, stream=True, **kwargs)
+        if wanted and refused in _no_summaries:
+            why = f"No thinking is shown: OpenAI refused reasoning summaries ({_no_summaries[refused]})."
+            answer.notices.append(Notice("thinking", why))
+        return stream
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, openai.APIStatusError):

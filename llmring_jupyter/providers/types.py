@@ -201,6 +201,19 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something the provider layer decided for an answer that the user should be able to read.
+
+    ``kind`` says what it is about: ``wire`` (which API served it, e.g. OpenAI's Chat
+    Completions for a server without the Responses API), ``thinking`` (why no thinking is
+    shown although it was asked for). ``text`` is one sentence, for a footer's details.
+    """
+
+    kind: Literal["wire", "thinking"]
+    text: str
+
+
+@dataclass(frozen=True)
 class StreamChunk:
     """A piece of a streamed answer.
 
@@ -218,6 +231,7 @@ class StreamChunk:
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] | None = None
     reasoning: tuple[Reasoning, ...] | None = None
+    notices: tuple[Notice, ...] | None = None
 
 
 @dataclass(frozen=True)

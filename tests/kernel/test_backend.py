@@ -90,7 +90,7 @@ def llmring_backend(kernel: Kernel, wire: WireServer, tmp_path: Path) -> Iterato
     """llmring's own ``LLMRing`` as the backend, its OpenAI provider at the wire server
     (its registry a local folder: nothing leaves 127.0.0.1)."""
     pytest.importorskip("llmring")
-    d = load("openai")
+    d = load("openai_chat")  # llmring's OpenAI provider speaks chat completions
     set_env(kernel, {**d.key_env, **d.base_url_env(wire.url)})
     assert kernel.run(LLMRING.format(registry=(tmp_path / "registry").as_uri()) + LOOKUP).ok
     yield d

@@ -17,6 +17,7 @@ import pytest
 from kernel_providers import footer, one_line_error, reads_well, set_env, value
 from kernel_session import Execution, Kernel, Msg
 from providers.dialects import NAMES, Dialect, load
+from providers.dialects.openai_chat import ChatCompletionsDialect
 from wire_server import CUT, HANG, WireServer
 
 from llmring_jupyter.providers import Usage
@@ -114,7 +115,9 @@ def test_missing_key_names_the_variable_and_the_command(kernel: Kernel, wire: Wi
 
 
 def test_usage_the_provider_did_not_send_is_estimated_and_marked(kernel: Kernel, wire: WireServer) -> None:
-    d = load("openai")  # an OpenAI-compatible server that ignores stream_options: no usage chunk
+    d = load("openai_chat")  # an OpenAI-compatible server that ignores stream_options: no usage chunk
+    assert isinstance(d, ChatCompletionsDialect)
+    wire.routes.update(d.routes)  # and has no Responses API
     set_env(kernel, {**d.key_env, **d.base_url_env(wire.url)})
     reply = d.answer(PARTS)
     reply.parts = [p for p in reply.parts if '"usage": {' not in str(p)]

@@ -139,7 +139,7 @@ async def test_an_older_model_without_the_mode_says_so_in_one_line_and_is_still_
                 "tool_choice": {"type": "tool", "name": "answer"},
             },
         ),
-        ("openai", "gpt-3.5-turbo", "text", {"response_format": {"type": "json_object"}}),
+        ("openai", "gpt-3.5-turbo", "text", {"text": {"format": {"type": "json_object"}}}),
     ]:
         d = load(name)
         for k, v in {**d.key_env, **d.base_url_env(wire.url)}.items():

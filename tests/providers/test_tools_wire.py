@@ -121,15 +121,14 @@ def test_stop_during_a_long_tool_or_the_approval_ends_at_once(dialect: Dialect, 
     wire.queue(d.tool_calls([("call_s", "slow", CITY)], text=["Hold on. "]))
     before = len(wire.seen)
 
-    async def main() -> tuple[Result, float]:
+    async def main() -> Result:
+        # the approval would say Run, and the tool answer "late", only after 10 s: Stop must end both first
         out = Recorder(decide=lambda run: asyncio.sleep(10, True), stop_when=("running", "approve"))
         request = Request(f"{d.provider}:{d.model}", (Message("user", "Paris?"),), tools=box.tools)
-        began = asyncio.get_running_loop().time()
-        result = await agent.run(request, open_stream, out, box, approve=where == "approval")
-        return result, asyncio.get_running_loop().time() - began
+        return await agent.run(request, open_stream, out, box, approve=where == "approval")
 
-    result, took = asyncio.run(main())
-    assert took < 2 and result.finish_reason == "cancelled" and result.text == "Hold on. "
+    result = asyncio.run(main())
+    assert result.finish_reason == "cancelled" and result.text == "Hold on. "
     assert len(wire.seen) - before == 1, "nothing more is asked after Stop"
     assert result.tool_calls[0].status == "cancelled" and result.exchange[-1].content == agent.NOT_RUN
 
