@@ -22,6 +22,7 @@ from ..exceptions import Interrupted
 from ..providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
 from ..providers.json_mode import each_note_once
 from ..providers.retry import AttemptLog
+from ..providers.types import THINK_LEVELS, ThinkLevel
 from ..records import llm_log, replay
 from ..records.spend import Budget, Ledger
 from ..result import Result
@@ -50,6 +51,8 @@ class Settings(Protocol):
     log_path: str | None
     tools: list[Any]  # default tools: functions, or their names in the notebook
     approve_tools: bool
+    think: str | None  # the --think level when a line gives none
+    show_thinking: bool
 
     def namespace(self) -> Mapping[str, Any]: ...  # the notebook's variables: where tool names are looked up
 
@@ -125,6 +128,8 @@ class Session:
             response_format=structured.response_format(shape) if shape else None,
             tools=toolbox.tools if toolbox else (),
             options=dict(opts.provider_options),
+            think=_level(opts.think or s.think),
+            show_thinking=s.show_thinking,
         )
         return request, dropped
 
@@ -282,6 +287,11 @@ def _drop(running: dict[Any, list[background.PendingResult]], key: Any, pending:
         answers.remove(pending)
     if not answers:
         running.pop(key, None)
+
+
+def _level(think: str | None) -> ThinkLevel | None:
+    """The level as the request's type (the options and the setting allow only these)."""
+    return next((level for level in THINK_LEVELS if level == think), None)
 
 
 def _user_message(prompt: str | Prompt, attach: tuple[str | PathLike[str], ...]) -> Message:

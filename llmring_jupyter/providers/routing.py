@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import os
 import time
@@ -136,9 +137,7 @@ async def _served(adapter: Adapter, ref: ModelRef, request: Request) -> AsyncGen
         async for chunk in stream:
             if chunk.finish_reason is not None:
                 served = chunk.model or ref.model
-                chunk = StreamChunk(
-                    chunk.delta, f"{adapter.name}:{served}", chunk.finish_reason, chunk.usage, chunk.tool_calls
-                )
+                chunk = dataclasses.replace(chunk, model=f"{adapter.name}:{served}")
             yield chunk
     except ProviderError as exc:
         refusal = inputs.refused(takes, ref, request, exc)

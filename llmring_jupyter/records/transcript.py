@@ -22,7 +22,7 @@ from ..context.conversation import Conversation, Turn
 from ..exceptions import UsageError
 from ..providers.redact import public
 from ..providers.types import Attachment, Message, Usage
-from ..render import tool_calls
+from ..render import blocks
 from ..render.rules import STYLES
 from ..result import Result, Timings
 
@@ -125,7 +125,7 @@ def to_markdown(chat: Conversation) -> str:
             *([f"_Attached: {_named(turn)}_", ""] if turn.attachments else []),
             f"## {number}. {turn.result.model or turn.result.requested}",
             "",
-            tool_calls.answer_text(turn.answer, turn.result.tool_calls),
+            blocks.answer_text(turn.answer, blocks.of(turn.result)),
             "",
             f"_{render.footer_text(turn.result)}_",
             "",
@@ -171,7 +171,7 @@ def history_bundle(chat: Conversation) -> dict[str, str]:
         r = turn.result
         total += r.usage.total_tokens if r.usage else 0
         model = html.escape(r.model or r.requested)
-        answer = tool_calls.answer_html(turn.answer, r.tool_calls, render.answer_html)
+        answer = blocks.answer_html(turn.answer, blocks.of(r), render.answer_html)
         body = (
             f'<pre style="{STYLES["prose_pre"]}">{html.escape(turn.prompt)}</pre>'
             + (
