@@ -348,6 +348,8 @@ class Live:
         elif not mine and (tokens or any(r.text for r in step.reasoning)):
             text = "\n\n".join(r.text for r in step.reasoning if r.text)
             self._phase(Thought(len(self.thoughts), self._steps, self.length, text, tokens=tokens, at_end=True))
+            if text and self._show:
+                self.output.think(text)
 
     def _phase(self, thought: Thought) -> None:
         """Keep a phase (new, or a newer state of the last one) and show it."""

@@ -54,7 +54,7 @@ def _html(part: str | Block, render_text: Callable[[str], str]) -> str:
     if isinstance(part, ToolRun):
         return tool_calls.block_html(part)
     if isinstance(part, Thought):
-        return thinking.block_html(part, render_text)
+        return thinking.block_html(part)
     return render_text(part)
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..result import Thought
+from .markdown import answer_html
 
 #: How a section looks: one file, read here and by js/think.js, so the switch moves nothing.
 LOOK = json.loads((Path(__file__).parent / "think_look.json").read_text(encoding="utf-8"))
@@ -27,21 +27,22 @@ def view_message(thought: Thought) -> dict[str, Any]:
     return {
         "kind": "thought",
         "id": thought.key,
+        "at": thought.at,
         "done": thought.seconds is not None or thought.at_end,
         "label": thought.label(),
         "hidden": thought.at_end and not thought.text,
     }
 
 
-def block_html(thought: Thought, render_text: Callable[[str], str]) -> str:
-    """One phase, collapsed: its line; open it for the thinking (rendered by ``render_text``)."""
+def block_html(thought: Thought) -> str:
+    """One phase, collapsed: its line; open it for the thinking, markdown whatever the answer's format."""
     line = html.escape(thought.label())
     if not thought.text:  # billed, not shown: the line alone
         line = f'<span style="{LOOK["summary_style"]}">{line}</span>'
         return f'<div class="llmring-think" style="{LOOK["block_style"]}">{line}</div>'
     return (
         f'<details class="llmring-think" style="{LOOK["block_style"]}"><summary style="{LOOK["summary_style"]}">'
-        f'{line}</summary><div class="llmring-think-text" style="{LOOK["text_style"]}">{render_text(thought.text)}'
+        f'{line}</summary><div class="llmring-think-text" style="{LOOK["text_style"]}">{answer_html(thought.text)}'
         "</div></details>"
     )
 
