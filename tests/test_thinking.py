@@ -170,3 +170,16 @@ async def test_replay_keeps_thinking_and_the_blocks_sent_back(tmp_path: Any) -> 
     (first, _), (again, replayed) = await ask(), await ask()
     assert replayed
     assert again.reasoning == first.reasoning and again.exchange == first.exchange
+
+
+async def test_export_and_load_keep_the_thinking_and_the_transcript_shows_it() -> None:
+    from llmring_jupyter.context.conversation import Conversation
+    from llmring_jupyter.records import transcript
+
+    result = await _answer(_request("demo:thinker"))
+    chat = Conversation("default")
+    chat.record("cell", "Why?", result)
+    loaded = transcript.from_json(transcript.to_json(chat))
+    again = loaded.turns[0].result
+    assert again.thoughts == result.thoughts and again.exchange == result.exchange
+    assert f"💭 {result.thoughts[0].label()}" in transcript.to_markdown(loaded)
