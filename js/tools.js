@@ -83,11 +83,15 @@ export function withTools(answer, make, send) {
   const segments = [{ at: 0, renderer: make(first), shown: null }];
   const blocks = new Map();
   const thoughts = new Map();
-  /** A new block, at offset `at` of the answer's text, after the blocks before it. */
+  /** A new block, at offset `at` of the answer's text, after the blocks before it. The text after
+   * it starts with a hidden spacer: in the static answer that text follows the block, so its
+   * first element is no :first-child (whose margins frontends take away) there either. */
   const place = (el, at) => {
     const after = segment();
     answer.append(el, after);
-    segments.push({ at, renderer: make(after), shown: null });
+    const renderer = make(after);
+    after.prepend(Object.assign(doc.createElement("span"), { hidden: true, className: "llmring-spacer" }));
+    segments.push({ at, renderer, shown: null });
   };
   return {
     update(text) {
