@@ -26,7 +26,8 @@ Given tools, ``demo`` calls the first one and then answers with its result
 
 Request options understood: ``delay`` (seconds between tokens; default from
 ``LLMRING_DEMO_DELAY``, else 0.02) and ``tokens`` (stream exactly this many
-tokens, repeating the answer; for benchmarks).
+tokens, repeating the answer; for benchmarks), and ``think_tokens`` (think exactly this
+many tokens, when it thinks at all).
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ class DemoProvider:
             tokens, finish, pieces, calls = tokens[:limit], "length", [], ()
         thought = demo_think.thinking(request, think, calls[0].name if calls else None)
         thinking = tokenize(thought)
+        if thinking and (wanted := request.options.get("think_tokens")) is not None:  # for benchmarks
+            thinking = [thinking[i % len(thinking)] for i in range(int(wanted))]
+            thought = "".join(thinking)
         delay = float(request.options.get("delay", os.environ.get("LLMRING_DEMO_DELAY", DEFAULT_DELAY)))
         for chunk in demo_think.chunks(thinking) + [StreamChunk(delta=t) for t in tokens] + pieces:
             if delay > 0:
