@@ -32,7 +32,7 @@ def _request(model: str = "demo", **kw: Any) -> Request:
     return Request(model, (Message("user", "Why is the sky blue over Paris?"),), options={"delay": 0}, **kw)
 
 
-async def _answer(request: Request, out: Recorder | None = None, toolbox: Toolbox | None = None) -> Any:
+async def _answer(request: Request, out: Any = None, toolbox: Toolbox | None = None) -> Any:
     return await agent.run(request, open_stream, out or Recorder(), toolbox)
 
 
@@ -183,3 +183,15 @@ async def test_export_and_load_keep_the_thinking_and_the_transcript_shows_it() -
     again = loaded.turns[0].result
     assert again.thoughts == result.thoughts and again.exchange == result.exchange
     assert f"💭 {result.thoughts[0].label()}" in transcript.to_markdown(loaded)
+
+
+async def test_the_terminal_prints_the_thinking_then_its_line_once() -> None:
+    import io
+
+    from llmring_jupyter.view.outputs import TerminalOutput
+
+    printed = io.StringIO()
+    result = await _answer(_request(think="low"), TerminalOutput(printed))
+    text = printed.getvalue()
+    assert text.startswith(f"💭 Thinking…\n{result.reasoning}\n💭 Thought for ")
+    assert text.count("💭") == 2 and text.index("Thought for") < text.index("## Demo answer")

@@ -270,6 +270,7 @@ class TerminalOutput:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._out = stream or sys.stdout
+        self._thought: dict[str, bool] = {}  # the thinking phases printed, by key: whether ended
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         pass  # Ctrl-C is the stop button here
@@ -287,12 +288,17 @@ class TerminalOutput:
         pass
 
     def thought(self, thought: Thought) -> None:
-        if thought.seconds is None and not thought.at_end:
-            self._out.write("\n💭 ")  # its text follows as it comes
-        elif not thought.text or thought.at_end:
-            self._out.write(f"\n{thinking.block_text(thought)}\n")
-        else:
+        """A phase's first line as it begins, its last when it ends; later updates (its tokens)
+        are left to the footer: printed text cannot change."""
+        if thought.key in self._thought:
+            if self._thought[thought.key]:
+                return
             self._out.write(f"\n💭 {thought.label()}\n\n")
+        elif thought.at_end:
+            self._out.write(f"\n{thinking.block_text(thought)}\n\n")
+        else:
+            self._out.write("💭 Thinking…\n")  # its text follows as it comes
+        self._thought[thought.key] = thought.seconds is not None or thought.at_end
         self._out.flush()
 
     def think(self, text: str) -> None:
