@@ -63,10 +63,10 @@ def _cell(tokens: int, thinking: int = 0) -> str:
     return f"%%llm demo --no-history{think} -o tokens={tokens} -o delay={DELAY}\nMeasure the view"
 
 
-def _fifths(values: list[float]) -> tuple[float, float]:
-    """Median of the first and of the last fifth."""
+def _fifths(values: list[float]) -> list[float]:
+    """The median of each fifth, in order: flat means a frame costs the same however far the stream is."""
     k = max(1, len(values) // 5)
-    return statistics.median(values[:k]), statistics.median(values[-k:])
+    return [statistics.median(values[i * k : (i + 1) * k] or values[-k:]) for i in range(5)]
 
 
 def first_text_ms(nb: Notebook, index: int) -> float:
@@ -90,7 +90,8 @@ def measure(nb: Notebook, index: int, whole: bool) -> dict[str, Any]:
     report = page.evaluate("() => window.__llmringProbe.stopFrames()")
     nb.wait_done(index, timeout=600_000)
     paints = report["paints"]
-    first, last = _fifths(paints) if paints else (0.0, 0.0)
+    fifths = _fifths(paints) if paints else [0.0] * 5
+    first, last = fifths[0], fifths[-1]
     return {
         "fps": round(report["fps"], 1),
         "seconds": round(report["seconds"], 1),
@@ -100,6 +101,7 @@ def measure(nb: Notebook, index: int, whole: bool) -> dict[str, Any]:
         "frames_rendered": len(paints),
         "render_ms_first_fifth": round(first, 2),
         "render_ms_last_fifth": round(last, 2),
+        "render_ms_by_fifth": [round(f, 2) for f in fifths],  # a thinking run: its thinking, then its answer
         "render_ms_max": round(max(paints, default=0), 1),
         # frame rates depend on what else the machine runs: its 1-minute load average after the run
         "load_average": round(os.getloadavg()[0], 2),

@@ -91,7 +91,10 @@ def test_a_failed_answer_prints_one_line_into_its_own_output_and_raises_when_awa
 
     asyncio.run(main())
     err = capsys.readouterr().err
-    assert err == "UnknownModelError: The demo provider has no model 'nosuch': use demo, demo:chat, demo:echo or demo:thinker.\n"
+    assert (
+        err
+        == "UnknownModelError: The demo provider has no model 'nosuch': use demo, demo:chat, demo:echo or demo:thinker.\n"
+    )
 
 
 def test_stop_keeps_the_text_and_is_not_a_failure(session: Session) -> None:

@@ -140,7 +140,7 @@ def test_think_is_one_of_the_levels_on_the_line_and_in_chat() -> None:
         Options.of("demo", {"think": "hard"})
 
 
-def test_the_setting_and_the_line_set_the_request_s_level_and_show_thinking(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_setting_and_the_line_set_the_request_s_level_and_show_thinking() -> None:
     for shell in loaded_shell():
         m = magics(shell)
         assert m.session.request("hi", Options())[0].think is None
@@ -150,6 +150,10 @@ def test_the_setting_and_the_line_set_the_request_s_level_and_show_thinking(monk
         assert m.session.request("hi", Options())[0].show_thinking is True
         m.show_thinking = False
         assert m.session.request("hi", Options())[0].show_thinking is False
+        shell.run_cell("%config LLMMagics.think = 'hard'")  # refused in one line; the level stays
+        assert m.think == "low"
+        shell.run_cell("%config LLMMagics.think = 'HIGH'")
+        assert m.session.request("hi", Options())[0].think == "high"
 
 
 async def test_replay_keeps_thinking_and_the_blocks_sent_back(tmp_path: Any) -> None:

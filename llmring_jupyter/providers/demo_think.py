@@ -66,7 +66,8 @@ def thinking(request: Request, think: ThinkLevel, calling: str | None) -> str:
     chosen = [sentences[i % len(sentences)] for i in range(n)]
     for i in range(len(sentences), n):  # past the pool: a second pass, said as one
         chosen[i] = "Checking again: " + chosen[i][0].lower() + chosen[i][1:]
-    return " ".join(chosen)
+    # paragraphs of three sentences, as models think: a paragraph is the live view's unit of rendering
+    return "\n\n".join(" ".join(chosen[i : i + 3]) for i in range(0, len(chosen), 3))
 
 
 def chunks(tokens: list[str]) -> list[StreamChunk]:
