@@ -120,6 +120,7 @@ async def test_a_stream_cut_while_thinking_keeps_the_thinking_so_far() -> None:
     pieces = [StreamChunk(reasoning=(Reasoning(w),)) for w in ("Let", " me", " think")]
     result = await run(_request(), _stream(*pieces, fail=True), Recorder())
     assert result.finish_reason == "error" and result.reasoning == "Let me think"
+    assert result.usage is not None and result.usage.estimated and result.usage.completion_tokens > 0, "billed"
     assert result.thoughts[0].seconds is not None, "the section ends, collapsed"
 
 

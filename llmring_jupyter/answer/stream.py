@@ -304,9 +304,10 @@ class Live:
         if step.finish_reason is not None:
             self._count_thinking(step, phases)
         step.model = step.model or step.log.model  # the model served, or the one last asked: not the alias
-        billed = step.parts or step.finish_reason is not None or step.counted is not None
+        thought = "".join(t.text for t in self.thoughts[phases:])  # thinking is billed as output too
+        billed = step.parts or thought or step.finish_reason is not None or step.counted is not None
         if step.usage is None and billed:  # but not counted at its end
-            step.usage = estimate_usage(request.messages, step.text, step.counted)
+            step.usage = estimate_usage(request.messages, step.text + thought, step.counted)
         return step
 
     def _think(self, piece: Reasoning) -> None:
