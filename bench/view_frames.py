@@ -2,7 +2,8 @@
 
 One JupyterLab (tests/browser/lab_session.py) and headless Chromium stream the
 demo model's answer at 2 ms a token, 1k, 5k and 20k tokens, rendered two ways
-in the same page, one after the other:
+in the same page, one after the other, and then a reasoning model's answer (``thinking``): 5k tokens of
+thinking streamed into its section, then 2k of answer, rendered incrementally both:
 
 - **incremental** (the view): finished blocks rendered once, only the last one
   re-rendered each frame (js/incremental.js ``IncrementalMarkdown``);
@@ -53,14 +54,19 @@ CHROMIUM_ARGS = [
 DELAY = 0.002
 
 
-def _cell(tokens: int) -> str:
-    return f"%%llm demo --no-history -o tokens={tokens} -o delay={DELAY}\nMeasure the view"
+#: The thinking run: a reasoning model's thinking streams into its section, then the answer.
+THINKING = (5000, 2000)
 
 
-def _fifths(values: list[float]) -> tuple[float, float]:
-    """Median of the first and of the last fifth."""
+def _cell(tokens: int, thinking: int = 0) -> str:
+    think = f" --think high -o think_tokens={thinking}" if thinking else ""
+    return f"%%llm demo --no-history{think} -o tokens={tokens} -o delay={DELAY}\nMeasure the view"
+
+
+def _fifths(values: list[float]) -> list[float]:
+    """The median of each fifth, in order: flat means a frame costs the same however far the stream is."""
     k = max(1, len(values) // 5)
-    return statistics.median(values[:k]), statistics.median(values[-k:])
+    return [statistics.median(values[i * k : (i + 1) * k] or values[-k:]) for i in range(5)]
 
 
 def first_text_ms(nb: Notebook, index: int) -> float:
@@ -84,7 +90,8 @@ def measure(nb: Notebook, index: int, whole: bool) -> dict[str, Any]:
     report = page.evaluate("() => window.__llmringProbe.stopFrames()")
     nb.wait_done(index, timeout=600_000)
     paints = report["paints"]
-    first, last = _fifths(paints) if paints else (0.0, 0.0)
+    fifths = _fifths(paints) if paints else [0.0] * 5
+    first, last = fifths[0], fifths[-1]
     return {
         "fps": round(report["fps"], 1),
         "seconds": round(report["seconds"], 1),
@@ -94,6 +101,7 @@ def measure(nb: Notebook, index: int, whole: bool) -> dict[str, Any]:
         "frames_rendered": len(paints),
         "render_ms_first_fifth": round(first, 2),
         "render_ms_last_fifth": round(last, 2),
+        "render_ms_by_fifth": [round(f, 2) for f in fifths],  # a thinking run: its thinking, then its answer
         "render_ms_max": round(max(paints, default=0), 1),
         # frame rates depend on what else the machine runs: its 1-minute load average after the run
         "load_average": round(os.getloadavg()[0], 2),
@@ -104,11 +112,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "view_frames.json")
+    parser.add_argument(
+        "--thinking",
+        type=int,
+        nargs=2,
+        default=list(THINKING),
+        metavar=("THINK", "ANSWER"),
+        help="the thinking run's tokens of thinking, then of answer (0 0: no such run)",
+    )
     args = parser.parse_args()
     executable = shutil.which("chromium")
     if executable is None:
         sys.exit("needs Debian's chromium (apt-get install chromium)")
     runs: list[tuple[int, str]] = [(n, way) for n in args.sizes for way in ("incremental", "whole")]
+    thinks, answers = args.thinking
+    if thinks:  # the view's cost per frame must stay flat through the thinking and the answer after it
+        runs.append((answers, "thinking"))
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="llmring-view-bench-") as home, sync_playwright() as playwright:
         lab = LabServer(Path(home))
@@ -116,7 +135,8 @@ def main() -> None:
         try:
             page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
             page.add_init_script(PROBE)
-            cells = ["%load_ext llmring_jupyter", _cell(200), _cell(200)] + [_cell(n) for n, _ in runs]
+            cells = ["%load_ext llmring_jupyter", _cell(200), _cell(200)]
+            cells += [_cell(n, thinks if way == "thinking" else 0) for n, way in runs]
             nb = Notebook.create(lab, page, "view_frames.ipynb", cells)
             nb.run_and_wait(0)
             # the first answer of a kernel, then a later one: the page fetched the view's module at load
@@ -124,6 +144,8 @@ def main() -> None:
             print(json.dumps({"first_text_ms": first_text}), flush=True)
             for index, (tokens, way) in enumerate(runs, start=3):
                 row = {"tokens": tokens, "renderer": way, **measure(nb, index, way == "whole")}
+                if way == "thinking":  # its tokens of thinking first, then of answer
+                    row["thinking_tokens"] = thinks
                 results.append(row)
                 print(json.dumps(row), flush=True)
         finally:

@@ -12,6 +12,7 @@
 // which the static rendering (render/tool_calls.py) reads too.
 
 import look from "../llmring_jupyter/render/tool_look.json";
+import { thought } from "./think.js";
 
 /** `get_weather(city="Paris")`: the call as render/tool_calls.py's signature() writes it. */
 export function signature(name, args) {
@@ -67,9 +68,10 @@ function fill(block, msg) {
 }
 
 /**
- * The answer element with tool blocks in it. `make(el)` makes the renderer of a run of
- * text ({update(text)}), as the view would for the whole answer; `send` posts to the kernel.
- * Returns {update(text)} for the view's paint, and tool(msg) for its messages.
+ * The answer element with tool blocks and thinking sections (think.js) in it. `make(el)` makes
+ * the renderer of a run of text ({update(text)}), as the view would for the whole answer;
+ * `send` posts to the kernel. Returns {update(text)} for the view's paint, tick() for its clock,
+ * tool(msg) and thought(msg) for the blocks' messages, think(msg) for thinking deltas.
  */
 export function withTools(answer, make, send) {
   const doc = answer.ownerDocument;
@@ -80,6 +82,17 @@ export function withTools(answer, make, send) {
   answer.replaceChildren(first);
   const segments = [{ at: 0, renderer: make(first), shown: null }];
   const blocks = new Map();
+  const thoughts = new Map();
+  /** A new block, at offset `at` of the answer's text, after the blocks before it. The text after
+   * it starts with a hidden spacer: in the static answer that text follows the block, so its
+   * first element is no :first-child (whose margins frontends take away) there either. */
+  const place = (el, at) => {
+    const after = segment();
+    answer.append(el, after);
+    const renderer = make(after);
+    after.prepend(Object.assign(doc.createElement("span"), { hidden: true, className: "llmring-spacer" }));
+    segments.push({ at, renderer, shown: null });
+  };
   return {
     update(text) {
       segments.forEach((segment, i) => {
@@ -90,17 +103,33 @@ export function withTools(answer, make, send) {
           segment.shown = piece;
         }
       });
+      for (const section of thoughts.values()) section.update();
+    },
+    tick() {
+      for (const section of thoughts.values()) section.tick();
     },
     tool(msg) {
       let block = blocks.get(msg.id);
       if (!block) {
         block = makeBlock(doc, send, msg.id);
         blocks.set(msg.id, block);
-        const after = segment();
-        answer.append(block, after);
-        segments.push({ at: msg.at, renderer: make(after), shown: null });
+        place(block, msg.at);
       }
       fill(block, msg);
+    },
+    thought(msg) {
+      let section = thoughts.get(msg.id);
+      if (!section) {
+        section = thought(doc, msg.hidden);
+        thoughts.set(msg.id, section);
+        place(section.el, msg.at);
+      }
+      section.fill(msg);
+    },
+    /** A thinking delta; false if one went missing before it. */
+    think(msg) {
+      const section = thoughts.get(msg.id);
+      return section ? section.add(msg.at, msg.text) : false;
     },
   };
 }

@@ -16,7 +16,7 @@ import { highlight, md, PRE } from "./markdown.js";
 import { IncrementalMarkdown, WholeMarkdown } from "./incremental.js";
 import viewCss from "./view.css";
 import { jsonView } from "./json.js";
-import { withTools } from "./tools.js";
+import { withTools } from "./tools.js"; // tool calls and thinking sections
 import { onKernelGone, outputLists, REASON, replaceOutput, WIDGET_MIME } from "./gone.js";
 
 // The states of a live view (the `status` trait, and "stopping" once Stop is clicked): each
@@ -249,6 +249,16 @@ function render({ model, el }) {
       schedule();
       return;
     }
+    if (msg?.kind === "thought") {
+      shown.thought(msg);
+      schedule();
+      return;
+    }
+    if (msg?.kind === "think") {
+      if (!shown.think(msg)) askForRest(); // a delta went missing: the kernel sends it all again
+      schedule();
+      return;
+    }
     if (!msg || msg.kind !== "delta") return;
     if (msg.at <= text.length) {
       const fresh = msg.text.slice(text.length - msg.at);
@@ -290,6 +300,7 @@ function render({ model, el }) {
     const label = (STATUS[state] || (() => state))(model, (now - retryAt) / 1000);
     const clock = ENDED.has(state) ? "" : ` · ${seconds} s`;
     status.textContent = `${name ? name + " · " : ""}${label}${clock} · ${text.length} chars`;
+    shown.tick(); // a thinking section's running clock
     view.dataset.status = state;
     stop.hidden = ENDED.has(state);
     stop.disabled = stopping || !model.get("stop_supported");

@@ -99,6 +99,42 @@ def _as_json(value: Any) -> str:
 
 
 @dataclass(frozen=True)
+class Thought:
+    """One thinking phase of a reasoning model, as shown: ``_llm.thoughts`` lists them.
+
+    A phase runs from the model's first thought until its text or a tool call
+    begins; a tool loop thinks again in each step. ``at`` is where in the answer's
+    text it came, so it shows in order between text and tool calls. A phase made
+    when its step ended (``at_end``) is thinking the provider billed but did not
+    stream: its ``text`` is empty when it showed none, and it follows the step's calls.
+    """
+
+    index: int  # its place among the answer's phases: names its section in the view
+    step: int  # which request of the exchange thought it (1 = the first)
+    at: int  # offset in the answer's text where it came
+    text: str = ""
+    seconds: float | None = None  # how long it thought; None while it still does, or when not known
+    tokens: int | None = None  # reasoning tokens, when the provider's count is this phase's alone
+    at_end: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"t{self.index}"
+
+    def label(self) -> str:
+        """Its one-line summary: "Thought for 14 s · 2,310 reasoning tokens"."""
+        if self.seconds is None and not self.at_end:
+            return "Thinking…"
+        s = self.seconds
+        parts = ["Thought" if s is None else f"Thought for {s:.1f} s" if s < 10 else f"Thought for {round(s):,} s"]
+        if self.tokens is not None:
+            parts.append(f"{self.tokens:,} reasoning token{'s' if self.tokens != 1 else ''}")
+        if not self.text:
+            parts.append("the provider does not show its thinking")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
 class Replayed:
     """Where a replayed answer came from: when, and which model, first answered it."""
 
@@ -135,6 +171,8 @@ class Result:
     retries: tuple[Retry, ...] = ()  # failed attempts made again, in order (see providers.retry)
     steps: int = 1  # requests made: one, plus one after each round of tool calls
     exchange: tuple[Message, ...] = ()  # what the turn adds after the prompt: calls, results, answer
+    thoughts: tuple[Thought, ...] = ()  # the thinking phases of every step, in order (reasoning models)
+    show_thinking: bool = True  # False: the thinking is kept here but not shown (%config LLMMagics.show_thinking)
     #: what failed: one of our typed errors, or a bug (raised with its own traceback)
     exception: Exception | None = field(default=None, repr=False, compare=False)
     #: with --schema / --json: the validated value (a model instance, dataclass, list, dict);
@@ -152,6 +190,11 @@ class Result:
     def attempts(self) -> int:
         """How many requests this answer took: 1, plus one per retry."""
         return 1 + len(self.retries)
+
+    @property
+    def reasoning(self) -> str:
+        """The model's thinking as it was shown (every phase, in order); "" if it showed none."""
+        return "\n\n".join(t.text for t in self.thoughts if t.text)
 
     @property
     def ok(self) -> bool:

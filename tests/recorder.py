@@ -14,7 +14,7 @@ from typing import Any
 from llmring_jupyter.providers import chat_stream
 from llmring_jupyter.providers.retry import AttemptLog, Retry
 from llmring_jupyter.providers.types import Request, StreamChunk
-from llmring_jupyter.result import Result, ToolRun
+from llmring_jupyter.result import Result, Thought, ToolRun
 
 
 class Recorder:
@@ -25,6 +25,8 @@ class Recorder:
         self.events: list[tuple[str, str]] = []  # ("start", model), ("status", state), ("finish", reason), in order
         self.stop: Callable[[], None] | None = None  # what the view's Stop button would call
         self.blocks: list[ToolRun] = []
+        self.thoughts: list[Thought] = []  # each state of each thinking phase, as shown
+        self.thinking: list[str] = []  # the thinking deltas
         self.decide = decide
         self.stop_when = stop_when
 
@@ -43,6 +45,12 @@ class Recorder:
 
     def status(self, state: str) -> None:
         self.events.append(("status", state))
+
+    def thought(self, thought: Thought) -> None:
+        self.thoughts.append(thought)
+
+    def think(self, text: str) -> None:
+        self.thinking.append(text)
 
     def tool(self, run: ToolRun) -> None:
         self.blocks.append(run)

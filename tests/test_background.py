@@ -91,7 +91,8 @@ def test_a_failed_answer_prints_one_line_into_its_own_output_and_raises_when_awa
 
     asyncio.run(main())
     err = capsys.readouterr().err
-    assert err == "UnknownModelError: The demo provider has no model 'nosuch': use demo, demo:chat or demo:echo.\n"
+    known = "use demo, demo:chat, demo:echo or demo:thinker"
+    assert err == f"UnknownModelError: The demo provider has no model 'nosuch': {known}.\n"
 
 
 def test_stop_keeps_the_text_and_is_not_a_failure(session: Session) -> None:

@@ -75,7 +75,11 @@ def test_view_frames_benchmark_measures_both_renderers_in_the_browser(tmp_path: 
     still reports each frame's cost."""
     out = tmp_path / "view_frames.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "view_frames.py"), "--sizes", "300", "--out", str(out)],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "view_frames.py"),
+            *("--sizes", "300", "--thinking", "300", "100", "--out", str(out)),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -85,8 +89,9 @@ def test_view_frames_benchmark_measures_both_renderers_in_the_browser(tmp_path: 
     res = json.loads(out.read_text())
     first_text, runs = res["first_text_ms"], res["runs"]
     assert set(first_text) == {"first_answer", "later_answer"} and min(first_text.values()) > 0, first_text
-    assert [(r["tokens"], r["renderer"]) for r in runs] == [(300, "incremental"), (300, "whole")]
+    assert [(r["tokens"], r["renderer"]) for r in runs] == [(300, "incremental"), (300, "whole"), (100, "thinking")]
+    assert runs[2]["thinking_tokens"] == 300
     for run in runs:
         assert run["fps"] > 0 and run["frames_rendered"] > 0 and run["render_ms_max"] > 0, run
         assert run["load_average"] >= 0
-        assert f"    300 {run['renderer']:<12} {run['fps']:>5}" in done.stdout
+        assert f"{run['tokens']:>7} {run['renderer']:<12} {run['fps']:>5}" in done.stdout

@@ -17,6 +17,7 @@ from llm.migrations import MIGRATIONS, migrate
 
 from llmring_jupyter.exceptions import UsageError
 from llmring_jupyter.providers import Message, ToolCall, Usage
+from llmring_jupyter.providers.types import Reasoning
 from llmring_jupyter.records import llm_log
 from llmring_jupyter.result import Replayed, Result, Timings, ToolRun
 
@@ -119,6 +120,23 @@ def test_tool_calls_and_replays_are_recorded(tmp_path: Path) -> None:
     (logged,) = rows[0]["tool_calls"]
     assert (logged["name"], logged["arguments"], logged["tool_call_id"]) == ("weather", {"city": "Lyon"}, "call_1")
     assert json.loads(str(rows[1]["token_details"])) == {"cached_tokens": 100, "replayed": True}
+
+
+def test_thinking_is_logged_as_llm_s_reasoning_parts(tmp_path: Path) -> None:
+    path = tmp_path / "logs.db"
+    block = Reasoning("Two and two make four.", signature="sig-1")
+    usage = Usage.of(120, 30, reasoning_tokens=21)
+    thought = _answer("What is 2+2?", "4.", usage=usage, exchange=(Message("assistant", "4.", reasoning=(block,)),))
+    llm_log.Log().append(path, "What is 2+2?", thought)
+    llm_log.Log().append(path, "Hi", _answer("Hi", "Hello", usage=Usage.of(5, 40, reasoning_tokens=38)))
+    rows = _logs(path)
+    assert json.loads(str(rows[0]["token_details"])) == {"reasoning_tokens": 21}
+    db = sqlite_utils.Database(path)
+    parts = list(db.query("select type, text, payload from parts where type = 'reasoning' order by id"))
+    assert parts[0]["text"] == "Two and two make four."
+    assert json.loads(parts[0]["payload"]) == {"provider_metadata": {"llmring_jupyter": {"signature": "sig-1"}}}
+    assert (parts[1]["text"], json.loads(parts[1]["payload"])) == ("", {"redacted": True}), "billed, not shown"
+    assert LogStore(db).verify() == [], "every message hashes as llm hashes it"
 
 
 def test_tool_arguments_are_logged_all_but_their_secrets(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from llmring_jupyter import render
 from llmring_jupyter.providers.types import Message, Usage
 from llmring_jupyter.render import answer_html, bundle, code_of, footer_text
 from llmring_jupyter.render.copy_button import COPY_JS
-from llmring_jupyter.result import Result, Timings
+from llmring_jupyter.result import Result, Thought, Timings
 
 HOSTILE = """<script>alert(1)</script>
 <img src=x onerror=alert(2)>
@@ -110,6 +110,25 @@ def test_the_only_script_is_the_constant_copy_button_of_code(fmt: str, answer: s
     ours = 1 if fmt == "code" else 0
     assert _parse(html).text["script"] == [COPY_JS] * ours
     assert html.lower().count("<script") == html.lower().count("</script") == ours
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "text", "code"])
+def test_hostile_thinking_is_inert_and_collapsed_in_the_saved_answer(fmt: str) -> None:
+    thought = Thought(0, 1, 0, HOSTILE, seconds=14.2, tokens=2310)
+    html = bundle(_result("Fine.", thoughts=(thought,)), fmt=fmt)[0]["text/html"]
+    parser = _parse(html)
+    ours = 1 if fmt == "code" else 0  # the Copy button of the answer's code, as without thinking
+    assert parser.text["script"] == [COPY_JS] * ours and html.lower().count("<script") == ours
+    for tag, attrs in parser.found:
+        assert tag not in ("img", "iframe", "svg") and not any(name.startswith("on") for name in attrs), tag
+        assert not (attrs.get("href") or "").lower().startswith(("javascript:", "data:", "vbscript:"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, "the thinking is rendered as the answer's markdown"
+    assert [attrs for tag, attrs in parser.found if tag == "details"] == [
+        {"class": "llmring-think", "style": attrs["style"]} for tag, attrs in parser.found if tag == "details"
+    ], "collapsed: no open attribute"
+    assert "Thought for 14 s · 2,310 reasoning tokens" in html
+    hidden = bundle(_result("Fine.", thoughts=(thought,), show_thinking=False), fmt=fmt)[0]
+    assert "llmring-think" not in hidden["text/html"] and "alert" not in hidden["text/plain"]
 
 
 def test_code_bundle_shows_exactly_the_code_as_text_next_to_the_copy_script() -> None:

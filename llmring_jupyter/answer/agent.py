@@ -77,8 +77,8 @@ async def run(
         step = await live.collect(request, open_stream(request, len(steps), log), pieces.add, log)
         steps.append(step)
         calls = step.tool_calls if step.finish_reason == "tool_calls" and step.error is None else ()
-        if step.text or calls:
-            exchange.append(Message("assistant", step.text, calls))
+        if step.text or calls or step.reasoning:  # its thinking goes back as received, with its calls
+            exchange.append(Message("assistant", step.text, calls, reasoning=step.reasoning))
         if not calls:
             break
         if not toolbox:

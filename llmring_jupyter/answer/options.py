@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from ..context.conversation import DEFAULT
 from ..exceptions import UsageError
+from ..providers.types import THINK_LEVELS
 from .agent import DEFAULT_MAX_STEPS
 
 FORMATS = ("markdown", "text", "code")
@@ -93,6 +94,13 @@ class Options:
         "--format",
         metavar="|".join(FORMATS),
         help="how to show the answer; code also puts the code in a new cell",
+    )
+    think: str | None = _flag(
+        None,
+        "--think",
+        metavar="|".join(THINK_LEVELS),
+        help="how hard a reasoning model thinks (off: not at all); default: %config LLMMagics.think, "
+        "else the model's own",
     )
     retries: int | None = _flag(
         None,
@@ -189,6 +197,8 @@ class Options:
             _bad(f"--max-tokens (max_tokens=) must be a whole number of at least 1, not {self.max_tokens!r}")
         if self.retries is not None and not (_is_whole(self.retries) and 0 <= self.retries <= 10):
             _bad(f"--retries (retries=) must be a whole number from 0 to 10, not {self.retries!r}")
+        if self.think is not None and self.think not in THINK_LEVELS:
+            _bad(f"--think (think=) must be one of {', '.join(THINK_LEVELS)}, not {self.think!r}")
         if self.format not in FORMATS:
             _bad(f"--format (format=) must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.out is not None and (not self.out.isidentifier() or keyword.iskeyword(self.out)):

@@ -20,6 +20,7 @@ from ..context.interpolate import Prompt
 from ..providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
 from ..providers.json_mode import each_note_once
 from ..providers.retry import AttemptLog
+from ..providers.types import THINK_LEVELS, ThinkLevel
 from ..records import llm_log, replay
 from ..records.spend import Budget, Ledger
 from ..result import Result
@@ -49,6 +50,8 @@ class Settings(Protocol):
     log_path: str | None
     tools: list[Any]  # default tools: functions, or their names in the notebook
     approve_tools: bool
+    think: str | None  # the --think level when a line gives none
+    show_thinking: bool
 
     def namespace(self) -> Mapping[str, Any]: ...  # the notebook's variables: where tool names are looked up
 
@@ -123,6 +126,8 @@ class Session:
             response_format=structured.response_format(shape) if shape else None,
             tools=toolbox.tools if toolbox else (),
             options=dict(opts.provider_options),
+            think=_level(opts.think or s.think),
+            show_thinking=s.show_thinking,
         )
         return request, dropped
 
@@ -247,6 +252,11 @@ class Session:
         if s.log_path:
             self.log.append(s.log_path, asked.content, result)
         return result
+
+
+def _level(think: str | None) -> ThinkLevel | None:
+    """The level as the request's type (the options and the setting allow only these)."""
+    return next((level for level in THINK_LEVELS if level == think), None)
 
 
 def _user_message(prompt: str | Prompt, attach: tuple[str | PathLike[str], ...]) -> Message:

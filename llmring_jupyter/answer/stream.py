@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from ..providers.errors import LLMError, ProviderError
@@ -18,8 +18,8 @@ from ..providers.keys import scrub
 from ..providers.redact import public
 from ..providers.retry import AttemptLog, Retry
 from ..providers.tokens import estimate_usage
-from ..providers.types import FinishReason, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
-from ..result import Result, Timings, ToolRun
+from ..providers.types import FinishReason, Message, Reasoning, Request, StreamChunk, StreamFinish, ToolCall, Usage
+from ..result import Result, Thought, Timings, ToolRun
 
 #: Deltas reach the browser at most this often, a display's frame (60 Hz): a delta
 #: that comes when nothing was sent for a frame leaves at once (the first one, every
@@ -41,6 +41,12 @@ class Output(Protocol):
 
     def delta(self, text: str) -> None: ...
     def streaming(self) -> None: ...
+    def thought(self, thought: Thought) -> None:
+        """Show or update one thinking phase's section (by ``thought.key``): it begins, ends, or learns its tokens."""
+
+    def think(self, text: str) -> None:
+        """More (coalesced) text of the thinking phase shown last."""
+
     def tool(self, run: ToolRun) -> None: ...  # show or update one tool call's block (by run.key)
     async def approve(self, run: ToolRun) -> bool: ...  # ask the user whether to run it
     def finish(self, result: Result) -> None: ...
@@ -65,6 +71,12 @@ class Relay:
     def streaming(self) -> None:
         self._inner.streaming()
 
+    def thought(self, thought: Thought) -> None:
+        self._inner.thought(thought)
+
+    def think(self, text: str) -> None:
+        self._inner.think(text)
+
     def tool(self, run: ToolRun) -> None:
         self._inner.tool(run)
 
@@ -79,6 +91,9 @@ class Coalescer:
     """Batches deltas so at most one message leaves per interval; a delta that comes when
     nothing was sent for an interval leaves at once.
 
+    Deltas may go to several places (the answer's text, its thinking): one batch holds
+    deltas for one place, and a delta for another sends the batch first.
+
     While chunks flow, the first chunk after the interval sends the batch; the
     timer, set half an interval later, only serves pauses in the stream. Each
     wake-up of the kernel's loop costs about as much as parsing a chunk, so
@@ -90,10 +105,16 @@ class Coalescer:
         self._interval = interval
         self._loop = loop
         self._buffer: list[str] = []
+        self._to = emit  # where the buffer goes
         self._last = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, to: Callable[[str], None] | None = None) -> None:
+        """Send ``text`` to ``to`` (the answer's text, by default) with the rest of its batch."""
+        to = to or self._emit
+        if self._buffer and to != self._to:
+            self.flush()
+        self._to = to
         self._buffer.append(text)
         now = self._loop.time()
         if now - self._last >= self._interval:
@@ -109,7 +130,7 @@ class Coalescer:
             text = "".join(self._buffer)
             self._buffer.clear()
             self._last = self._loop.time()
-            self._emit(text)
+            self._to(text)
 
 
 class _Heartbeat:
@@ -141,6 +162,7 @@ class Step:
     usage: Usage | None = None
     counted: Usage | None = None  # what the provider counted before its end (an input count)
     tool_calls: tuple[ToolCall, ...] = ()  # the assembled calls of the final chunk
+    reasoning: tuple[Reasoning, ...] = ()  # the whole thinking blocks of the final chunk, to send back
     error: Exception | None = None  # ours say what to do; a bug keeps its traceback
     log: AttemptLog = field(default_factory=AttemptLog)  # its attempts (retries), and when it was sent
 
@@ -180,7 +202,13 @@ class Live:
         self.interrupted = False
         self.parts: list[str] = []  # the text of every step, as shown
         self.length = 0  # characters of text so far: where the next block of the answer sits
-        self.first_token_at: float | None = None  # time.perf_counter() of the first text
+        self.first_token_at: float | None = None  # time.perf_counter() of the first token, thinking or text
+        self.thoughts: list[Thought] = []  # the thinking phases so far, the one in progress last
+        self._thinking: list[str] | None = None  # the text of the phase in progress; None: none is
+        self._piece = 0  # the block index of its latest piece
+        self._thinking_since = 0.0
+        self._steps = 0
+        self._show = request.show_thinking
         self._task: asyncio.Future[Any] | None = None
         output.start(request, self.stop)
         self.started_at, self.started = time.time(), time.perf_counter()
@@ -237,9 +265,16 @@ class Live:
         step = Step(log=log or AttemptLog())
         step.log.listeners.append(self.output.retrying)
 
+        self._steps += 1
+        phases = len(self.thoughts)
+
         async def consume() -> None:
             async for chunk in chunks:
+                if chunk.reasoning and chunk.finish_reason is None:
+                    for piece in chunk.reasoning:
+                        self._think(piece)
                 if chunk.delta:
+                    self._end_thinking()
                     if self.first_token_at is None:
                         self.first_token_at = time.perf_counter()
                     if not self.parts:
@@ -253,9 +288,11 @@ class Live:
                     step.finish_reason = chunk.finish_reason
                     step.usage = Usage.coerce(chunk.usage)
                     step.tool_calls = tuple(chunk.tool_calls or ())
+                    step.reasoning = tuple(chunk.reasoning or ())
                 elif chunk.usage is not None:
                     step.counted = Usage.coerce(chunk.usage)
                 elif chunk.tool_calls and on_pieces is not None:
+                    self._end_thinking()
                     self.coalescer.flush()  # text before a call reaches the view before the call
                     on_pieces(chunk.tool_calls)
 
@@ -263,12 +300,67 @@ class Live:
             await self.guard(consume())
         except Exception as exc:  # noqa: BLE001 - kept, with its traceback: raised once the answer is recorded
             step.error = exc
+        self._end_thinking()
         self.coalescer.flush()
+        if step.finish_reason is not None:
+            self._count_thinking(step, phases)
         step.model = step.model or step.log.model  # the model served, or the one last asked: not the alias
-        billed = step.parts or step.finish_reason is not None or step.counted is not None
+        thought = "".join(t.text for t in self.thoughts[phases:])  # thinking is billed as output too
+        billed = step.parts or thought or step.finish_reason is not None or step.counted is not None
         if step.usage is None and billed:  # but not counted at its end
-            step.usage = estimate_usage(request.messages, step.text, step.counted)
+            step.usage = estimate_usage(request.messages, step.text + thought, step.counted)
         return step
+
+    def _think(self, piece: Reasoning) -> None:
+        """A piece of thinking: the phase in progress grows, or a new one begins."""
+        if not piece.text:
+            return
+        text = piece.text
+        if self._thinking is None:
+            self.coalescer.flush()  # the text before it reaches the view before its section
+            self._thinking, self._piece = [], piece.index
+            self._thinking_since = time.perf_counter()
+            if self.first_token_at is None:
+                self.first_token_at = self._thinking_since
+            if not self.parts:
+                self.output.streaming()
+            self._phase(Thought(len(self.thoughts), self._steps, self.length))
+        elif piece.index != self._piece:  # the step's next block: a paragraph of its own
+            self._piece, text = piece.index, "\n\n" + text
+        self._thinking.append(text)
+        if self._show:
+            self.coalescer.add(text, self.output.think)
+
+    def _end_thinking(self) -> None:
+        """The phase in progress ends (its text or a call began, or its step ended): it collapses."""
+        if self._thinking is None:
+            return
+        self.coalescer.flush()
+        text, self._thinking = "".join(self._thinking), None
+        self._phase(replace(self.thoughts[-1], text=text, seconds=time.perf_counter() - self._thinking_since))
+
+    def _count_thinking(self, step: Step, first: int) -> None:
+        """The step's reasoning tokens, once counted: on its one phase, or on a line of their own
+        where the provider billed thinking it did not stream (the thinking of its final
+        blocks, if they hold any)."""
+        tokens = step.usage.reasoning_tokens if step.usage else None
+        mine = self.thoughts[first:]
+        if len(mine) == 1 and tokens:
+            self._phase(replace(mine[0], tokens=tokens))
+        elif not mine and (tokens or any(r.text for r in step.reasoning)):
+            text = "\n\n".join(r.text for r in step.reasoning if r.text)
+            self._phase(Thought(len(self.thoughts), self._steps, self.length, text, tokens=tokens, at_end=True))
+            if text and self._show:
+                self.output.think(text)
+
+    def _phase(self, thought: Thought) -> None:
+        """Keep a phase (new, or a newer state of the last one) and show it."""
+        if self.thoughts and self.thoughts[-1].index == thought.index:
+            self.thoughts[-1] = thought
+        else:
+            self.thoughts.append(thought)
+        if self._show:
+            self.output.thought(thought)
 
     def finish(
         self,
@@ -319,6 +411,8 @@ class Live:
             steps=len(steps),
             exchange=exchange,
             retries=tuple(r for step in steps for r in step.log.retries),
+            thoughts=tuple(self.thoughts),
+            show_thinking=request.show_thinking,
         )
         self.output.finish(result)
         return result
@@ -336,21 +430,22 @@ class Live:
 
 
 def _total(usages: list[Usage | None]) -> Usage | None:
-    """Usage summed over an answer's requests (cache counts too, where any step has them);
+    """Usage summed over an answer's requests (cache and reasoning counts too, where any step has them);
     estimated if any step's was."""
     known = [u for u in usages if u is not None]
     if len(known) <= 1:
         return known[0] if known else None
 
-    def cache(name: str) -> int | None:
+    def some(name: str) -> int | None:
         values = [getattr(u, name) for u in known if getattr(u, name) is not None]
         return sum(values) if values else None
 
     return Usage.of(
         sum(u.prompt_tokens for u in known),
         sum(u.completion_tokens for u in known),
-        cached_tokens=cache("cached_tokens"),
-        cache_creation_tokens=cache("cache_creation_tokens"),
+        cached_tokens=some("cached_tokens"),
+        cache_creation_tokens=some("cache_creation_tokens"),
+        reasoning_tokens=some("reasoning_tokens"),
         estimated=any(u.estimated for u in known),
     )
 

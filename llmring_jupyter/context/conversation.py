@@ -26,10 +26,12 @@ class Turn:
     attachments: tuple[Attachment, ...] = ()  # its images and documents, sent again with later turns
 
     def cost(self) -> int:
-        """Estimated tokens to send this turn again: its messages, tool calls and results included."""
+        """Estimated tokens to send this turn again: its messages, tool calls, results and thinking included."""
         parts = sum(part_tokens(a) for a in self.attachments)
         texts = sum(
-            estimate_tokens(m.content) + sum(estimate_tokens(c.arguments) for c in m.tool_calls)
+            estimate_tokens(m.content)
+            + sum(estimate_tokens(c.arguments) for c in m.tool_calls)
+            + sum(estimate_tokens(r.text) for r in m.reasoning)
             for m in self.messages()
         )
         return texts + parts

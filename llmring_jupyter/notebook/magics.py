@@ -25,6 +25,7 @@ from ..exceptions import UsageError
 from ..providers import DEFAULT_IDLE_TIMEOUT, registry
 from ..providers.retry import DEFAULT_RETRIES
 from ..providers.routing import providers_named
+from ..providers.types import THINK_LEVELS
 from ..records import replay
 from ..result import Result
 from ..view.outputs import TerminalOutput, WidgetOutput
@@ -104,6 +105,18 @@ class LLMMagics(Magics):
     approve_tools = Bool(False, help="Ask before each tool call (Run / Skip buttons; y/n in a terminal).").tag(
         config=True
     )
+    think = CaselessStrEnum(
+        list(THINK_LEVELS),
+        None,
+        allow_none=True,
+        help="How hard reasoning models think when a %%llm line has no --think: "
+        f"{', '.join(THINK_LEVELS)}; None: each model's own default.",
+    ).tag(config=True)
+    show_thinking = Bool(
+        True,
+        help="Show reasoning models' thinking above their answers (live, and collapsed in the saved "
+        "notebook); False keeps it out of both (it is still counted, and kept in _llm.reasoning).",
+    ).tag(config=True)
     backend = AnyTrait(
         None,
         allow_none=True,

@@ -20,9 +20,14 @@ prompts with figures and files work without a key.
 Given tools, ``demo`` calls the first one and then answers with its result
 (see :mod:`.demo_tools`).
 
+- ``demo:thinker``: ``demo`` as a reasoning model, which thinks before each
+  answer; ``demo`` thinks only when a ``--think`` level asks it to (see
+  :mod:`.demo_think`), so its answers stay as they were.
+
 Request options understood: ``delay`` (seconds between tokens; default from
 ``LLMRING_DEMO_DELAY``, else 0.02) and ``tokens`` (stream exactly this many
-tokens, repeating the answer; for benchmarks).
+tokens, repeating the answer; for benchmarks), and ``think_tokens`` (think exactly this
+many tokens, when it thinks at all).
 """
 
 from __future__ import annotations
@@ -33,12 +38,12 @@ import re
 import textwrap
 from collections.abc import AsyncGenerator
 
-from . import demo_data, demo_tools
+from . import demo_data, demo_think, demo_tools
 from .errors import UnknownModelError
 from .images import DEFAULT_LIMITS
 from .inputs import Inputs
 from .tokens import estimate_prompt
-from .types import Attachment, Message, Request, StreamChunk, StreamFinish, ToolCall, Usage
+from .types import Attachment, Message, Request, StreamChunk, StreamFinish, ThinkLevel, ToolCall, Usage
 
 _TOKEN = re.compile(r"\s*\S+|\s+$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{3,}")
@@ -53,15 +58,18 @@ def tokenize(text: str) -> list[str]:
 
 class DemoProvider:
     name = "demo"
-    models = ("chat", "echo")
+    models = ("chat", "echo", "thinker")
     inputs = Inputs(images=DEFAULT_LIMITS, documents=True)
 
     async def stream(self, model: str, request: Request) -> AsyncGenerator[StreamChunk, None]:
         model = model or "chat"
         if model not in self.models:
-            raise UnknownModelError(f"The demo provider has no model {model!r}: use demo, demo:chat or demo:echo.")
+            raise UnknownModelError(
+                f"The demo provider has no model {model!r}: use demo, demo:chat, demo:echo or demo:thinker."
+            )
         pieces: list[StreamChunk] = []
         calls: tuple[ToolCall, ...] = ()
+        think: ThinkLevel = demo_think.level(model, request) if model != "echo" else "off"
         if model == "echo":
             answer = _echo(request.messages)
         elif demo_tools.wants_tool(request):
@@ -81,15 +89,24 @@ class DemoProvider:
         finish: StreamFinish = "tool_calls" if calls else "stop"
         if limit is not None and len(tokens) > limit:
             tokens, finish, pieces, calls = tokens[:limit], "length", [], ()
+        thought = demo_think.thinking(request, think, calls[0].name if calls else None)
+        thinking = tokenize(thought)
+        if thinking and (wanted := request.options.get("think_tokens")) is not None:  # for benchmarks
+            thinking = [thinking[i % len(thinking)] for i in range(int(wanted))]
+            thought = "".join(thinking)
         delay = float(request.options.get("delay", os.environ.get("LLMRING_DEMO_DELAY", DEFAULT_DELAY)))
-        for chunk in [StreamChunk(delta=t) for t in tokens] + pieces:
+        for chunk in demo_think.chunks(thinking) + [StreamChunk(delta=t) for t in tokens] + pieces:
             if delay > 0:
                 await asyncio.sleep(delay)
             else:
                 await asyncio.sleep(0)  # stay cancellable and let the loop breathe
             yield chunk
-        usage = Usage.of(estimate_prompt(request.messages), len(tokens) + len(pieces))
-        yield StreamChunk(model=model, finish_reason=finish, usage=usage, tool_calls=calls or None)
+        spent = len(thinking) if thought else None  # of the completion tokens: none said when it did not think
+        usage = Usage.of(
+            estimate_prompt(request.messages), len(tokens) + len(pieces) + (spent or 0), reasoning_tokens=spent
+        )
+        reasoning = (demo_think.block(thought),) if thought else None
+        yield StreamChunk(model=model, finish_reason=finish, usage=usage, tool_calls=calls or None, reasoning=reasoning)
 
 
 def _last_user(messages: tuple[Message, ...]) -> str:

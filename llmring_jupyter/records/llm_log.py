@@ -28,7 +28,7 @@ from typing import Any
 
 from ..exceptions import UsageError
 from ..providers.redact import public
-from ..providers.types import Message
+from ..providers.types import Message, Reasoning
 from ..result import Result
 
 #: The migrations of llm 0.36, in its order: recorded as applied in a new log.
@@ -96,14 +96,22 @@ def ulid() -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
-def _parts(message: Message) -> list[dict[str, Any]]:
-    """A message as llm's parts: text, tool calls, tool results."""
+def _parts(message: Message, billed: bool = False) -> list[dict[str, Any]]:
+    """A message as llm's parts: reasoning first (as llm orders it), text, tool calls, tool results.
+
+    A reasoning part keeps what goes back to the provider (signatures, opaque blocks) in its
+    ``provider_metadata``; ``billed``: the model thought but showed nothing, which llm marks as
+    one redacted reasoning part with no text.
+    """
     if message.role == "tool":
         part: dict[str, Any] = {"type": "tool_result", "name": message.name or "", "output": message.content}
         if message.tool_call_id:
             part["tool_call_id"] = message.tool_call_id
         return [part]
-    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
+    parts: list[dict[str, Any]] = [_reasoning(r) for r in message.reasoning]
+    if billed and not parts:
+        parts.append({"type": "reasoning", "text": "", "redacted": True})
+    parts += [{"type": "text", "text": message.content}] if message.content else []
     for call in message.tool_calls:
         try:
             arguments = json.loads(call.arguments) if call.arguments else {}
@@ -111,6 +119,16 @@ def _parts(message: Message) -> list[dict[str, Any]]:
             arguments = {"_raw": call.arguments}
         parts.append({"type": "tool_call", "name": call.name, "arguments": arguments, "tool_call_id": call.id})
     return parts
+
+
+def _reasoning(block: Reasoning) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "reasoning", "text": block.text}
+    if block.redacted is not None:
+        part["redacted"] = True
+    kept = {k: v for k, v in block.to_dict().items() if k != "text"}
+    if kept:
+        part["provider_metadata"] = {"llmring_jupyter": kept}
+    return part
 
 
 # -- writing -----------------------------------------------------------------
@@ -177,9 +195,9 @@ def _open(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _message(db: sqlite3.Connection, message: Message, parent: str | None) -> str:
+def _message(db: sqlite3.Connection, message: Message, parent: str | None, billed: bool = False) -> str:
     """Store one message below ``parent`` (once: its hash covers the parent) and return its hash."""
-    parts = [public(p) for p in _parts(message)]
+    parts = [public(p) for p in _parts(message, billed)]
     digest = content_hash({"parent": parent, "message": {"role": message.role, "parts": parts}})
     inserted = db.execute(
         "insert or ignore into messages (hash, parent_hash, role) values (?, ?, ?)", (digest, parent, message.role)
@@ -187,7 +205,7 @@ def _message(db: sqlite3.Connection, message: Message, parent: str | None) -> st
     if inserted:
         for position, part in enumerate(parts):
             payload = {k: v for k, v in part.items() if k != "type"}
-            text = payload.pop("text", None) if part["type"] == "text" else None
+            text = payload.pop("text", None) if part["type"] in ("text", "reasoning") else None
             db.execute(
                 "insert into parts (message_hash, position, type, tool_name, text, payload) values (?, ?, ?, ?, ?, ?)",
                 (digest, position, part["type"], payload.get("name"), text, json.dumps(payload) if payload else None),
@@ -199,11 +217,13 @@ def _turn(db: sqlite3.Connection, thread: str, prompt: str, result: Result) -> s
     parent: str | None = None
     for message in result.messages:
         parent = _message(db, message, parent)
-    answer = Message("assistant", result.text, tuple(run.call for run in result.tool_calls))
-    tip = _message(db, answer, parent)
+    thinking = tuple(r for m in result.exchange if m.role == "assistant" for r in m.reasoning)
+    answer = Message("assistant", result.text, tuple(run.call for run in result.tool_calls), reasoning=thinking)
     usage = result.usage
+    tip = _message(db, answer, parent, billed=bool(usage and usage.reasoning_tokens))
     counted = usage.to_dict() if usage else {}
-    details: dict[str, Any] = {k: counted[k] for k in ("cached_tokens", "cache_creation_tokens") if k in counted}
+    kinds = ("cached_tokens", "cache_creation_tokens", "reasoning_tokens")
+    details: dict[str, Any] = {k: counted[k] for k in kinds if k in counted}
     if result.replayed is not None:
         details["replayed"] = True
     options = public(result.parameters)

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..exceptions import UsageError
 from ..providers.redact import public
-from ..providers.types import Request, StreamChunk, ToolCall, Usage
+from ..providers.types import Reasoning, Request, StreamChunk, ToolCall, Usage
 from ..result import Replayed, Result
 
 #: Where the cache lives unless ``LLMMagics.cache_path`` says otherwise: beside the
@@ -233,6 +233,8 @@ def _chunk_dict(chunk: StreamChunk) -> dict[str, Any]:
         out["usage"] = usage.to_dict()
     if chunk.tool_calls:
         out["tool_calls"] = [public(c.to_dict()) for c in chunk.tool_calls]
+    if chunk.reasoning:  # thinking, its pieces and its whole blocks, replayed and sent back as received
+        out["reasoning"] = [public(r.to_dict()) | {"index": r.index} for r in chunk.reasoning]
     return out
 
 
@@ -244,4 +246,7 @@ def _chunk(data: dict[str, Any]) -> StreamChunk:
         finish_reason=data.get("finish_reason"),
         usage=Usage(**data["usage"]) if "usage" in data else None,
         tool_calls=tuple(ToolCall(**c) for c in calls) if calls is not None else None,
+        reasoning=tuple(Reasoning.from_dict(r, r.get("index", 0)) for r in data["reasoning"])
+        if "reasoning" in data
+        else None,
     )

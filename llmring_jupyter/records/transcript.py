@@ -11,6 +11,7 @@ cache and the log are (:mod:`._redact`); the attachments' bytes are left whole.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 import re
@@ -22,9 +23,9 @@ from ..context.conversation import Conversation, Turn
 from ..exceptions import UsageError
 from ..providers.redact import public
 from ..providers.types import Attachment, Message, Usage
-from ..render import tool_calls
+from ..render import blocks
 from ..render.rules import STYLES
-from ..result import Result, Timings
+from ..result import Result, Thought, Timings
 
 FORMAT = "llmring_jupyter.conversation"
 VERSION = 1
@@ -79,6 +80,11 @@ def _turn_json(turn: Turn) -> dict[str, Any]:
         "cost_usd": r.cost,
         "error": r.error,
         **({"exchange": [m.to_dict() for m in r.exchange], "steps": r.steps} if r.exchange else {}),
+        **(
+            {"thoughts": [dataclasses.asdict(t) for t in r.thoughts], "show_thinking": r.show_thinking}
+            if r.thoughts
+            else {}
+        ),
     }
 
 
@@ -106,6 +112,8 @@ def from_json(data: dict[str, Any], name: str | None = None) -> Conversation:
             chat=chat.name,
             steps=t.get("steps") or 1,
             exchange=tuple(Message.from_dict(m) for m in t.get("exchange") or ()),
+            thoughts=tuple(Thought(**th) for th in t.get("thoughts") or ()),
+            show_thinking=t.get("show_thinking", True),
         )
         parts = tuple(stored[d] for d in t.get("attachments") or () if d in stored)
         chat.turns.append(Turn(t["key"], t["prompt"], result, parts))
@@ -125,7 +133,7 @@ def to_markdown(chat: Conversation) -> str:
             *([f"_Attached: {_named(turn)}_", ""] if turn.attachments else []),
             f"## {number}. {turn.result.model or turn.result.requested}",
             "",
-            tool_calls.answer_text(turn.answer, turn.result.tool_calls),
+            blocks.answer_text(turn.answer, blocks.of(turn.result)),
             "",
             f"_{render.footer_text(turn.result)}_",
             "",
@@ -171,7 +179,7 @@ def history_bundle(chat: Conversation) -> dict[str, str]:
         r = turn.result
         total += r.usage.total_tokens if r.usage else 0
         model = html.escape(r.model or r.requested)
-        answer = tool_calls.answer_html(turn.answer, r.tool_calls, render.answer_html)
+        answer = blocks.answer_html(turn.answer, blocks.of(r), render.answer_html)
         body = (
             f'<pre style="{STYLES["prose_pre"]}">{html.escape(turn.prompt)}</pre>'
             + (

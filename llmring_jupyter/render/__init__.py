@@ -8,7 +8,9 @@
 - :mod:`.footer` — the footer line
 - :mod:`.provenance` — the notebook metadata of an answer
 - :mod:`.dry_run` — what ``--dry-run`` shows
-- :mod:`.tool_calls` — tool calls where they happened in an answer (live messages, static blocks)
+- :mod:`.tool_calls` — a tool call's block (live messages, static blocks)
+- :mod:`.thinking` — a thinking phase's section (live messages, static blocks)
+- :mod:`.blocks` — the text with its tool calls and thinking where they happened
 """
 
 from .bundle import bundle

@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from ..result import Result, answer_text
-from . import tool_calls
+from . import blocks
 from .data import json_answer
 from .footer import FOOTER_STYLE, footer_text
 from .markdown import answer_html
@@ -22,15 +22,15 @@ from .rules import RULES
 def bundle(result: Result, *, fmt: str = "markdown") -> tuple[dict[str, str], dict[str, Any]]:
     """The display data (HTML + plain text) and provenance metadata of an answer."""
     foot = footer_text(result)
-    runs, text = result.tool_calls, result.text
+    shown, text = blocks.of(result), result.text
     value: tuple[str, str] | None = None
     if fmt == "json":  # --schema / --json: the value, as a table or a tree, after any steps that called tools
         answer = answer_text(result)
         text, value = text.removesuffix(answer), json_answer(answer, result)
     prose = "markdown" if fmt == "json" else fmt  # text besides the JSON: what a tool-calling step wrote
-    # tool calls, if any, where they happened, between the pieces of text
-    body = tool_calls.answer_html(text, runs, lambda part: answer_html(part, prose))
-    plain = tool_calls.answer_text(text, runs) if runs else text
+    # tool calls and thinking, if any, where they happened, between the pieces of text
+    body = blocks.answer_html(text, shown, lambda part: answer_html(part, prose))
+    plain = blocks.answer_text(text, shown) if shown else text
     if value is not None:
         body, plain = body + value[0], "\n\n".join(p for p in (plain, value[1]) if p)
     data = {

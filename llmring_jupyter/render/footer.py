@@ -40,9 +40,12 @@ def _parts(result: Result) -> list[str]:
         parts.append(result.finish_reason)
     u = result.usage
     about = "~" if u and u.estimated else ""  # counted by us, not the provider
-    if u:
+    if u:  # thinking apart from the answer's tokens (it is part of completion_tokens, and priced as them)
+        thought = u.reasoning_tokens or 0
+        spent = f"{about}{thought:,} reasoning · " if thought else ""
         parts.append(
-            f"{about}{u.prompt_tokens:,} in · {about}{u.completion_tokens:,} out · {about}{u.total_tokens:,} tokens"
+            f"{about}{u.prompt_tokens:,} in · {spent}{about}{u.completion_tokens - thought:,} out · "
+            f"{about}{u.total_tokens:,} tokens"
         )
     if result.tool_calls:
         calls = len(result.tool_calls)

@@ -1,16 +1,15 @@
 """Tool calls as the user sees them: a block per call, where it happened in the answer.
 
 The live view gets each block as a message (:func:`view_message`); the final,
-static answer interleaves the text and the blocks (:func:`answer_html`,
-:func:`answer_text`). Names, arguments and results come from the model or the
-tool, so they are untrusted: they reach the page only escaped, as text.
+static answer puts the blocks between the pieces of text (:mod:`.blocks`).
+Names, arguments and results come from the model or the tool, so they are
+untrusted: they reach the page only escaped, as text.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,30 +68,6 @@ def block_html(run: ToolRun) -> str:
 def block_text(run: ToolRun) -> str:
     result = _cut(run.shown()).replace("\n", "\n   ")
     return f"{summary(run)}\n → {result}"
-
-
-def segments(text: str, runs: Sequence[ToolRun]) -> list[str | ToolRun]:
-    """The answer's text cut where each call was made, with the calls between the pieces."""
-    out: list[str | ToolRun] = []
-    start = 0
-    for run in sorted(runs, key=lambda r: (r.at, r.step, r.call.index)):
-        at = min(max(run.at, start), len(text))
-        if text[start:at]:
-            out.append(text[start:at])
-        out.append(run)
-        start = at
-    if text[start:]:
-        out.append(text[start:])
-    return out
-
-
-def answer_html(text: str, runs: Sequence[ToolRun], render_text: Callable[[str], str]) -> str:
-    return "".join(block_html(p) if isinstance(p, ToolRun) else render_text(p) for p in segments(text, runs))
-
-
-def answer_text(text: str, runs: Sequence[ToolRun]) -> str:
-    pieces = (block_text(p) if isinstance(p, ToolRun) else p.strip("\n") for p in segments(text, runs))
-    return "\n\n".join(p for p in pieces if p)
 
 
 def _cut(text: str) -> str:

@@ -16,8 +16,8 @@ from typing import Any, TextIO
 from .. import render
 from ..providers.retry import Retry, retry_line, retry_status
 from ..providers.types import Request
-from ..render import tool_calls
-from ..result import Result, ToolRun
+from ..render import thinking, tool_calls
+from ..result import Result, Thought, ToolRun
 
 #: The live view is made this long after the question left, or at the first token if sooner:
 #: a question that fails at once (a bad key) never makes one.
@@ -53,7 +53,8 @@ class WidgetOutput:
         self._timer: asyncio.TimerHandle | None = None
         self._status = "waiting"
         self._retry: dict[str, Any] = {}
-        self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, for a view made later
+        self._blocks: dict[str, dict[str, Any]] = {}  # tool-call and thinking blocks by id, for a view made later
+        self._thinking: dict[str, list[str]] = {}  # each thinking phase's text, by its block's id
         self._id = uuid.uuid4().hex[:16]  # names the text-so-far output, for pages that open the notebook later
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
@@ -95,12 +96,24 @@ class WidgetOutput:
         self._set_status("streaming")
 
     def tool(self, run: ToolRun) -> None:
-        message = tool_calls.view_message(run)
-        self._tools[message["id"]] = message
+        self._block(tool_calls.view_message(run))
+
+    def thought(self, thought: Thought) -> None:
+        self._thinking.setdefault(thought.key, [])
+        self._block(thinking.view_message(thought))
+
+    def think(self, text: str) -> None:
+        key = next(reversed(self._thinking))
+        self._thinking[key].append(text)
+        if self._view is not None:
+            self._view.think(key, text)
+
+    def _block(self, message: dict[str, Any]) -> None:
+        self._blocks[message["id"]] = message
         if self._view is None:
-            self._go_live()  # a call is worth showing at once; the view is given every block
+            self._go_live()  # a call or a thought is worth showing at once; the view is given every block
         else:
-            self._view.tool(message)
+            self._view.block(message)
 
     async def approve(self, run: ToolRun) -> bool:
         """Run / Skip in the view; where no frontend runs it (nbclient) no one can say yes: Skip."""
@@ -122,7 +135,7 @@ class WidgetOutput:
         self._held = False  # what the view's "ready" would have shown is not wanted now
         if self._timer is not None:
             self._timer.cancel()
-        if not result.text and not result.tool_calls and result.exception is not None:
+        if not result.text and not result.tool_calls and not result.reasoning and result.exception is not None:
             # nothing to show; the error line says it all. Failed before anything was shown
             # (a bad key): there is no output at all; else each one is emptied (no data:
             # frontends show nothing for it, not even a blank line)
@@ -184,8 +197,10 @@ class WidgetOutput:
         )
         if self._parts:
             view.push("".join(self._parts))
-        for message in self._tools.values():
-            view.tool(message)
+        for message in self._blocks.values():
+            view.block(message)
+            if message["id"] in self._thinking:
+                view.think(message["id"], "".join(self._thinking[message["id"]]))
         self._view = view
         self._handle = display(view, display_id=True)
 
@@ -255,6 +270,7 @@ class TerminalOutput:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._out = stream or sys.stdout
+        self._thought: dict[str, bool] = {}  # the thinking phases printed, by key: whether ended
 
     def start(self, request: Request, on_stop: Callable[[], None]) -> None:
         pass  # Ctrl-C is the stop button here
@@ -270,6 +286,24 @@ class TerminalOutput:
 
     def streaming(self) -> None:
         pass
+
+    def thought(self, thought: Thought) -> None:
+        """A phase's first line as it begins, its last when it ends; later updates (its tokens)
+        are left to the footer: printed text cannot change."""
+        if thought.key in self._thought:
+            if self._thought[thought.key]:
+                return
+            self._out.write(f"\n💭 {thought.label()}\n\n")
+        elif thought.at_end:
+            self._out.write(f"\n{thinking.block_text(thought)}\n\n")
+        else:
+            self._out.write("💭 Thinking…\n")  # its text follows as it comes
+        self._thought[thought.key] = thought.seconds is not None or thought.at_end
+        self._out.flush()
+
+    def think(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
 
     def tool(self, run: ToolRun) -> None:
         if run.status in ("done", "error", "skipped", "cancelled"):

@@ -208,7 +208,9 @@ class StreamView(_ViewModel):
         self._on_ready = on_ready
         self._ready = False
         self._snapshot_at = 0.0
-        self._tools: dict[str, dict[str, Any]] = {}  # tool-call blocks by id, re-sent on "ready"
+        self._blocks: dict[str, dict[str, Any]] = {}  # tool-call and thinking blocks by id, re-sent on "ready"
+        self._thinking: dict[str, list[str]] = {}  # each thinking block's text, re-sent on "ready"
+        self._thought_length: dict[str, int] = {}
         self._asked: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = {}
         self._opened_at = time.monotonic()
         self._started = self._opened_at if started is None else started
@@ -235,10 +237,19 @@ class StreamView(_ViewModel):
             self._snapshot_at = time.monotonic()
             self.text = self.answer
 
-    def tool(self, message: dict[str, Any]) -> None:
-        """Show or update one tool-call block (js/tools.js); kept to catch up a late view."""
-        self._tools[message["id"]] = message
+    def block(self, message: dict[str, Any]) -> None:
+        """Show or update one tool-call block (js/tools.js) or thinking section (js/think.js);
+        kept to catch up a late view."""
+        self._blocks[message["id"]] = message
         self.send(message)
+
+    def think(self, block: str, delta: str) -> None:
+        """Send one (coalesced) delta of a thinking section's text; ``at`` is its offset in that text."""
+        parts = self._thinking.setdefault(block, [])
+        at = self._thought_length.get(block, 0)
+        parts.append(delta)
+        self._thought_length[block] = at + len(delta)
+        self.send({"kind": "think", "id": block, "at": at, "text": delta})
 
     async def ask(self, block: str) -> bool:
         """Wait for the Run (True) or Skip (False) button of a block whose state is ``approve``."""
@@ -300,8 +311,12 @@ class StreamView(_ViewModel):
             at = int(content.get("length") or 0)
             if 0 <= at < self._length:
                 self.send({"kind": "delta", "at": at, "text": self.answer[at:]})
-            for message in self._tools.values():
+            for message in self._blocks.values():
                 self.send(message)
+                if message["id"] in self._thinking:
+                    self.send(
+                        {"kind": "think", "id": message["id"], "at": 0, "text": "".join(self._thinking[message["id"]])}
+                    )
         elif kind == "approve" and (asked := self._asked.get(str(content.get("id")))) is not None:
             loop, answer = asked  # this handler may run on a comm subshell's thread
             loop.call_soon_threadsafe(_settle, answer, content.get("run") is True)

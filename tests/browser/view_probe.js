@@ -86,9 +86,11 @@
     // without what the frontend adds to headings of HTML outputs (its table of contents' numbering)
     const elements = [...answer.querySelectorAll("*")].filter(
       (e) => !e.closest("math, pre, .math")
-        && !e.matches(".numbering-entry, .jp-InternalAnchorLink, .llmring-segment"));
+        && !e.matches(".numbering-entry, .jp-InternalAnchorLink, .llmring-segment, .llmring-spacer"));
     // the live view's text runs sit in boxless segments (between tool calls): their blocks count
-    const blocks = [...answer.children].flatMap((e) => (e.matches(".llmring-segment") ? [...e.children] : [e]));
+    const blocks = [...answer.children]
+      .flatMap((e) => (e.matches(".llmring-segment") ? [...e.children] : [e]))
+      .filter((e) => !e.matches(".llmring-spacer")); // a hidden mark of the live view's, after a block
     // the live bar sticks to the notebook's bottom edge while the answer runs past it (Stop in
     // reach): where it sits in the answer's flow is its place without sticking
     const footBox = (e) => {

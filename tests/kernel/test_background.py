@@ -106,7 +106,7 @@ def test_an_error_shows_in_its_own_output_as_one_line_and_nowhere_else(slow: Ker
     assert not [m for m in running.messages if m["msg_type"] in ("stream", "error") and "nosuch" in str(m)]
     done = slow.later(asked, lambda r: bool(r.stderr))
     assert done.stderr == (
-        "UnknownModelError: The demo provider has no model 'nosuch': use demo, demo:chat or demo:echo.\n"
+        "UnknownModelError: The demo provider has no model 'nosuch': use demo, demo:chat, demo:echo or demo:thinker.\n"
     )
     failed = slow.run("await _llm")
     assert not failed.ok and "UnknownModelError" in failed.error, "awaiting it raises like a failing cell"

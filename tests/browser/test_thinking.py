@@ -1,0 +1,80 @@
+"""Thinking in real JupyterLab: its section streams, collapses when the answer begins, moves
+nothing at the switch to static, stays inert though it quotes a hostile prompt, and is saved
+collapsed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lab_session import Notebook
+from playwright.sync_api import Locator, Page, expect
+from test_live_view import NotebookMaker, saved_static, setup_cell
+
+pytestmark = pytest.mark.browser
+
+PROBE = (Path(__file__).with_name("view_probe.js")).read_text()
+MOVE_PX = 2
+#: The demo's thinking quotes the prompt's first line: hostile markup reaches the thinking.
+PROMPT = '<img src=x onerror="window.__pwned=1"> Why is the sky blue?'
+
+
+def assert_inert(page: Page, output: Locator, dialogs: list[str]) -> None:
+    """The prompt's markup shows as text in the thinking, and nothing ran."""
+    thinking = output.locator(".llmring-think-text").first
+    expect(thinking).to_contain_text('<img src=x onerror="window.__pwned=1">')
+    expect(output.locator(".llmring-answer").locator("script, img, svg, iframe, object, embed")).to_have_count(0)
+    page.wait_for_timeout(300)  # grace for an onerror handler, were one there, to fire
+    assert page.evaluate("() => typeof window.__pwned") == "undefined" and dialogs == []
+
+
+def test_thinking_streams_then_collapses_and_is_saved_collapsed(
+    notebook: NotebookMaker, page: Page, dialogs: list[str]
+) -> None:
+    page.add_init_script(PROBE)
+    nb: Notebook = notebook([setup_cell(0.03), f"%%llm demo --think high\n{PROMPT}"])
+    nb.run_and_wait(0)
+    nb.cell(1).evaluate("c => window.__llmringProbe.watchSwitch(c)")
+    nb.run(1)
+    view = nb.output(1).locator(".llmring-view")
+    section = view.locator("details.llmring-think")
+    expect(section).to_have_attribute("open", "", timeout=15_000)
+    expect(section.locator("summary")).to_have_text("Thinking… 0 s")
+    expect(section.locator(".llmring-think-text")).to_contain_text("Why is the sky blue?")
+    assert view.locator(".llmring-answer h2").count() == 0, "the thinking streams before the answer"
+    assert_inert(page, view, dialogs)
+
+    # the answer's text begins: the section collapses to its one line, which a click opens
+    expect(view.locator(".llmring-answer h2")).to_have_text("Demo answer", timeout=15_000)
+    expect(section).not_to_have_attribute("open", "")
+    expect(section.locator("summary")).to_contain_text("Thought for")
+    section.locator("summary").click()
+    expect(section.locator(".llmring-think-text")).to_be_visible()
+    section.locator("summary").click()
+    expect(section.locator(".llmring-think-text")).to_be_hidden()
+
+    nb.wait_done(1)
+    switch = page.wait_for_function(
+        "() => window.__llmringProbe.switch.final && window.__llmringProbe.switch", timeout=10_000
+    ).json_value()
+    page.wait_for_timeout(300)
+    final = nb.cell(1).evaluate("c => window.__llmringProbe.layout(c)")
+    live = switch["live"]
+    assert live["blocks"][0]["tag"] == final["blocks"][0]["tag"] == "details"
+    for before, after in zip(live["blocks"][:6], final["blocks"][:6], strict=True):
+        assert before["tag"] == after["tag"], (before, after)
+        assert abs(before["top"] - after["top"]) <= MOVE_PX, (before, after)
+        assert abs(before["height"] - after["height"]) <= MOVE_PX, (before, after)
+    static = nb.output(1).locator("details.llmring-think")
+    expect(static.locator("summary")).to_contain_text("reasoning tokens")
+    expect(static).not_to_have_attribute("open", "")
+    static.locator("summary").click()
+    assert_inert(page, nb.output(1), dialogs)
+
+    nb.save(saved_static(1))
+    nb.reload()
+    saved = nb.output(1).locator("details.llmring-think")
+    expect(saved.locator("summary")).to_contain_text("Thought for")
+    expect(saved).not_to_have_attribute("open", "")
+    saved.locator("summary").click()
+    assert_inert(page, nb.output(1), dialogs)
