@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,14 +49,20 @@ def answering(decision: bool) -> Any:
     return during
 
 
-def time_server_running() -> bool:
+def time_server_pids() -> list[int]:
+    """The time server's processes, found by the mark in their environment."""
+    pids = []
     for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
             if f"MCP_TEST_MARK={MARK}".encode() in environ.read_bytes():
-                return True
+                pids.append(int(environ.parent.name))
         except OSError:
             continue
-    return False
+    return pids
+
+
+def time_server_running() -> bool:
+    return bool(time_server_pids())
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +175,20 @@ def test_mcp_lists_servers_states_and_tools_and_stop_ends_a_server(kernel: Kerne
     assert "stopped" in kernel.run("%llm mcp").stdout
     again = kernel.run("%%llm demo --tools mcp:time --approve off\nWhat time is it in UTC?")
     assert again.ok and value(kernel, "_llm.tool_calls[0].status") == "done", "it starts again when needed"
+    (pid,) = time_server_pids()
+    os.kill(pid, signal.SIGKILL)  # it dies between cells
+    revived = kernel.run("%%llm demo --tools mcp:time --approve off\nWhat time is it in UTC?")
+    assert revived.ok and value(kernel, "_llm.tool_calls[0].status") == "done", "a dead server is started again"
+    assert time_server_pids() not in ([], [pid])
+
+
+def test_unloading_the_extension_stops_its_servers(kernel: Kernel) -> None:
+    assert kernel.run("%%llm demo --tools mcp:time --approve off\nWhat time is it in UTC?").ok
     assert time_server_running()
+    assert kernel.run("%unload_ext llmring_jupyter").ok
+    assert not time_server_running(), "stopped, not left behind"
+    assert kernel.run("%load_ext llmring_jupyter").ok
+    assert "web  (http:" in kernel.run("%llm mcp").stdout, "the settings stay for the reloaded extension"
 
 
 def test_streamable_http_with_headers_from_the_environment_and_from_a_background_answer(kernel: Kernel) -> None:
