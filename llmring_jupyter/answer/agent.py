@@ -143,7 +143,7 @@ async def _execute(
 
 def _answer(run: ToolRun) -> Message:
     """A call's result as the message the model reads next."""
-    return Message("tool", run.shown(), tool_call_id=run.call.id, name=run.call.name)
+    return Message("tool", run.shown(), tool_call_id=run.call.id, attachments=run.attachments, name=run.call.name)
 
 
 class _Pieces:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ..exceptions import UsageError
-from ..providers.types import Tool
+from ..providers.types import Attachment, Tool
 from ..result import ToolRun
 from .schema import Mismatch, signature_of
 
@@ -47,6 +47,14 @@ class Remote(Described, Protocol):
     @property
     def approve(self) -> bool: ...  # whether its calls are asked about unless the cell says otherwise
     async def __call__(self, **arguments: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class WithImages:
+    """A tool's result with images beside its text (an MCP tool's image content): the model gets both."""
+
+    text: str
+    images: tuple[Attachment, ...]
 
 
 #: Remote tools by the name a cell gives them (``mcp:git``): one name may stand for several.
@@ -139,7 +147,10 @@ class Toolbox:
             return replace(
                 run, status="error", error=f"Error: {type(exc).__name__}: {exc}", seconds=time.perf_counter() - started
             )
-        return replace(run, status="done", result=value, seconds=time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if isinstance(value, WithImages):
+            return replace(run, status="done", result=value.text, attachments=value.images, seconds=seconds)
+        return replace(run, status="done", result=value, seconds=seconds)
 
 
 def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..answer.mcp import config
 from ..answer.mcp.tools import wire_name
 from ..exceptions import UsageError
+from ..providers.keys import scrub
 
 if TYPE_CHECKING:
     from ..answer.mcp.servers import Servers
@@ -70,4 +71,4 @@ def _list(servers: Servers, only: str | None) -> None:
                 lines += textwrap.wrap(about, 100, initial_indent="      ", subsequent_indent="      ")
         elif only is None:
             lines.append(f"  its tools: %llm mcp {name} starts it and lists them")
-    print("\n".join(lines))
+    print(scrub("\n".join(lines)))  # a key written into a command or URL is not shown either

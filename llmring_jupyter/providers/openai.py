@@ -63,11 +63,29 @@ def _part(a: Attachment) -> dict[str, Any]:
     return {"type": "file", "file": {"filename": a.name or "document.pdf", "file_data": url}}
 
 
+def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+    """The wire messages. A tool message holds text only, so the images tools gave (an MCP tool's)
+    follow a step's results as one user message, each after the name of the tool that gave it."""
+    out: list[dict[str, Any]] = []
+    images: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role != "tool" and images:
+            out.append({"role": "user", "content": images})
+            images = []
+        out.append(_message(m))
+        if m.role == "tool" and m.attachments:
+            images += [{"type": "text", "text": f"The images {m.name or 'the tool'} returned:"}]
+            images += map(_part, m.attachments)
+    if images:
+        out.append({"role": "user", "content": images})
+    return out
+
+
 def _message(m: Message) -> dict[str, Any]:
-    if m.attachments:  # text first, then each image or document as a content part
-        return {"role": m.role, "content": [{"type": "text", "text": m.content}, *map(_part, m.attachments)]}
     if m.role == "tool":
         return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
+    if m.attachments:  # text first, then each image or document as a content part
+        return {"role": m.role, "content": [{"type": "text", "text": m.content}, *map(_part, m.attachments)]}
     out: dict[str, Any] = {"role": m.role, "content": m.content}
     if m.tool_calls:
         out["content"] = m.content or None
@@ -111,7 +129,7 @@ class OpenAIProvider(WireAdapter):
             kwargs.setdefault("response_format", _response_format(model, request.response_format))
         stream = await create(
             model=model,
-            messages=[_message(m) for m in request.messages],
+            messages=_messages(request.messages),
             stream=True,
             stream_options={"include_usage": True},
             **kwargs,

@@ -4,11 +4,14 @@
 one of them. Each goes to the model as ``SERVER__TOOL`` (providers allow letters,
 digits, ``_`` and ``-`` in a name), so two servers' tools of one name stay two tools,
 and a name means the same in the conversation, the replay cache and the log.
-A tool's result is untrusted text, shown and sent like a notebook function's.
+A tool's result is untrusted text, shown and sent like a notebook function's; its images
+go to the model beside the text, in each provider's shape.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -16,7 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...exceptions import MCPServerError, UsageError
+from ...providers.types import Attachment
 from ..schema import Mismatch, Shape, inline_refs, shape_of
+from ..tools import WithImages
 
 if TYPE_CHECKING:
     from mcp.types import CallToolResult
@@ -55,12 +60,13 @@ class McpTool:
             raise Mismatch("", f"expected an object of arguments, got {type(value).__name__}")
         return value
 
-    async def __call__(self, **arguments: Any) -> str:
+    async def __call__(self, **arguments: Any) -> str | WithImages:
         result = await self.servers.call(self.server, self.tool, arguments)
         text = result_text(result)
         if result.is_error:
             raise MCPServerError(f"{self.server}/{self.tool}: {text or 'the tool failed'}")
-        return text
+        images = result_images(result, f"{self.server}/{self.tool}")
+        return WithImages(text, images) if images else text
 
 
 def resolve(spec: str, servers: Servers) -> list[McpTool]:
@@ -82,11 +88,30 @@ def resolve(spec: str, servers: Servers) -> list[McpTool]:
     return out
 
 
+def result_images(result: CallToolResult, name: str) -> tuple[Attachment, ...]:
+    """The images of a result, for the model; one whose data is not base64 is left out (its text says it came)."""
+    from mcp.types import ImageContent
+
+    out = []
+    for item in result.content:
+        if isinstance(item, ImageContent):
+            try:
+                data = base64.b64decode(item.data, validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            out.append(Attachment("image", item.mime_type, data, name=name))
+    return tuple(out)
+
+
+def _decoded_size(data: str) -> int:
+    return len(data) * 3 // 4 - data[-2:].count("=")
+
+
 def result_text(result: CallToolResult) -> str:
     """What the model and the user read of a result: its text, else its structured content as JSON.
 
-    Other content (an image, audio, a binary resource) is named with its type and size,
-    so the model knows it came without being sent bytes it was not asked for.
+    Other content (an image, audio, a binary resource) is named with its type and size, so the
+    user sees it came; an image itself goes to the model too (:func:`result_images`).
     """
     from mcp.types import EmbeddedResource, ImageContent, ResourceLink, TextContent, TextResourceContents
 
@@ -99,7 +124,7 @@ def result_text(result: CallToolResult) -> str:
         elif isinstance(item, ResourceLink):
             parts.append(f"[resource {item.name}: {item.uri}]")
         elif isinstance(item, ImageContent):
-            parts.append(f"[image {item.mime_type}, {len(item.data) * 3 // 4:,} bytes]")
+            parts.append(f"[image {item.mime_type}, {_decoded_size(item.data):,} bytes]")
         else:
             parts.append(f"[{item.type} content]")
     if not any(p.strip() for p in parts) and result.structured_content is not None:
