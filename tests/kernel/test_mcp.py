@@ -169,6 +169,9 @@ def test_mcp_lists_servers_states_and_tools_and_stop_ends_a_server(kernel: Kerne
     assert "mcp:time/convert_time" in out and "Convert time between timezones" in out
     assert "web  (http: http://127.0.0.1:" in out and "(headers: Authorization)" in out
     assert TOKEN not in out and "MCP_TEST_MARK" not in out
+    git = kernel.run("%llm mcp git")
+    assert git.ok and "mcp:git/git_log" in git.stdout and "Shows the commit logs" in git.stdout, git.stdout
+    assert "time  (" not in git.stdout, "one server's listing"
     stop = kernel.run("%llm mcp stop time")
     assert stop.ok and "Stopped the MCP server time." in stop.stdout
     assert not time_server_running(), "its process ended"
