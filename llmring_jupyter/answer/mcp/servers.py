@@ -228,7 +228,7 @@ class Servers:
                 self._loop = asyncio.new_event_loop()
                 self._thread = threading.Thread(target=self._loop.run_forever, name="MCP servers", daemon=True)
                 self._thread.start()
-                atexit.register(self.close)
+                atexit.register(self.close)  # the kernel is ending; closing twice does nothing
             return self._loop
 
     def close(self) -> None:
@@ -238,7 +238,6 @@ class Servers:
             self._loop = self._thread = self._logs = None
         if loop is None or thread is None:
             return
-        atexit.unregister(self.close)
         servers, self._servers = list(self._servers.values()), {}
 
         async def stop_all() -> None:
