@@ -171,6 +171,7 @@ class Servers:
         self._thread: threading.Thread | None = None
         self._logs: tempfile.TemporaryDirectory[str] | None = None
         self._guard = threading.Lock()
+        self._making = threading.Lock()
 
     def configs(self) -> dict[str, ServerConfig]:
         """Every configured server by name: the files', then %config's, then those added this session."""
@@ -182,14 +183,15 @@ class Servers:
         if name not in configs:
             known = ", ".join(configs) or "none (add one to .mcp.json, %config LLMMagics.mcp_servers or %llm mcp add)"
             raise UsageError(f"There is no MCP server {name!r}; the servers are: {known}.")
-        server = self._servers.get(name)
-        if server is None or server.config != configs[name]:
-            if server is not None:  # its config changed: the old one stops, the new one starts when needed
-                self.run(server.stop())
-            self._loop_running()
-            assert self._logs is not None
-            server = self._servers[name] = Server(configs[name], Path(self._logs.name) / f"{name}.log")
-        return server
+        with self._making:  # a cell and a background answer may ask at once: one Server each name
+            server = self._servers.get(name)
+            if server is None or server.config != configs[name]:
+                if server is not None:  # its config changed: the old one stops, the new one starts when needed
+                    self.run(server.stop())
+                self._loop_running()
+                assert self._logs is not None
+                server = self._servers[name] = Server(configs[name], Path(self._logs.name) / f"{name}.log")
+            return server
 
     def known(self) -> dict[str, Server | None]:
         """Each configured server, with its :class:`Server` once one was made."""
