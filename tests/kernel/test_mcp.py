@@ -204,6 +204,11 @@ def test_streamable_http_with_headers_from_the_environment_and_from_a_background
     assert value(kernel, "pending.result.tool_calls[0].status") == "done", "a background answer's loop calls it too"
     saved = json.dumps([m["content"] for m in run.messages])
     assert TOKEN not in saved, "the token from the environment is never shown"
+    first = kernel.run("%%llm demo --tools mcp:web/add --cache --no-history\nAdd these")
+    again = kernel.run("%%llm demo --tools mcp:web/add --cache --no-history\nAdd these")
+    assert first.ok and again.ok, again.error
+    assert value(kernel, "(_llm.replayed is not None, _llm.tool_calls[0].status)") == (True, "done")
+    assert '"sum": 6' in value(kernel, "_llm.tool_calls[0].result"), "the replay cache keeps the call and its result"
 
 
 def test_faults_are_one_line_and_the_cell_keeps_what_streamed(kernel: Kernel, http_port: int) -> None:
