@@ -19,6 +19,7 @@ from .exceptions import (
     ConfigurationError,
     Interrupted,
     LLMError,
+    MCPServerError,
     MissingKeyError,
     ModelNotFoundError,
     ProviderError,
@@ -48,6 +49,7 @@ __all__ = [
     "Interrupted",
     "LLMError",
     "LLMMagics",
+    "MCPServerError",
     "MissingKeyError",
     "ModelNotFoundError",
     "PendingResult",
@@ -99,6 +101,7 @@ def unload_ipython_extension(ip: Any) -> None:
                 ip.events.unregister(event, callback)
             except ValueError:
                 pass
+        magics.session.mcp.close()  # its servers stop with it
     ip.magics_manager.registry.pop("LLMMagics", None)  # chat() must not answer after unloading
     ip.magics_manager.magics["line"].pop("llm", None)
     ip.magics_manager.magics["cell"].pop("llm", None)

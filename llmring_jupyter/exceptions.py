@@ -20,6 +20,7 @@ Catch :class:`LLMError` for all of them, or a branch::
     │   └── SchemaError
     ├── AnswerMismatch
     ├── Interrupted
+    ├── MCPServerError
     └── StepLimitError
 
 ConfigurationError's and ProviderError's branches are the provider layer's, defined in
@@ -56,6 +57,7 @@ __all__ = [
     "ConfigurationError",
     "Interrupted",
     "LLMError",
+    "MCPServerError",
     "MissingKeyError",
     "ModelNotFoundError",
     "ProviderError",
@@ -90,6 +92,10 @@ class SchemaError(UsageError):
 
 class BudgetError(UsageError):
     """A question would pass the budget; nothing was sent."""
+
+
+class MCPServerError(LLMError):
+    """An MCP server did not start, refused, died mid-call or did not answer in time."""
 
 
 class AnswerMismatch(LLMError):

@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol
 from .exceptions import Interrupted, advise
 from .providers.errors import LLMError
 from .providers.retry import Retry
-from .providers.types import FinishReason, Message, ToolCall, Usage
+from .providers.types import Attachment, FinishReason, Message, ToolCall, Usage
 
 
 class Shape(Protocol):
@@ -70,6 +70,7 @@ class ToolRun:
     result: Any = None
     error: str | None = None
     seconds: float | None = None  # how long the function ran
+    attachments: tuple[Attachment, ...] = ()  # images the tool gave beside its text (an MCP tool's), sent with it
 
     @property
     def name(self) -> str:

@@ -16,6 +16,7 @@ PUBLIC = [
     "Interrupted",
     "LLMError",
     "LLMMagics",
+    "MCPServerError",
     "MissingKeyError",
     "ModelNotFoundError",
     "PendingResult",

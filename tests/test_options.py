@@ -107,3 +107,28 @@ def test_the_usage_line_of_a_mistake_names_every_flag() -> None:
     for f in dataclasses.fields(Options):
         if "flag" in f.metadata:
             assert f.metadata["flag"].names[-1] in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "models", "approve"),
+    [
+        ("demo", ("demo",), None),
+        ("demo --approve", ("demo",), True),
+        ("--approve demo", ("demo",), True),
+        ("demo --approve off", ("demo",), False),
+        ("demo --approve on", ("demo",), True),
+        ("--approve=off demo", ("demo",), False),
+    ],
+)
+def test_approve_takes_on_or_off_and_a_model_after_it_stays_a_model(
+    line: str, models: tuple[str, ...], approve: bool | None
+) -> None:
+    opts = parse(line)
+    assert opts is not None and (opts.models, opts.approve) == (models, approve)
+
+
+def test_tools_take_mcp_servers_and_their_tools_beside_functions() -> None:
+    opts = parse("demo --tools mcp:git,summarize_table,mcp:time/get_current_time")
+    assert opts is not None and opts.tools == ("mcp:git", "summarize_table", "mcp:time/get_current_time")
+    with pytest.raises(UsageError, match="invalid list of function names or MCP servers"):
+        parse("demo --tools mcp:a/b/c")

@@ -54,7 +54,7 @@ async def run(
     toolbox: Toolbox | None = None,
     *,
     max_steps: int = DEFAULT_MAX_STEPS,
-    approve: bool = False,
+    approve: bool | None = None,
     replay: ToolReplay | None = None,
     interval: float = DEFAULT_INTERVAL,
     price: Pricer | None = None,
@@ -63,6 +63,8 @@ async def run(
 ) -> Result:
     """Answer ``request``, running the model's calls of ``toolbox`` functions between its requests.
 
+    ``approve``: ask before every call (True), none (False), or as each tool says (None:
+    an MCP server's, unless its config says otherwise).
     With ``replay``, a replayed exchange gives each call its stored result (the function is
     not called, nothing is asked), and a new one records the results it sends back.
     """
@@ -112,7 +114,9 @@ async def run(
     )
 
 
-async def _execute(live: Live, toolbox: Toolbox, run: ToolRun, approve: bool, replay: ToolReplay | None) -> ToolRun:
+async def _execute(
+    live: Live, toolbox: Toolbox, run: ToolRun, approve: bool | None, replay: ToolReplay | None
+) -> ToolRun:
     """Check, maybe ask, run and show one call; an ended answer leaves it not run."""
     stored = replay.tool_result(run.key) if replay is not None else None
     if stored is not None:  # a replayed exchange: what the tool said the first time
@@ -120,7 +124,7 @@ async def _execute(live: Live, toolbox: Toolbox, run: ToolRun, approve: bool, re
         live.output.tool(run)
         return run
     run = toolbox.check(run)
-    if run.status == "running" and approve:
+    if run.status == "running" and (approve if approve is not None else run.name in toolbox.asking):
         asking = replace(run, status="approve")
         live.output.tool(asking)
         decision = await live.guard(live.output.approve(asking))
@@ -139,7 +143,7 @@ async def _execute(live: Live, toolbox: Toolbox, run: ToolRun, approve: bool, re
 
 def _answer(run: ToolRun) -> Message:
     """A call's result as the message the model reads next."""
-    return Message("tool", run.shown(), tool_call_id=run.call.id, name=run.call.name)
+    return Message("tool", run.shown(), tool_call_id=run.call.id, attachments=run.attachments, name=run.call.name)
 
 
 class _Pieces:

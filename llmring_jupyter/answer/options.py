@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import keyword
+import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
@@ -38,6 +39,7 @@ class Flag:
     negate: bool = False  # a switch that sets the field False (--no-history)
     opposite: str | None = None  # a switch with its opposite: True, False or the default (--cache/--no-cache)
     line_only: bool = False  # not a keyword of chat(): it concerns the cell
+    alone: str | None = None  # the value may be left out: then it is this text (--approve: on)
 
 
 def _flag(default: Any, *names: str, help: str, **how: Any) -> Any:
@@ -63,18 +65,28 @@ def _count(text: str) -> int:
     return int(text)
 
 
+_MCP_TOOLS = re.compile(r"mcp:[A-Za-z0-9_-]+(/[^\s,/]+)?")
+
+
 def _tool_names(text: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in text.split(","))
-    if not all(n.isidentifier() for n in names):
+    if not all(n.isidentifier() or _MCP_TOOLS.fullmatch(n) for n in names):
         raise ValueError(text)
     return names
+
+
+def _on_off(text: str) -> bool:
+    if text.lower() not in ("on", "off"):
+        raise ValueError(text)
+    return text.lower() == "on"
 
 
 # argparse names the expected kind by the reader's __name__ ("invalid count value: 'x'")
 _option.__name__ = "option (NAME=VALUE)"
 _number.__name__ = "number"
 _count.__name__ = "whole number"
-_tool_names.__name__ = "list of function names (a,b)"
+_tool_names.__name__ = "list of function names or MCP servers (a,mcp:git)"
+_on_off.__name__ = "on or off"
 
 
 @dataclass(frozen=True)
@@ -143,7 +155,8 @@ class Options:
         "--tools",
         metavar="NAME[,NAME…]",
         read=_tool_names,
-        help="let the model call these notebook functions (chat(): the functions); default: %config LLMMagics.tools",
+        help="let the model call these notebook functions (chat(): the functions) and MCP servers' tools "
+        "(mcp:SERVER, mcp:SERVER/TOOL); default: %config LLMMagics.tools",
     )
     max_steps: int = _flag(
         DEFAULT_MAX_STEPS,
@@ -152,8 +165,14 @@ class Options:
         read=_count,
         help=f"with tools: at most N requests, one more after each round of calls (default {DEFAULT_MAX_STEPS})",
     )
-    approve: bool = _flag(
-        False, "--approve", help="ask before each tool call (Run / Skip); default: %config LLMMagics.approve_tools"
+    approve: bool | None = _flag(
+        None,
+        "--approve",
+        metavar="[on|off]",
+        read=_on_off,
+        alone="on",
+        help="ask before each tool call (Run / Skip); off: never; default: %config LLMMagics.approve_tools, "
+        "and for MCP tools on unless their server's config says approve: false",
     )
     out: str | None = _flag(
         None,
@@ -228,11 +247,12 @@ class Options:
 
     def _check_kinds(self) -> None:
         """The kind of each value a ``chat()`` keyword may give (the line's parser gives the right kinds)."""
-        for name in ("json", "new", "history", "approve", "dry_run", "background"):
+        for name in ("json", "new", "history", "dry_run", "background"):
             if not isinstance(getattr(self, name), bool):
                 _bad(f"{name}= must be True or False, not {getattr(self, name)!r}")
-        if not isinstance(self.cache, bool | None):
-            _bad(f"cache= must be True, False or None, not {self.cache!r}")
+        for name in ("cache", "approve"):
+            if not isinstance(getattr(self, name), bool | None):
+                _bad(f"{name}= must be True, False or None, not {getattr(self, name)!r}")
         if self.system is not None and not isinstance(self.system, str):
             _bad(f"system= must be text, not {self.system!r}")
         if not isinstance(self.conversation, str) or not self.conversation:
@@ -354,6 +374,30 @@ def _parser() -> _Parser:
     return p
 
 
+def _reads(flag: Flag, text: str) -> bool:
+    try:
+        flag.read(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _values_given(words: list[str]) -> list[str]:
+    """A flag whose value may be left out, written with one: ``--approve`` → ``--approve=on``, and
+    ``--approve off`` → ``--approve=off``, so a model named after a bare flag is never taken for its value."""
+    alone = {n: f for _, f, _ in _flags() if f.alone is not None for n in f.names}
+    out: list[str] = []
+    words = list(words)
+    while words:
+        word = words.pop(0)
+        flag = alone.get(word)
+        if flag is not None:
+            value = words.pop(0) if words and _reads(flag, words[0]) else None
+            word = f"{word}={value if value is not None else flag.alone}"
+        out.append(word)
+    return out
+
+
 def parse(line: str) -> Options | None:
     """The options of a ``%%llm`` line; ``None`` when the user asked for help."""
     try:
@@ -361,7 +405,7 @@ def parse(line: str) -> Options | None:
     except ValueError as exc:
         raise UsageError(f"Cannot read the %%llm line ({exc}); check its quotes, or see %llm help.") from None
     try:
-        args = vars(_parser().parse_intermixed_args(words))
+        args = vars(_parser().parse_intermixed_args(_values_given(words)))
     except argparse.ArgumentError as exc:
         raise UsageError(f"{exc}. {_summary()}") from None
     if args.pop("help"):

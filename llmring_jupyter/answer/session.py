@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..context import attachments
@@ -27,6 +28,9 @@ from ..result import Result
 from . import agent, background, stream, structured
 from .amend import Amending
 from .inflight import InFlight
+from .mcp import config as mcp_config
+from .mcp import tools as mcp_tools
+from .mcp.servers import Servers
 from .options import Options
 from .schema import Shape
 from .tools import Toolbox
@@ -52,6 +56,7 @@ class Settings(Protocol):
     approve_tools: bool
     think: str | None  # the --think level when a line gives none
     show_thinking: bool
+    mcp_servers: dict[str, Any]  # {"mcpServers": {...}} or its inner mapping, as in .mcp.json
 
     def namespace(self) -> Mapping[str, Any]: ...  # the notebook's variables: where tool names are looked up
 
@@ -70,6 +75,7 @@ class Session:
         self.inflight = InFlight()
         self._cell = "start"
         self._calls = 0
+        self.mcp = Servers(lambda: mcp_config.configured(Path.cwd(), settings.mcp_servers))
 
     def pre_run_cell(self, info: Any) -> None:
         """IPython event: note which cell runs, so its turns are keyed by it.
@@ -91,7 +97,9 @@ class Session:
     def toolbox(self, opts: Options) -> Toolbox:
         """The functions this question lets the model call; a bad name or signature fails here."""
         specs = self.settings.tools if opts.tools is None else opts.tools
-        return Toolbox.of(specs, self.settings.namespace()) if specs else Toolbox({}, {})
+        if not specs:
+            return Toolbox({}, {})
+        return Toolbox.of(specs, self.settings.namespace(), lambda spec: mcp_tools.resolve(spec, self.mcp))
 
     def request(
         self,
@@ -234,7 +242,7 @@ class Session:
                     shown,
                     question.toolbox,
                     max_steps=opts.max_steps,
-                    approve=opts.approve or s.approve_tools,
+                    approve=opts.approve if opts.approve is not None else (True if s.approve_tools else None),
                     replay=cached,
                     interval=1 / s.update_rate,
                     price=pricing.price,

@@ -1,4 +1,4 @@
-"""The ``%llm`` line commands: help, models, key, and the conversation commands."""
+"""The ``%llm`` line commands: help, models, key, the conversation commands, and mcp."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..exceptions import UsageError
 from ..providers import keys, lockfile, registry
 from ..providers.keys import PROVIDER_KEYS
 from ..records import transcript
-from . import fix
+from . import fix, mcp_commands
 
 if TYPE_CHECKING:
     from .host import Host
@@ -179,6 +179,9 @@ _HELP = (
     ("%llm load FILE [NAME]", "load a conversation saved as JSON"),
     ("%llm fix [MODEL] [options]", "explain the latest error; its corrected cell is put below"),
     ("%llm keep N", "the last side-by-side cell's answer N joins the conversation instead"),
+    ("%llm mcp [NAME]", "the MCP servers (.mcp.json, %config LLMMagics.mcp_servers), their state and tools"),
+    ("%llm mcp add NAME -- CMD …", "add an MCP server for this session: a command (stdio) or a URL (HTTP)"),
+    ("%llm mcp stop NAME", "stop an MCP server (it starts again when a cell uses it)"),
 )
 
 _COMMANDS: dict[str, Callable[..., Any]] = {
@@ -197,4 +200,5 @@ _COMMANDS: dict[str, Callable[..., Any]] = {
     "load": _load,
     "fix": fix.fix,
     "keep": _keep,
+    "mcp": mcp_commands.run,
 }

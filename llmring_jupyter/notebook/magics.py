@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Any as AnyTrait
-from traitlets import Bool, CaselessStrEnum, Float, Int, List, Unicode, observe
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, observe
 
 from .. import render
 from ..answer import options, structured
@@ -116,6 +116,12 @@ class LLMMagics(Magics):
         True,
         help="Show reasoning models' thinking above their answers (live, and collapsed in the saved "
         "notebook); False keeps it out of both (it is still counted, and kept in _llm.reasoning).",
+    ).tag(config=True)
+    mcp_servers = Dict(
+        {},
+        help="MCP servers whose tools a cell may give the model (--tools mcp:NAME), as in .mcp.json: "
+        '{"mcpServers": {"git": {"command": "uvx", "args": ["mcp-server-git"]}, "docs": {"url": "https://…/mcp"}}}; '
+        "they join the servers of the nearest .mcp.json.",
     ).tag(config=True)
     backend = AnyTrait(
         None,

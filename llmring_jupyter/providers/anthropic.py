@@ -98,7 +98,10 @@ def _messages(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, Any]]]
     out: list[dict[str, Any]] = []
     for m in messages:
         if m.role == "tool":
-            block = {"type": "tool_result", "tool_use_id": m.tool_call_id or "", "content": m.content}
+            content: str | list[dict[str, Any]] = m.content
+            if m.attachments:  # a tool's images go inside its result
+                content = [{"type": "text", "text": m.content}, *map(_block, m.attachments)]
+            block = {"type": "tool_result", "tool_use_id": m.tool_call_id or "", "content": content}
             last = out[-1] if out else None
             if last and last["role"] == "user" and isinstance(last["content"], list):
                 last["content"].append(block)

@@ -99,7 +99,12 @@ def _contents(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str,
             system.append(m.content)
         elif m.role == "tool":
             name = m.name or names.get(m.tool_call_id or "", m.tool_call_id or "tool")
-            part = {"function_response": {"name": name, "response": _as_object(m.content)}}
+            response: dict[str, Any] = {"name": name, "response": _as_object(m.content)}
+            if m.attachments:  # a tool's images, as parts of its response
+                response["parts"] = [
+                    {"inline_data": {"mime_type": a.media_type, "data": a.data}} for a in m.attachments
+                ]
+            part = {"function_response": response}
             last = contents[-1] if contents else None
             if last and last["role"] == "user" and all("function_response" in p for p in last["parts"]):
                 last["parts"].append(part)

@@ -39,7 +39,13 @@ TEXT_ONLY = Inputs()
 
 
 def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
-    """``request`` with its images fitted to the provider's limits; raises if ``ref`` cannot take a part."""
+    """``request`` with its images fitted to the provider's limits; raises if ``ref`` cannot take a part.
+
+    A tool's images (an MCP tool's) are left out for a model that cannot take them: the
+    tool's text says they came, and the answer goes on."""
+    if not any(m.attachments for m in request.messages):
+        return request
+    request = replace(request, messages=tuple(_takeable(inputs, ref, m) for m in request.messages))
     if not any(m.attachments for m in request.messages):
         return request
     for message in request.messages:
@@ -53,6 +59,18 @@ def prepare(inputs: Inputs, ref: ModelRef, request: Request) -> Request:
         return replace(request, messages=tuple(_fitted(m, limits) for m in request.messages))
     except ImportError as exc:  # an image too large to send as it is, and no Pillow to shrink it
         raise UnsupportedInputError(f"{exc}; nothing was sent to {ref}.") from None
+
+
+def _takeable(inputs: Inputs, ref: ModelRef, message: Message) -> Message:
+    if message.role != "tool" or not message.attachments:
+        return message
+    return replace(message, attachments=tuple(a for a in message.attachments if inputs.takes(ref.model, a.kind)))
+
+
+def without_tool_images(request: Request) -> Request:
+    """``request`` without the images tools gave, for a model found not to see (Ollama says so per model)."""
+    messages = tuple(replace(m, attachments=()) if m.role == "tool" else m for m in request.messages)
+    return replace(request, messages=messages)
 
 
 def refusal(inputs: Inputs, ref: ModelRef, part: Attachment) -> UnsupportedInputError:

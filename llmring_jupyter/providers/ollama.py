@@ -51,7 +51,7 @@ from .errors import (
     sentences,
 )
 from .images import ImageLimits
-from .inputs import Inputs, refusal
+from .inputs import Inputs, refusal, without_tool_images
 from .types import Message, ModelRef, Request, StreamFinish, Usage
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -150,7 +150,10 @@ class OllamaProvider(WireAdapter):
         if images:  # a text model would ignore them silently: refused unless the server says it sees
             abilities = await _capabilities(client, self.address(), model)
             if abilities is not None and "vision" not in abilities:
-                raise refusal(INPUTS, ModelRef(self.name, model), images[0])
+                request = without_tool_images(request)  # a tool's text says they came; the answer goes on
+                asked = [a for m in request.messages for a in m.attachments if a.kind == "image"]
+                if asked:
+                    raise refusal(INPUTS, ModelRef(self.name, model), asked[0])
         options = {k: v for k, v in request.options.items() if k not in _TOP_LEVEL}
         if request.temperature is not None:
             options["temperature"] = request.temperature

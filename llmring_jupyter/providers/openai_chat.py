@@ -41,11 +41,29 @@ def _part(a: Attachment) -> dict[str, Any]:
     return {"type": "file", "file": {"filename": a.name or "document.pdf", "file_data": data_url(a)}}
 
 
+def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+    """The wire messages. A tool message holds text only, so the images tools gave (an MCP tool's)
+    follow a step's results as one user message, each after the name of the tool that gave it."""
+    out: list[dict[str, Any]] = []
+    images: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role != "tool" and images:
+            out.append({"role": "user", "content": images})
+            images = []
+        out.append(_message(m))
+        if m.role == "tool" and m.attachments:
+            images += [{"type": "text", "text": f"The images {m.name or 'the tool'} returned:"}]
+            images += map(_part, m.attachments)
+    if images:
+        out.append({"role": "user", "content": images})
+    return out
+
+
 def _message(m: Message) -> dict[str, Any]:
-    if m.attachments:  # text first, then each image or document as a content part
-        return {"role": m.role, "content": [{"type": "text", "text": m.content}, *map(_part, m.attachments)]}
     if m.role == "tool":
         return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
+    if m.attachments:  # text first, then each image or document as a content part
+        return {"role": m.role, "content": [{"type": "text", "text": m.content}, *map(_part, m.attachments)]}
     out: dict[str, Any] = {"role": m.role, "content": m.content}
     if m.tool_calls:
         out["content"] = m.content or None
@@ -58,7 +76,7 @@ def _message(m: Message) -> dict[str, Any]:
 
 def params(model: str, request: Request, effort: str | None) -> dict[str, Any]:
     """The arguments of ``chat.completions.create`` for ``request`` (the user's options aside)."""
-    kwargs: dict[str, Any] = {"messages": [_message(m) for m in request.messages]}
+    kwargs: dict[str, Any] = {"messages": _messages(request.messages)}
     if request.temperature is not None:
         kwargs["temperature"] = request.temperature
     if request.max_tokens is not None:

@@ -50,8 +50,11 @@ def _reasoning(r: Reasoning) -> dict[str, Any]:
 
 
 def _items(m: Message) -> list[dict[str, Any]]:
-    if m.role == "tool":
-        return [{"type": "function_call_output", "call_id": m.tool_call_id or "", "output": m.content}]
+    if m.role == "tool":  # the images a tool gave (an MCP tool's) go back in its output, after its text
+        output: str | list[dict[str, Any]] = m.content
+        if m.attachments:
+            output = [{"type": "input_text", "text": m.content}, *map(_part, m.attachments)]
+        return [{"type": "function_call_output", "call_id": m.tool_call_id or "", "output": output}]
     if m.attachments:  # text first, then each image or document as a content part
         return [{"role": m.role, "content": [{"type": "input_text", "text": m.content}, *map(_part, m.attachments)]}]
     if m.role != "assistant":

@@ -210,6 +210,12 @@ class AnthropicDialect:
 
     def sent_parts(self, seen: Seen) -> list[Part]:
         blocks = [b for m in seen.json["messages"] if isinstance(m["content"], list) for b in m["content"]]
+        blocks += [  # a tool's images, inside its result
+            inner
+            for b in blocks
+            if b["type"] == "tool_result" and isinstance(b["content"], list)
+            for inner in b["content"]
+        ]
         return [
             (b["type"], b["source"]["media_type"], base64.b64decode(b["source"]["data"]))
             for b in blocks

@@ -162,7 +162,9 @@ class GoogleDialect:
     def sent_parts(self, seen: Seen) -> list[Part]:
         """Inline data as the SDK writes it: ``inlineData`` holding ``mime_type`` and URL-safe
         base64 (the API reads proto JSON: either spelling of a field, either base64 alphabet)."""
-        inline = [p["inlineData"] for c in seen.json["contents"] for p in c["parts"] if "inlineData" in p]
+        parts = [p for c in seen.json["contents"] for p in c["parts"]]
+        parts += [q for p in parts for q in (p.get("functionResponse") or {}).get("parts", [])]  # a tool's images
+        inline = [p.get("inlineData") or p["inline_data"] for p in parts if "inlineData" in p or "inline_data" in p]
         types = [d.get("mimeType") or d["mime_type"] for d in inline]
         return [
             ("image" if t.startswith("image/") else "document", t, base64.urlsafe_b64decode(d["data"]))
