@@ -235,7 +235,10 @@ class OpenAIDialect:
                 assert item["call_id"]
                 out.append(("call", item["name"], json.loads(item["arguments"]), None))
             elif item.get("type") == "function_call_output":
-                out.append(("result", item["call_id"], item["output"]))
+                output = item["output"]  # text, or text and images as input parts
+                if isinstance(output, list):
+                    output = "".join(p["text"] for p in output if p["type"] == "input_text")
+                out.append(("result", item["call_id"], output))
         return out
 
     def sent_reasoning(self, seen: Seen) -> list[tuple[str, str]]:
@@ -245,7 +248,8 @@ class OpenAIDialect:
     def sent_parts(self, seen: Seen) -> list[Part]:
         out = []
         for item in seen.json["input"]:
-            for p in item.get("content") if isinstance(item.get("content"), list) else ():
+            parts = item.get("output") if item.get("type") == "function_call_output" else item.get("content")
+            for p in parts if isinstance(parts, list) else ():
                 if p["type"] in ("input_image", "input_file"):
                     url = p["image_url"] if p["type"] == "input_image" else p["file_data"]
                     head, _, data = url.partition(";base64,")
