@@ -19,6 +19,7 @@ def loaded_shell() -> Iterator[Any]:
         yield shell
     finally:
         llmring_jupyter.unload_ipython_extension(shell)
+        shell.config.pop("LLMMagics", None)  # a %config run here must not reach the next test's shell
 
 
 def magics(shell: Any) -> Any:
