@@ -15,6 +15,7 @@ from .answer.background import PendingResult
 from .exceptions import (
     AnswerMismatch,
     AuthenticationError,
+    BatchError,
     BudgetError,
     ConfigurationError,
     Interrupted,
@@ -42,6 +43,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AnswerMismatch",
     "AuthenticationError",
+    "BatchError",
     "BudgetError",
     "ConfigurationError",
     "Interrupted",

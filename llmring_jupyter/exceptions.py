@@ -9,6 +9,7 @@ Catch :class:`LLMError` for all of them, or a branch::
     │   └── UnsupportedInputError
     ├── ProviderError
     │   ├── AuthenticationError
+    │   ├── BatchError
     │   ├── ModelNotFoundError
     │   ├── ProviderUnavailableError
     │   ├── RateLimitError
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 from .providers.errors import (
     AuthenticationError,
+    BatchError,
     ConfigurationError,
     LLMError,
     MissingKeyError,
@@ -50,6 +52,7 @@ from .providers.keys import PROVIDER_KEYS
 __all__ = [
     "AnswerMismatch",
     "AuthenticationError",
+    "BatchError",
     "BudgetError",
     "ConfigurationError",
     "Interrupted",

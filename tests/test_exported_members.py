@@ -11,6 +11,7 @@ from llmring_jupyter import providers
 PUBLIC = [
     "AnswerMismatch",
     "AuthenticationError",
+    "BatchError",
     "BudgetError",
     "ConfigurationError",
     "Interrupted",
@@ -39,6 +40,7 @@ PUBLIC = [
 ]
 PROVIDERS = [
     "AuthenticationError",
+    "BatchError",
     "ConfigurationError",
     "DEFAULT_IDLE_TIMEOUT",
     "LLMError",

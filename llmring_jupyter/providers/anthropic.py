@@ -133,6 +133,27 @@ def _ask_for_json(model: str, fmt: ResponseFormat, tools: bool, kwargs: dict[str
     return True
 
 
+def body(model: str, request: Request) -> tuple[dict[str, Any], bool]:
+    """The Messages call's arguments for ``request``, unstreamed (a live answer adds ``stream``, a
+    batch row sends them as its ``params``), and whether the answer comes as the forced answer
+    tool's input."""
+    options = dict(request.options)
+    if request.temperature is not None:
+        options["temperature"] = request.temperature  # not an SDK keyword: sent via extra_body
+    kwargs = split_options(anthropic.resources.AsyncMessages.create, options)
+    system, messages = _messages(request.messages)
+    if system:
+        kwargs["system"] = system
+    if request.tools:
+        kwargs["tools"] = [_tool(t) for t in request.tools]
+    if request.max_tokens is not None:
+        kwargs["max_tokens"] = request.max_tokens
+    kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)  # required by the API
+    fmt = request.response_format
+    forced = fmt is not None and _ask_for_json(model, fmt, bool(request.tools), kwargs)
+    return {"model": model, "messages": messages, **kwargs}, forced
+
+
 class AnthropicProvider(WireAdapter):
     name = "anthropic"
     inputs = INPUTS
@@ -144,24 +165,10 @@ class AnthropicProvider(WireAdapter):
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(key.value if key else None, os.environ.get("ANTHROPIC_BASE_URL") or None)
-        create = client.messages.create
-        options = dict(request.options)
-        if request.temperature is not None:
-            options["temperature"] = request.temperature  # not an SDK keyword: sent via extra_body
-        kwargs = split_options(create, options)
-        system, messages = _messages(request.messages)
-        if system:
-            kwargs["system"] = system
-        if request.tools:
-            kwargs["tools"] = [_tool(t) for t in request.tools]
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
-        kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)  # required by the API
-        fmt = request.response_format
-        forced = fmt is not None and _ask_for_json(model, fmt, bool(request.tools), kwargs)
+        kwargs, forced = body(model, request)
         answer_block: int | None = None  # the forced answer tool's content block, whose input is the answer
         tokens = _Tokens()
-        stream = await create(model=model, messages=messages, stream=True, **kwargs)
+        stream = await client.messages.create(**kwargs, stream=True)
         answer.started = True
         async with stream:  # closes the HTTP response on cancel, aclose or error
             async for event in stream:

@@ -146,6 +146,12 @@ def _config(request: Request, system: str | None) -> types.GenerateContentConfig
         ) from None
 
 
+def body(request: Request) -> tuple[list[dict[str, Any]], types.GenerateContentConfig]:
+    """The contents and configuration of ``request``: a live answer streams them, a batch row holds them."""
+    system, contents = _contents(request.messages)
+    return contents, _config(request, system)
+
+
 def _finish(reason: Any) -> StreamFinish:
     name = str(getattr(reason, "value", reason)).upper()
     if name in _FINISH:
@@ -221,8 +227,7 @@ class GoogleProvider(WireAdapter):
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
-        system, contents = _contents(request.messages)
-        config = _config(request, system)
+        contents, config = body(request)
         client = _clients.get(key.value if key else None, _base_url(), _api_version())
         n_calls = 0
         counted: Usage | None = None  # the input count, once passed on

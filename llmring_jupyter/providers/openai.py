@@ -88,6 +88,21 @@ def _response_format(model: str, fmt: ResponseFormat) -> dict[str, Any]:
     return {"type": "json_object"} if old else chat_completions_format(fmt)
 
 
+def body(model: str, request: Request) -> dict[str, Any]:
+    """The chat completions call's arguments for ``request``, unstreamed: a live answer adds the
+    streaming ones, a batch row sends them as they are (unknown options under ``extra_body``)."""
+    kwargs = split_options(openai.resources.chat.AsyncCompletions.create, request.options)
+    if request.temperature is not None:
+        kwargs["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        kwargs["max_completion_tokens"] = request.max_tokens  # max_tokens is deprecated
+    if request.tools:
+        kwargs["tools"] = [function_spec(t) for t in request.tools]
+    if request.response_format is not None:
+        kwargs.setdefault("response_format", _response_format(model, request.response_format))
+    return {"model": model, "messages": [_message(m) for m in request.messages], **kwargs}
+
+
 class OpenAIProvider(WireAdapter):
     name = "openai"
     inputs = INPUTS
@@ -99,23 +114,8 @@ class OpenAIProvider(WireAdapter):
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
-        create = client.chat.completions.create
-        kwargs = split_options(create, request.options)
-        if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            kwargs["max_completion_tokens"] = request.max_tokens  # max_tokens is deprecated
-        if request.tools:
-            kwargs["tools"] = [function_spec(t) for t in request.tools]
-        if request.response_format is not None:
-            kwargs.setdefault("response_format", _response_format(model, request.response_format))
-        stream = await create(
-            model=model,
-            messages=[_message(m) for m in request.messages],
-            stream=True,
-            stream_options={"include_usage": True},
-            **kwargs,
-        )
+        kwargs = body(model, request)
+        stream = await client.chat.completions.create(**kwargs, stream=True, stream_options={"include_usage": True})
         answer.started = True
         async with stream:  # closes the HTTP response on cancel, aclose or error
             async for chunk in stream:
