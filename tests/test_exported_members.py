@@ -16,6 +16,7 @@ PUBLIC = [
     "Interrupted",
     "LLMError",
     "LLMMagics",
+    "MapResult",
     "MissingKeyError",
     "ModelNotFoundError",
     "PendingResult",
@@ -34,6 +35,7 @@ PUBLIC = [
     "chat",
     "chat_sync",
     "load_ipython_extension",
+    "map",
     "unload_ipython_extension",
     "use_backend",
 ]
