@@ -263,7 +263,7 @@ class MapResult(Sequence[Result]):
     def to_pandas(self) -> Any:
         """A DataFrame, one row per input row on the input's index: with a schema one column per
         field (a value that is not an object: a ``data`` column), else a ``text`` column; and ``error``."""
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped]
 
         records = self.records()
         frame = pd.DataFrame.from_records(records, index=self.index if self.index is not None else None)

@@ -172,7 +172,8 @@ class Template:
         self.text, self.namespace, self.max_chars = text, namespace, max_chars
 
     def fill(self, row: Any) -> Prompt:
-        return interpolate(self.text, ChainMap({"row": row}, self.namespace), self.max_chars)
+        names = ChainMap({"row": row}, self.namespace)  # type: ignore[arg-type]  # only read
+        return interpolate(self.text, names, self.max_chars)
 
 
 def row_options(opts: Options) -> Options:

@@ -36,18 +36,17 @@ class Room:
 
     remaining: float
     limit: float | None
-    reset_in: float | None  # seconds until it is full again
+    reset_in: float  # seconds until it is full again (unsaid: retry-after, else a second)
     seen: float  # loop time of that response
     used: float = 0.0  # spent since (requests started, or their tokens)
 
     def left(self, now: float) -> float:
         """What is left now: what the response said, refilled at the pace its reset implies."""
         refill = 0.0
-        if self.reset_in is not None:
-            if self.limit is not None and self.reset_in > 0:
-                refill = (self.limit - self.remaining) / self.reset_in * (now - self.seen)
-            elif now >= self.seen + self.reset_in:
-                refill = float("inf")
+        if self.limit is not None and self.reset_in > 0:
+            refill = (self.limit - self.remaining) / self.reset_in * (now - self.seen)
+        elif now >= self.seen + self.reset_in:
+            refill = float("inf")
         full = self.limit if self.limit is not None else float("inf")
         return min(full, self.remaining + refill) - self.used
 
@@ -56,8 +55,6 @@ class Room:
         short = amount - self.left(now)
         if short <= 0:
             return 0.0
-        if self.reset_in is None:
-            return DEFAULT_PAUSE
         if self.limit is not None and self.reset_in > 0 and self.limit > self.remaining:
             return short / ((self.limit - self.remaining) / self.reset_in)
         return max(0.0, self.seen + self.reset_in - now)
@@ -152,7 +149,10 @@ def rooms(headers: Mapping[str, str], now: float) -> tuple[Room | None, Room | N
         ):
             left = _number(headers.get(remaining))
             if left is not None:
-                found.append(Room(left, _number(headers.get(limit)), reset_seconds(headers.get(reset)), now))
+                said = reset_seconds(headers.get(reset))
+                if said is None:
+                    said = _number(headers.get("retry-after")) or DEFAULT_PAUSE
+                found.append(Room(left, _number(headers.get(limit)), said, now))
                 break
         else:
             found.append(None)

@@ -8,7 +8,7 @@ whole — and a pandas input's index is kept, so results line up with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +81,7 @@ def rows_of(value: Any, name: str = "the input") -> Rows:
             f"--map needs a list, tuple, DataFrame, Series or other iterable of rows; {name} is a "
             f"{kind.__name__}. Wrap one item in a list: [{name}]."
         )
-    total = len(value) if hasattr(value, "__len__") else None
+    total = len(value) if isinstance(value, Sized) else None
     return Rows((Row(item.items()) if _is_record(item) else item for item in value), total)
 
 
