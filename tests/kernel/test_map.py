@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,9 +171,7 @@ def test_every_row_answered_once_in_order_through_a_429_storm(kernel: Kernel, ro
     assert sorted(rows.asked) == sorted(f"Classify row {i}" for i in range(ROWS)), "each row asked once"
 
 
-def test_interrupt_keeps_finished_rows_and_a_rerun_or_a_restart_sends_only_the_rest(
-    kernel: Kernel, rows: RowServer, tmp_path_factory: pytest.TempPathFactory, wire: WireServer
-) -> None:
+def test_interrupt_keeps_finished_rows_and_a_rerun_sends_only_the_rest(kernel: Kernel, rows: RowServer) -> None:
     rows.asked.clear()
     rows.pause = 0.4
     cell = "%%llm openai:gpt-4o-mini --map items --concurrency 2\nSummarise {{row}}"
