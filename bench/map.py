@@ -14,8 +14,6 @@ with every answer). Three ways run the same rows in one IPython shell:
 
 from __future__ import annotations
 
-import _paths  # noqa: F401  (tests/ on sys.path)
-
 import argparse
 import asyncio
 import contextlib
@@ -26,6 +24,7 @@ import threading
 import time
 from typing import Any
 
+import _paths  # noqa: F401  (tests/ on sys.path)
 from providers.dialects import load
 from wire_server import Reply, Seen, WireServer
 
