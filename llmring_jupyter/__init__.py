@@ -33,10 +33,10 @@ from .exceptions import (
     UnsupportedInputError,
     UsageError,
 )
-from .notebook.api import chat, chat_sync, use_backend
+from .notebook.api import chat, chat_sync, map, use_backend
 from .notebook.magics import LLMMagics
 from .notebook.transform import awaited_magics
-from .result import Result, Timings
+from .result import MapResult, Result, Timings
 from .view.outputs import prepare_views
 
 __version__ = "0.1.0"
@@ -49,6 +49,7 @@ __all__ = [
     "Interrupted",
     "LLMError",
     "LLMMagics",
+    "MapResult",
     "MissingKeyError",
     "ModelNotFoundError",
     "PendingResult",
@@ -67,6 +68,7 @@ __all__ = [
     "chat",
     "chat_sync",
     "load_ipython_extension",
+    "map",
     "unload_ipython_extension",
     "use_backend",
 ]

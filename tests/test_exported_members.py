@@ -17,6 +17,7 @@ PUBLIC = [
     "Interrupted",
     "LLMError",
     "LLMMagics",
+    "MapResult",
     "MissingKeyError",
     "ModelNotFoundError",
     "PendingResult",
@@ -35,6 +36,7 @@ PUBLIC = [
     "chat",
     "chat_sync",
     "load_ipython_extension",
+    "map",
     "unload_ipython_extension",
     "use_backend",
 ]

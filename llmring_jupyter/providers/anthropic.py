@@ -22,7 +22,7 @@ from typing import Any
 import anthropic
 
 from . import keys
-from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
+from ._common import ClientCache, error_message, mid_answer, split_options, status_error, track_response, unreachable
 from .adapter import Answer, Piece, WireAdapter
 from .errors import LLMError
 from .images import ImageLimits
@@ -60,7 +60,11 @@ _STREAM_ERROR_STATUS = {"api_error": 500, "overloaded_error": 529}
 def _client(key: str | None, base_url: str | None) -> anthropic.AsyncAnthropic:
     # No retries: an error must reach the user now, not after a silent second attempt.
     return anthropic.AsyncAnthropic(
-        api_key=key, base_url=base_url, max_retries=0, timeout=anthropic.Timeout(600.0, connect=10.0)
+        api_key=key,
+        base_url=base_url,
+        max_retries=0,
+        timeout=anthropic.Timeout(600.0, connect=10.0),
+        http_client=anthropic.DefaultAsyncHttpxClient(event_hooks={"response": [track_response]}),  # rate-limit headers
     )
 
 

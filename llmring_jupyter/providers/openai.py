@@ -17,7 +17,16 @@ from typing import Any
 import openai
 
 from . import keys
-from ._common import ClientCache, error_message, function_spec, mid_answer, split_options, status_error, unreachable
+from ._common import (
+    ClientCache,
+    error_message,
+    function_spec,
+    mid_answer,
+    split_options,
+    status_error,
+    track_response,
+    unreachable,
+)
 from .adapter import Answer, Piece, WireAdapter
 from .errors import LLMError
 from .images import ImageLimits
@@ -40,7 +49,11 @@ _FINISH: dict[str, StreamFinish] = {
 def _client(key: str | None, base_url: str | None) -> openai.AsyncOpenAI:
     # No retries: an error must reach the user now, not after a silent second attempt.
     return openai.AsyncOpenAI(
-        api_key=key, base_url=base_url, max_retries=0, timeout=openai.Timeout(600.0, connect=10.0)
+        api_key=key,
+        base_url=base_url,
+        max_retries=0,
+        timeout=openai.Timeout(600.0, connect=10.0),
+        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"response": [track_response]}),  # rate-limit headers
     )
 
 

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import AsyncGenerator, Iterable
 
-from . import external, inputs, lockfile, registry, retry
+from . import external, inputs, lockfile, pacing, registry, retry
 from .adapter import Adapter
 from .errors import AuthenticationError, LLMError, ProviderError, StreamTimeoutError, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
@@ -92,21 +92,22 @@ async def chat_stream(
         for attempt in range(1, max(retries, 0) + 2):
             started = False
             try:
-                if backend is not None:
-                    log.sending(str(ref), 0.0)
-                    source = external.stream(backend, request)
-                else:
-                    imported = time.perf_counter()
-                    adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
-                    log.sending(str(ref), time.perf_counter() - imported)
-                    source = _served(adapter, ref, request)
-                # aclosing: a consumer's aclose() must reach the adapter now, closing the HTTP
-                # request at once rather than at garbage collection (the model would keep billing)
-                async with contextlib.aclosing(_bounded(source, idle_timeout, ref)) as chunks:
-                    async for chunk in chunks:
-                        # a count alone shows the user nothing: until text, a call or the end, retry
-                        started = started or bool(chunk.delta or chunk.tool_calls or chunk.finish_reason)
-                        yield chunk
+                async with pacing.attempt(ref.provider):  # a --map's rate limiter: waits for room
+                    if backend is not None:
+                        log.sending(str(ref), 0.0)
+                        source = external.stream(backend, request)
+                    else:
+                        imported = time.perf_counter()
+                        adapter = registry.get(ref.provider)  # imports the SDK: not part of any silence
+                        log.sending(str(ref), time.perf_counter() - imported)
+                        source = _served(adapter, ref, request)
+                    # aclosing: a consumer's aclose() must reach the adapter now, closing the HTTP
+                    # request at once rather than at garbage collection (the model would keep billing)
+                    async with contextlib.aclosing(_bounded(source, idle_timeout, ref)) as chunks:
+                        async for chunk in chunks:
+                            # a count alone shows the user nothing: until text, a call or the end, retry
+                            started = started or bool(chunk.delta or chunk.tool_calls or chunk.finish_reason)
+                            yield chunk
                 return
             except AuthenticationError:
                 raise
