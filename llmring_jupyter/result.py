@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, overload
 
@@ -306,3 +308,48 @@ def _record(result: Result) -> dict[str, Any]:
     if value is None or isinstance(value, dict):
         return {**(value or {}), "error": error}
     return {"data": value, "error": error}
+
+
+@dataclass(frozen=True, eq=False)
+class BatchMapResult(MapResult):
+    """A ``--batch`` run's :class:`MapResult`: its rows fill in as the provider's batches finish.
+
+    ``jobs`` are the provider batches as last polled; ``done`` says whether every row has
+    come back (or its batch ended without it). ``await`` it, or call :meth:`wait`, for the end.
+    A row still in a batch is a cancelled result whose error names the batch.
+    """
+
+    jobs: tuple[Any, ...] = ()  # providers.batch.jobs.BatchJob, as last polled
+    _finished: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    _future: Any = field(default=None, repr=False, compare=False)  # the poller, on the background loop
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def __await__(self) -> Generator[Any, None, BatchMapResult]:
+        return self._wait().__await__()
+
+    async def _wait(self) -> BatchMapResult:
+        if self._future is not None and not self.done:
+            await asyncio.shield(asyncio.wrap_future(self._future))  # an interrupt stops the wait, not the batch
+        return self
+
+    def wait(self, timeout: float | None = None) -> BatchMapResult:
+        """Block until every batch has ended and its rows are in (the batches poll on their own thread)."""
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"The batches did not end within {timeout} s; they go on (re-run the cell to look).")
+        return self
+
+    def _fill(self, rows: dict[int, Result], jobs: tuple[Any, ...]) -> None:
+        """Rows that came back, and the jobs as polled: the poller's only way in."""
+        results = list(self.results)
+        for position, result in rows.items():
+            results[position] = result
+        object.__setattr__(self, "results", tuple(results))
+        object.__setattr__(self, "jobs", jobs)
+
+    def __repr__(self) -> str:
+        waiting = sum(1 for r in self.results if r.finish_reason == "cancelled" and r.error and "batch" in r.error)
+        state = "done" if self.done else f"{waiting:,} rows in batches"
+        return super().__repr__().replace("<MapResult", f"<BatchMapResult ({state})", 1)

@@ -176,6 +176,13 @@ class Options:
         help="ask once per item of the list, table or iterable NAME ({{row}}, {{row.col}} in the prompt); "
         "_llm is a MapResult",
     )
+    batch: bool = _flag(
+        False,
+        "--batch",
+        line_only=True,
+        help="with --map: send the rows through the provider's batch API (half the price, within 24 h); "
+        "returns at once, _llm fills in; re-running the cell re-attaches",
+    )
     concurrency: int | None = _flag(
         None,
         "--concurrency",
@@ -236,6 +243,8 @@ class Options:
             _bad(f"--concurrency (concurrency=) must be a whole number of at least 1, not {self.concurrency!r}")
         if self.concurrency is not None and self.rows is None:
             _bad("--concurrency is for --map NAME: a single answer is one request")
+        if self.batch and self.rows is None:
+            _bad("--batch sends the rows of a --map NAME through a batch API: add --map NAME")
         if self.rows is not None:
             self._check_map()
 

@@ -166,6 +166,23 @@ def _keep(magics: Host, args: list[str]) -> None:
 
 
 #: What ``%llm help`` lists, in its order.
+def _batches(magics: Host, args: list[str]) -> None:
+    from ..answer import batch
+    from ..render.batch_table import batch_bundle
+
+    made = batch.jobs(magics.session.settings.cache_path)
+    display(batch_bundle(made, empty="This notebook has made no batch (%%llm … --map NAME --batch)."), raw=True)
+
+
+def _batch(magics: Host, args: list[str]) -> None:
+    if len(args) != 2 or args[0] != "cancel":
+        raise UsageError("Usage: %llm batch cancel ID (%llm batches lists the ids)")
+    from ..answer import batch
+    from ..render.batch_table import job_line
+
+    print(job_line(batch.cancel(args[1], magics.session.settings.cache_path)))
+
+
 _HELP = (
     ("%llm help", "this text"),
     ("%llm models", "the lockfile's aliases and which providers have keys"),
@@ -179,6 +196,8 @@ _HELP = (
     ("%llm load FILE [NAME]", "load a conversation saved as JSON"),
     ("%llm fix [MODEL] [options]", "explain the latest error; its corrected cell is put below"),
     ("%llm keep N", "the last side-by-side cell's answer N joins the conversation instead"),
+    ("%llm batches", "this notebook's --batch jobs: provider, id, status, counts, age, cost"),
+    ("%llm batch cancel ID", "cancel one of them; its finished rows are kept"),
 )
 
 _COMMANDS: dict[str, Callable[..., Any]] = {
@@ -197,4 +216,6 @@ _COMMANDS: dict[str, Callable[..., Any]] = {
     "load": _load,
     "fix": fix.fix,
     "keep": _keep,
+    "batches": _batches,
+    "batch": _batch,
 }

@@ -231,12 +231,25 @@ class LLMMagics(Magics):
                 raw=True,
             )
             return None
+        if opts.batch:
+            return await self.batch_rows(run)
         from ..view.progress import TerminalProgress, WidgetProgress
 
         result = await run.run(WidgetProgress() if self.in_kernel else TerminalProgress())
         self._bind(result, opts.out)
         result.raise_for_error()
         return result
+
+    async def batch_rows(self, run: Any) -> MapResult:
+        """Submit a map's rows as provider batches (or re-attach to this notebook's) and bind the
+        filling :class:`BatchMapResult` at once; the batches are polled in the background."""
+        from ..answer.batch import BatchRun
+        from ..view.batch_view import DisplayBatchView, TerminalBatchView
+
+        batch = BatchRun(run)
+        view = DisplayBatchView(run.model) if self.in_kernel else TerminalBatchView(run.model)
+        self._bind(batch.result, run.opts.out)  # bound before submitting: a refusal keeps the rows that went
+        return await batch.start(view)
 
     def _bind(self, value: Any, out: str | None) -> None:
         """``_llm`` (and ``--out NAME``) hold a cell's result."""

@@ -72,6 +72,7 @@ class BatchJob:
     cost: float | None = None  # US dollars at the batch price: estimated before, counted once rows finish
     cost_estimated: bool = True  # the price is half the live one (the table has no batch price), or a guess
     note: str | None = None  # the provider's own words on a failed or refused batch
+    fetched: bool = False  # its results were read once it ended: a row still unanswered goes again
 
     @property
     def ended(self) -> bool:
