@@ -320,6 +320,7 @@ class BatchMapResult(MapResult):
     """
 
     jobs: tuple[Any, ...] = ()  # providers.batch.jobs.BatchJob, as last polled
+    note: str | None = None  # what the poller last had to say: a provider unreachable, a key refused
     _finished: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
     _future: Any = field(default=None, repr=False, compare=False)  # the poller, on the background loop
 
@@ -341,13 +342,14 @@ class BatchMapResult(MapResult):
             raise TimeoutError(f"The batches did not end within {timeout} s; they go on (re-run the cell to look).")
         return self
 
-    def _fill(self, rows: dict[int, Result], jobs: tuple[Any, ...]) -> None:
-        """Rows that came back, and the jobs as polled: the poller's only way in."""
+    def _fill(self, rows: dict[int, Result], jobs: tuple[Any, ...], note: str | None = None) -> None:
+        """Rows that came back, the jobs as polled, the poller's note: the poller's only way in."""
         results = list(self.results)
         for position, result in rows.items():
             results[position] = result
         object.__setattr__(self, "results", tuple(results))
         object.__setattr__(self, "jobs", jobs)
+        object.__setattr__(self, "note", note)
 
     def __repr__(self) -> str:
         waiting = sum(1 for r in self.results if r.finish_reason == "cancelled" and r.error and "batch" in r.error)

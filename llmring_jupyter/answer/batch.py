@@ -77,7 +77,9 @@ class BatchRun:
         self.ref = self.refs[0]  # a batch goes to one provider: the alias's first model
         self.resolved = " → ".join(map(str, self.refs))  # as the replay cache keys a live row
         self.client = batch_api.api(self.ref.provider)
-        self.cache = replay.Cache(settings.cache_path) if run.opts.cache is not False else None
+        # a paid row is always stored (a re-run must not pay for it again); --no-cache only stops replaying
+        self.cache = replay.Cache(settings.cache_path)
+        self.replays = run.opts.cache is not False
         self.jobs_store = Jobs(settings.cache_path)
         self.pending: dict[str, Pending] = {}  # by request key
         self.jobs: dict[str, BatchJob] = {}
@@ -93,7 +95,7 @@ class BatchRun:
         except UsageError as exc:
             return Result.unasked(self.run.model, "error", error=exc.message)
         request, _ = self.run.session.request(prompt, self.run.opts, self.shape)
-        stored = self.cache.get(request, self.resolved) if self.cache else None
+        stored = self.cache.get(request, self.resolved) if self.replays else None
         if stored is not None:
             final = next((c for c in stored.steps[-1] if c.finish_reason), None)
             chunks = stored.steps[-1]
@@ -145,7 +147,7 @@ class BatchRun:
         else:
             self.result._finished.set()
             view.finish(self.result, (), self.note)
-        self.result._fill({}, tuple(self.jobs.values()))
+        self.result._fill({}, tuple(self.jobs.values()), self.note)
         if failure is not None:
             raise failure
         return self.result
@@ -194,11 +196,11 @@ class BatchRun:
                     backoff = min(MAX_BACKOFF, backoff * 2)
                     self.note = f"{exc.message} Polling again in {backoff:g} s."
                 view.update(tuple(self.jobs.values()), self.note)
-                self.result._fill({}, tuple(self.jobs.values()))
+                self.result._fill({}, tuple(self.jobs.values()), self.note)
                 if any(not j.fetched for j in self.jobs.values()):
                     await asyncio.sleep(backoff)
         finally:
-            self.result._fill({}, tuple(self.jobs.values()))
+            self.result._fill({}, tuple(self.jobs.values()), self.note)
             self.result._finished.set()
             view.finish(self.result, tuple(self.jobs.values()), self.note)
 
@@ -223,11 +225,8 @@ class BatchRun:
             row = back.get(key)
             if row is not None and row.end == "succeeded":
                 result = self._answer(pending.request, row.chunks, job=job)
-                if self.cache is not None:
-                    final = row.chunks[-1]
-                    self.cache.put(
-                        pending.request, self.resolved, replay.Recording((row.chunks,), {}, final.model, time.time())
-                    )
+                recording = replay.Recording((row.chunks,), {}, row.chunks[-1].model, time.time())
+                self.cache.put(pending.request, self.resolved, recording)
                 self.run.session.ledger.add(result)
                 spent += [result.cost] if result.cost is not None else []
                 estimated = estimated or pricing.batch_price(result.model, result.usage)[1]

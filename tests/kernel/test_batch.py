@@ -6,6 +6,7 @@ One kernel for the module (a second one stands for the restart); a few rows a ru
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,8 +110,16 @@ def test_a_rerun_after_a_restart_reattaches_instead_of_submitting_again(
         assert again.ok, again.error
         assert server.submitted == 1, "re-attached: no second submission"
         assert value(second, "_llm.jobs[0].id") == batch_id
+        server.unavailable = True  # the provider goes away while the batch is polled: the view says so
+        for _ in range(200):
+            if "Polling again in" in (value(second, "_llm.note") or ""):
+                break
+            time.sleep(0.05)
+        assert "HTTP 503" in value(second, "_llm.note") and "Polling again in" in value(second, "_llm.note")
+        server.unavailable = False
         server.batches[batch_id].plan = ["completed"]
         assert second.run("await _llm").ok
+        assert value(second, "_llm.note") is None
         assert value(second, "_llm.texts") == [
             "Answer to: Label alpha",
             "Answer to: Label beta",

@@ -90,6 +90,7 @@ class BatchServer:
         self.errored: set[str] = set()
         self.expire_after: int | None = None
         self.refuse_upload = False
+        self.unavailable = False  # reading a batch answers 503 while this is set
         self.closed = False
         self.server = WireServer(Router(self.routes()))
 
@@ -197,6 +198,8 @@ class OpenAIBatches(BatchServer):
         return out
 
     def retrieve(self, seen: Seen, batch_id: str) -> Reply:
+        if self.unavailable:
+            return Reply.json({"error": {"message": "The server is overloaded", "type": "server_error"}}, 503)
         batch = self.batches.get(batch_id)
         if batch is None:
             return Reply.json({"error": {"message": f"No batch found with id '{batch_id}'."}}, 404)
