@@ -63,7 +63,7 @@ class BatchRun:
     """One ``--batch`` cell: the rows' requests, what is stored, what is held, what goes now."""
 
     def __init__(self, run: Map) -> None:
-        _session, settings = run.session, run.session.settings
+        settings = run.session.settings
         if settings.backend is not None:
             raise UsageError(
                 "--batch needs a provider's batch API; a backend (use_backend) has none: leave out --batch."
@@ -96,10 +96,8 @@ class BatchRun:
             return Result.unasked(self.run.model, "error", error=exc.message)
         request, _ = self.run.session.request(prompt, self.run.opts, self.shape)
         stored = self.cache.get(request, self.resolved) if self.replays else None
-        if stored is not None:
-            final = next((c for c in stored.steps[-1] if c.finish_reason), None)
-            chunks = stored.steps[-1]
-            return self._answer(request, chunks, replayed=stored.origin if final else None)
+        if stored is not None:  # answered before, live or in a batch: nothing is sent
+            return self._answer(request, stored.steps[-1], replayed=stored.origin)
         key = replay.key_of(request, self.resolved)
         self.pending.setdefault(key, Pending([], request)).positions.append(position)
         return Result.unasked(self.run.model, "cancelled", error="waiting to be submitted in a batch")
@@ -140,6 +138,7 @@ class BatchRun:
         except LLMError as exc:  # rows submitted before it are kept; the others go again next run
             failure = exc
             self.note = exc.message
+        self.result._fill({}, tuple(self.jobs.values()), self.note)  # from here on, only the poller fills it
         view.update(tuple(self.jobs.values()), self.note)
         if self.jobs:
             future = asyncio.run_coroutine_threadsafe(self._poll(view), background._answers_loop())
@@ -147,7 +146,6 @@ class BatchRun:
         else:
             self.result._finished.set()
             view.finish(self.result, (), self.note)
-        self.result._fill({}, tuple(self.jobs.values()), self.note)
         if failure is not None:
             raise failure
         return self.result
