@@ -16,6 +16,9 @@ from kernel_session import Kernel
 from providers.batch_servers import OpenAIBatches
 from providers.dialects import load
 
+from llmring_jupyter.providers import Usage
+from llmring_jupyter.providers.pricing import batch_price
+
 ITEMS = "items = ['alpha', 'beta', 'gamma']"
 
 
@@ -120,6 +123,12 @@ def test_a_rerun_after_a_restart_reattaches_instead_of_submitting_again(
         server.batches[batch_id].plan = ["completed"]
         assert second.run("await _llm").ok
         assert value(second, "_llm.note") is None
+        # counted at the batch price, in _llm, the job and %llm usage alike
+        cost, estimated = batch_price("openai:gpt-4o-mini-2024-07-18", Usage.of(10, 5))
+        assert cost is not None and not estimated
+        assert value(second, "round(_llm.cost, 12), round(_llm.jobs[0].cost, 12)") == (round(3 * cost, 12),) * 2
+        usage = second.run("%llm usage").of("display_data")[-1]["content"]["data"]["text/plain"]
+        assert "openai:gpt-4o-mini-2024-07-18" in usage
         assert value(second, "_llm.texts") == [
             "Answer to: Label alpha",
             "Answer to: Label beta",
