@@ -36,7 +36,7 @@ from .exceptions import (
 from .notebook.api import chat, chat_sync, map, use_backend
 from .notebook.magics import LLMMagics
 from .notebook.transform import awaited_magics
-from .result import MapResult, Result, Timings
+from .result import BatchMapResult, MapResult, Result, Timings
 from .view.outputs import prepare_views
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "AnswerMismatch",
     "AuthenticationError",
     "BatchError",
+    "BatchMapResult",
     "BudgetError",
     "ConfigurationError",
     "Interrupted",

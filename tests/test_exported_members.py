@@ -12,6 +12,7 @@ PUBLIC = [
     "AnswerMismatch",
     "AuthenticationError",
     "BatchError",
+    "BatchMapResult",
     "BudgetError",
     "ConfigurationError",
     "Interrupted",
