@@ -257,3 +257,18 @@ def cancel(job_id: str, path: str | None) -> BatchJob:
     polled = dataclasses.replace(future.result(timeout=120), cost=job.cost, cost_estimated=job.cost_estimated)
     store.update(polled)
     return polled
+
+
+def estimate_line(run: Map) -> str:
+    """What ``--dry-run --batch`` adds to a map's estimate: the same tokens at the batch price."""
+    from ..providers.types import Usage
+    from ..render.footer import dollars
+
+    est = run.estimate()
+    settings = run.session.settings
+    ref = resolve(run.model, lockfile_path=settings.lockfile, profile=settings.profile)[0]
+    cost, estimated = pricing.batch_price(str(ref), Usage.of(est.input_tokens, est.output_tokens))
+    if cost is None:
+        return "With --batch: cost unknown (the price table does not know the model), within 24 hours."
+    said = "half the live price, estimated" if estimated else "the price table's batch price"
+    return f"With --batch: {dollars(cost)} ({said}), within 24 hours."

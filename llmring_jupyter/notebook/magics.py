@@ -223,6 +223,10 @@ class LLMMagics(Magics):
         if opts.dry_run:
             bundle = render.dry_run_bundle(run.request, 0)
             line = run.estimate().line()
+            if opts.batch:
+                from ..answer.batch import estimate_line
+
+                line += " " + estimate_line(run)
             display(
                 {
                     "text/html": f"{bundle['text/html']}<p>{html.escape(line)}</p>",

@@ -87,6 +87,17 @@ def test_cancel_keeps_what_finished_and_the_rest_goes_again(kernel: Kernel) -> N
     assert value(kernel, "_llm.jobs[0].id != " + repr(job)), "the cancelled rows went in a new batch"
 
 
+def test_a_dry_run_shows_the_estimate_at_the_batch_price_and_submits_nothing(
+    kernel: Kernel, server: OpenAIBatches
+) -> None:
+    before = server.submitted
+    dry = kernel.run("%%llm openai:gpt-4o-mini --map items --batch --max-tokens 100 --dry-run\nLabel {{row}}")
+    assert dry.ok, dry.error
+    shown = dry.of("display_data")[-1]["content"]["data"]["text/plain"]
+    assert "Estimate for 3 rows" in shown and "With --batch: $" in shown and "batch price" in shown
+    assert server.submitted == before
+
+
 def test_bad_uses_of_batch_are_one_line_each(kernel: Kernel) -> None:
     cases = {
         "%%llm demo --batch\nhello": "add --map NAME",
