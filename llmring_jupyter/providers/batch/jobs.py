@@ -2,7 +2,7 @@
 
 Each provider names its states its own way (OpenAI ``validating``…``completed``, Anthropic
 ``in_progress``/``canceling``/``ended``, Gemini ``JOB_STATE_…``); each module maps them to
-:data:`STATUSES` so a notebook shows one vocabulary. Rows are matched to results by their
+:data:`BatchStatus` so a notebook shows one vocabulary. Rows are matched to results by their
 ``custom_id`` (OpenAI and Anthropic return them in no particular order), and a finished row
 comes back as the chunks a live stream would have ended with, so it joins the replay cache
 and a ``MapResult`` exactly as a live answer does.
@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Literal, Protocol
 
 from .. import keys
 from .._common import is_transport_error, unreachable
@@ -27,7 +27,6 @@ from ..types import Request, StreamChunk, StreamFinish, ToolCall, Usage
 BatchStatus = Literal[
     "queued", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled", "failed"
 ]
-STATUSES: tuple[BatchStatus, ...] = get_args(BatchStatus)
 #: States after which nothing more will finish: the rows without a result go again on the next run.
 ENDED: tuple[BatchStatus, ...] = ("completed", "expired", "cancelled", "failed")
 #: How a row of a batch ended (``None`` in :class:`Row`: not yet).
