@@ -149,6 +149,9 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 pass
         return done
 
+    with contextlib.redirect_stdout(io.StringIO()):  # the SDK imported, the client made: not measured
+        wire.routes[("POST", "/v1/chat/completions")] = LimitedServer(args.rpm, args.tpm, args.tokens, args.burst)
+        await llmring_jupyter.chat("warm up", model, history=False, cache=False)
     await measure("map", args.rows, ours)
     await measure("gather-50", args.rows, gather)
     await measure("sequential", min(args.sequential, args.rows), sequential)
