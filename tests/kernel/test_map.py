@@ -119,6 +119,8 @@ def test_demo_rows_of_a_table_become_a_dataframe_on_its_index(kernel: Kernel) ->
     opened, closed = _progress_comms(run)
     assert len(opened) == 1 and opened <= closed, "one progress view for every row, closed at the end"
     assert value(kernel, "len(_llm.errors), _llm.usage.total_tokens > 0") == (0, True)
+    usage = kernel.run("%llm usage").of("display_data")[-1]["content"]["data"]["text/plain"]
+    assert next(line for line in usage.splitlines() if line.startswith("demo:echo")).split()[1] == "3"
 
 
 def test_demo_schema_rows_give_one_column_per_field(kernel: Kernel) -> None:
@@ -237,7 +239,7 @@ def test_stop_ends_the_run_at_once_keeping_every_finished_row(kernel: Kernel, ro
 def test_after_a_kernel_restart_a_rerun_sends_only_rows_without_a_stored_answer(
     folder: Path, wire: WireServer, rows: RowServer
 ) -> None:
-    cell = "%%llm openai:gpt-4o-mini --map first --no-history\nRestart {{row}}"
+    cell = "%%llm openai:gpt-4o-mini --map first\nRestart {{row}}"
     k = _kernel(folder, wire)
     try:
         assert k.run("first = items[:4]").ok
@@ -248,6 +250,8 @@ def test_after_a_kernel_restart_a_rerun_sends_only_rows_without_a_stored_answer(
     again = _kernel(folder, wire)
     try:
         assert again.run("first = items[:6]").ok  # two rows more than before the restart
+        dry = again.run(cell.replace("\n", " --dry-run\n", 1))
+        assert "Estimate for 6 rows (4 stored in the replay cache: no cost)" in dry.stdout + str(dry.messages)
         run = again.run(cell)
         assert run.ok, run.error
         assert sorted(rows.asked) == ["Restart row 4", "Restart row 5"], "rows 0-3 replay"
