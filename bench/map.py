@@ -149,6 +149,21 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 pass
         return done
 
+    with contextlib.redirect_stdout(io.StringIO()):  # the SDK imported, the client made: not measured
+        wire.routes[("POST", "/v1/chat/completions")] = LimitedServer(args.rpm, args.tpm, args.tokens, args.burst)
+        await llmring_jupyter.chat("warm up", model, history=False, cache=False)
+    if args.memory:
+        before = rss_mb()
+        started = time.perf_counter()
+        feed = (f"row {i}" for i in range(args.memory))  # an iterator: never a list of every row
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = await llmring_jupyter.map("{{row}}", feed, "demo:echo", cache=False, delay=0)
+        print(
+            f"memory: {len(result):,} rows from an iterator on demo in {time.perf_counter() - started:.0f} s, "
+            f"{len(result.errors)} failed; max RSS {before:.0f} MB before, {rss_mb():.0f} MB after "
+            f"({(rss_mb() - before) * 1024 * 1024 / len(result):,.0f} bytes a row: the MapResult)"
+        )
+        return []
     await measure("map", args.rows, ours)
     await measure("gather-50", args.rows, gather)
     await measure("sequential", min(args.sequential, args.rows), sequential)
@@ -161,6 +176,7 @@ def main() -> None:
     parser.add_argument("--rpm", type=float, default=3000)
     parser.add_argument("--tpm", type=float, default=400_000)
     parser.add_argument("--tokens", type=int, default=20, help="output tokens of each answer")
+    parser.add_argument("--memory", type=int, default=0, help="instead: this many demo rows from an iterator")
     parser.add_argument("--burst", type=float, default=2.0, help="seconds of the limit a bucket holds")
     parser.add_argument("--sequential", type=int, default=100, help="rows the sequential loop runs")
     args = parser.parse_args()
@@ -171,6 +187,8 @@ def main() -> None:
         table = asyncio.run(run(args))
     finally:
         wire.close()
+    if not table:
+        return
     heads = list(table[0])
     print(" | ".join(heads))
     for row in table:

@@ -155,9 +155,12 @@ class Estimate:
     output_tokens: int  # assumed: --max-tokens, else ASSUMED_OUTPUT a row
     cost: float | None
     output_per_row: int
+    stored: int = 0  # rows the replay cache answers: nothing is sent for them
 
     def line(self) -> str:
         rows = f"{self.rows:,} rows" if self.rows is not None else "per row (the input has no length)"
+        if self.stored:
+            rows += f" ({self.stored:,} stored in the replay cache: no cost)"
         cost = "cost unknown (the price table does not know the model)" if self.cost is None else dollars(self.cost)
         return (
             f"Estimate for {rows}: about {self.input_tokens:,} input tokens (counted) + "
@@ -195,8 +198,10 @@ class Map:
         name: str = "the input",
         concurrency: int | None = None,
     ) -> None:
-        if opts.approve or (session.settings.approve_tools and (opts.tools or session.settings.tools)):
-            raise UsageError("--map cannot ask before each row's tool calls: leave out --approve (approve_tools).")
+        if session.settings.approve_tools and (opts.tools or session.settings.tools):
+            raise UsageError(
+                "--map cannot ask before each row's tool calls: set %config LLMMagics.approve_tools = False to map."
+            )
         self.session, self.template, self.value, self.name = session, template, value, name
         self.opts = row_options(opts)
         self.rows: Rows = rows_of(value, name)
@@ -210,7 +215,6 @@ class Map:
         self.question = session.question(template.fill(first), self.opts, shape)
         self.model = self.opts.model or session.settings.default_model
         self.request, _ = session.request(self.question.prompt, self.opts, shape, toolbox=self.question.toolbox)
-        self.cap = concurrency
         self.tally = Tally(self.rows.total, self.model)
         self.pacer = Pacer(concurrency, input_tokens(self.request) + self._output_per_row())
         self.results: dict[int, Result] = {}
@@ -223,23 +227,24 @@ class Map:
         return self.opts.max_tokens or ASSUMED_OUTPUT
 
     def estimate(self) -> Estimate:
-        """Input tokens counted over every row (the first row's alone for an input without a length)."""
+        """Input tokens counted over every row without a stored answer (replayed rows cost nothing;
+        an input without a length: the first row's, per row)."""
         per_row = self._output_per_row()
+        rows: int | None
         if self.rows.total is None:
-            tokens, rows = input_tokens(self.request), None
+            tokens, rows, stored = input_tokens(self.request), None, 0
         else:
-            tokens, rows = 0, 0
+            tokens, rows, stored = 0, 0, 0
             for item in rows_of(self.value, self.name).items:
-                prompt = self.template.fill(item)
-                tokens += input_tokens(self.session.request(prompt, self.opts, self.question.shape)[0])
+                request = self.session.request(self.template.fill(item), self.opts, self.question.shape)[0]
                 rows += 1
-        out = per_row * (rows or 1)
-        settings = self.session.settings
-        refs = (
-            () if settings.backend else resolve(self.model, lockfile_path=settings.lockfile, profile=settings.profile)
-        )
-        cost = pricing.price(str(refs[0]) if refs else None, Usage.of(tokens, out))
-        return Estimate(rows, tokens, out, cost, per_row)
+                if self.session.stored(request, self.opts):
+                    stored += 1
+                else:
+                    tokens += input_tokens(request)
+        out = per_row * ((rows or 1) - stored)
+        cost = pricing.price(self.session.resolved(self.request)[1], Usage.of(tokens, out))
+        return Estimate(rows, tokens, out, cost, per_row, stored)
 
     def check_budget(self) -> None:
         """Refuse, before anything is sent, a run whose estimate passes what is left of the budget."""

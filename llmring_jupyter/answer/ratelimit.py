@@ -28,36 +28,47 @@ OLLAMA = 4  # a local server answers one request at a time per model: more only 
 DEFAULT_PAUSE = 1.0  # seconds to hold after a 429 that names no wait
 MAX_PAUSE = 120.0  # the longest hold a provider's answer can ask for
 _BACK_OFF = (429, 503, 529)
+#: The refill pace a reset implies is rounded (to the millisecond, the request): counting on a
+#: little less keeps the requests just inside the limit rather than on it.
+PACE_MARGIN = 0.98
 
 
 @dataclass
 class Room:
-    """One rate limit (requests or tokens) as the last response described it."""
+    """One rate limit (requests or tokens) as a bucket: what the last response said was left,
+    refilled at the pace its reset implies, less what was sent since."""
 
-    remaining: float
-    limit: float | None
-    reset_in: float  # seconds until it is full again (unsaid: retry-after, else a second)
-    seen: float  # loop time of that response
-    used: float = 0.0  # spent since (requests started, or their tokens)
+    level: float  # left at ``at``
+    size: float | None  # the bucket when full (the limit), if said
+    rate: float | None  # refill per second; None: unknown, full (unbounded) again at ``full_at``
+    at: float  # loop time
+    full_at: float
+
+    @classmethod
+    def said(cls, remaining: float, limit: float | None, reset_in: float, now: float) -> Room:
+        rate = None
+        if limit is not None and limit > remaining and reset_in > 0:
+            rate = (limit - remaining) / reset_in * PACE_MARGIN
+        elif limit is not None:
+            rate = limit / 60 * PACE_MARGIN  # full now: limits are per minute
+        return cls(remaining, limit, rate, now, now + reset_in)
 
     def left(self, now: float) -> float:
-        """What is left now: what the response said, refilled at the pace its reset implies."""
-        refill = 0.0
-        if self.limit is not None and self.reset_in > 0:
-            refill = (self.limit - self.remaining) / self.reset_in * (now - self.seen)
-        elif now >= self.seen + self.reset_in:
-            refill = float("inf")
-        full = self.limit if self.limit is not None else float("inf")
-        return min(full, self.remaining + refill) - self.used
+        if self.rate is None:
+            return float("inf") if now >= self.full_at else self.level
+        return min(self.size if self.size is not None else float("inf"), self.level + self.rate * (now - self.at))
+
+    def take(self, amount: float, now: float) -> None:
+        self.level, self.at = self.left(now) - amount, now
 
     def wait_for(self, amount: float, now: float) -> float:
         """Seconds until ``amount`` is left (0: now)."""
         short = amount - self.left(now)
         if short <= 0:
             return 0.0
-        if self.limit is not None and self.reset_in > 0 and self.limit > self.remaining:
-            return short / ((self.limit - self.remaining) / self.reset_in)
-        return max(0.0, self.seen + self.reset_in - now)
+        if self.rate is None:
+            return max(0.0, self.full_at - now)
+        return short / self.rate
 
 
 @dataclass
@@ -87,7 +98,7 @@ class Limiter:
                 self.flying += 1
                 for room, amount in ((self.requests, 1.0), (self.tokens, self.per_request)):
                     if room is not None:
-                        room.used += amount
+                        room.take(amount, now)
                 return
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
@@ -130,9 +141,23 @@ class Limiter:
         """A response's rate-limit headers: the room left for requests and for tokens."""
         now = asyncio.get_running_loop().time()
         requests, tokens = rooms(headers, now)
-        self.requests = requests or self.requests
-        self.tokens = tokens or self.tokens
+        self.requests = _merge(self.requests, requests, now)
+        self.tokens = _merge(self.tokens, tokens, now)
         self._changed.set()
+
+
+def _merge(known: Room | None, said: Room | None, now: float) -> Room | None:
+    """The room to go by: what a response said, unless it agrees with the running estimate.
+
+    Headers are whole numbers (0.9 requests left reads "0") and responses may arrive out of order,
+    so taking each one as it comes would throw away the fraction refilled and act on stale counts;
+    the estimate is corrected only where the provider's count differs by more than that.
+    """
+    if said is None or known is None:
+        return said or known
+    estimate = known.left(now)
+    slack = max(2.0, 0.05 * (said.size or 0.0))
+    return said if said.level < estimate - 1 or said.level > estimate + slack else known
 
 
 def rooms(headers: Mapping[str, str], now: float) -> tuple[Room | None, Room | None]:
@@ -152,7 +177,7 @@ def rooms(headers: Mapping[str, str], now: float) -> tuple[Room | None, Room | N
                 said = reset_seconds(headers.get(reset))
                 if said is None:
                     said = _number(headers.get("retry-after")) or DEFAULT_PAUSE
-                found.append(Room(left, _number(headers.get(limit)), said, now))
+                found.append(Room.said(left, _number(headers.get(limit)), said, now))
                 break
         else:
             found.append(None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,12 +78,21 @@ def rows(wire: WireServer) -> RowServer:
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory, wire: WireServer, rows: RowServer) -> Iterator[Kernel]:
-    cwd = tmp_path_factory.mktemp("map")
-    k = Kernel(cwd=cwd, env={"LLMRING_DEMO_DELAY": "0.001"})
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("map")  # the kernels' working folder: the replay cache is in it
+
+
+def _kernel(folder: Path, wire: WireServer) -> Kernel:
+    k = Kernel(cwd=folder, env={"LLMRING_DEMO_DELAY": "0.001"})
     assert k.run("%load_ext llmring_jupyter").ok
     set_env(k, provider_env(wire.url))
     assert k.run(f"items = [f'row {{i}}' for i in range({ROWS})]").ok
+    return k
+
+
+@pytest.fixture(scope="module")
+def kernel(folder: Path, wire: WireServer, rows: RowServer) -> Iterator[Kernel]:
+    k = _kernel(folder, wire)
     yield k
     k.close()
 
@@ -109,6 +119,8 @@ def test_demo_rows_of_a_table_become_a_dataframe_on_its_index(kernel: Kernel) ->
     opened, closed = _progress_comms(run)
     assert len(opened) == 1 and opened <= closed, "one progress view for every row, closed at the end"
     assert value(kernel, "len(_llm.errors), _llm.usage.total_tokens > 0") == (0, True)
+    usage = kernel.run("%llm usage").of("display_data")[-1]["content"]["data"]["text/plain"]
+    assert next(line for line in usage.splitlines() if line.startswith("demo:echo")).split()[1] == "3"
 
 
 def test_demo_schema_rows_give_one_column_per_field(kernel: Kernel) -> None:
@@ -195,3 +207,55 @@ def test_interrupt_keeps_finished_rows_and_a_rerun_sends_only_the_rest(kernel: K
     assert value(kernel, "_llm.replayed, len(_llm.errors)") == (done, 1)
     assert len(rows.asked) - asked == ROWS - done, "only the rows without a stored answer were sent"
     assert "replayed" in again.final["data"]["text/plain"]
+
+
+def test_stop_ends_the_run_at_once_keeping_every_finished_row(kernel: Kernel, rows: RowServer) -> None:
+    rows.asked.clear()
+    rows.pause = 0.3
+    pressed: list[str] = []
+
+    def press_stop(msg: dict[str, Any], k: Kernel) -> None:
+        if msg["msg_type"] == "comm_open" and "state" in msg["content"]["data"].get("state", {}):
+            pressed.append(msg["content"]["comm_id"])  # the progress view
+        elif pressed and len(pressed) == 1 and len(rows.asked) >= 4:
+            pressed.append(k.send_custom(pressed[0], {"kind": "stop"}))
+
+    try:
+        run = kernel.run(
+            "%%llm anthropic:claude-haiku-4-5 --map items --concurrency 2 --no-cache\nStop at {{row}}",
+            during=press_stop,
+            timeout=90,
+        )
+    finally:
+        rows.pause = 0.0
+    assert run.ok, run.error  # Stop is not a failure: Run All goes on
+    assert len(pressed) == 2, "Stop was pressed"
+    done, not_run = value(kernel, "len(_llm) - len(_llm.errors), sum('not run' in e for e in _llm.errors.values())")
+    assert done >= 1 and not_run >= 1 and done + not_run <= ROWS
+    assert len(rows.asked) < ROWS, "the rows after Stop were never sent"
+    assert "ended early: stopped" in run.final["data"]["text/plain"]
+
+
+def test_after_a_kernel_restart_a_rerun_sends_only_rows_without_a_stored_answer(
+    folder: Path, wire: WireServer, rows: RowServer
+) -> None:
+    cell = "%%llm openai:gpt-4o-mini --map first\nRestart {{row}}"
+    k = _kernel(folder, wire)
+    try:
+        assert k.run("first = items[:4]").ok
+        assert k.run(cell).ok
+    finally:
+        k.close()
+    rows.asked.clear()
+    again = _kernel(folder, wire)
+    try:
+        assert again.run("first = items[:6]").ok  # two rows more than before the restart
+        dry = again.run(cell.replace("\n", " --dry-run\n", 1))
+        assert "Estimate for 6 rows (4 stored in the replay cache: no cost)" in dry.stdout + str(dry.messages)
+        run = again.run(cell)
+        assert run.ok, run.error
+        assert sorted(rows.asked) == ["Restart row 4", "Restart row 5"], "rows 0-3 replay"
+        assert value(again, "_llm.replayed, list(_llm.errors)") == (4, [5])
+        assert "4 replayed (no cost)" in run.final["data"]["text/plain"]
+    finally:
+        again.close()
