@@ -15,6 +15,7 @@ from .answer.background import PendingResult
 from .exceptions import (
     AnswerMismatch,
     AuthenticationError,
+    BatchError,
     BudgetError,
     ConfigurationError,
     Interrupted,
@@ -34,22 +35,25 @@ from .exceptions import (
     UnsupportedThinkingError,
     UsageError,
 )
-from .notebook.api import chat, chat_sync, use_backend
+from .notebook.api import chat, chat_sync, map, use_backend
 from .notebook.magics import LLMMagics
 from .notebook.transform import awaited_magics
-from .result import Result, Timings
+from .result import BatchMapResult, MapResult, Result, Timings
 from .view.outputs import prepare_views
 
 __version__ = "0.1.0"
 __all__ = [
     "AnswerMismatch",
     "AuthenticationError",
+    "BatchError",
+    "BatchMapResult",
     "BudgetError",
     "ConfigurationError",
     "Interrupted",
     "LLMError",
     "LLMMagics",
     "MCPServerError",
+    "MapResult",
     "MissingKeyError",
     "ModelNotFoundError",
     "PendingResult",
@@ -69,6 +73,7 @@ __all__ = [
     "chat",
     "chat_sync",
     "load_ipython_extension",
+    "map",
     "unload_ipython_extension",
     "use_backend",
 ]

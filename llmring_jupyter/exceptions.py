@@ -10,6 +10,7 @@ Catch :class:`LLMError` for all of them, or a branch::
     │   └── UnsupportedThinkingError
     ├── ProviderError
     │   ├── AuthenticationError
+    │   ├── BatchError
     │   ├── ModelNotFoundError
     │   ├── ProviderUnavailableError
     │   ├── RateLimitError
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 from .providers.errors import (
     AuthenticationError,
+    BatchError,
     ConfigurationError,
     LLMError,
     MissingKeyError,
@@ -53,6 +55,7 @@ from .providers.thinking import UnsupportedThinkingError
 __all__ = [
     "AnswerMismatch",
     "AuthenticationError",
+    "BatchError",
     "BudgetError",
     "ConfigurationError",
     "Interrupted",

@@ -195,6 +195,30 @@ class Options:
         "--background",
         help="return at once; the answer streams into its own output while other cells run (_llm fills in)",
     )
+    rows: str | None = _flag(
+        None,
+        "--map",
+        metavar="NAME",
+        line_only=True,
+        help="ask once per item of the list, table or iterable NAME ({{row}}, {{row.col}} in the prompt); "
+        "_llm is a MapResult",
+    )
+    batch: bool = _flag(
+        False,
+        "--batch",
+        line_only=True,
+        help="with --map: send the rows through the provider's batch API (half the price, within 24 h); "
+        "returns at once, _llm fills in; re-running the cell re-attaches",
+    )
+    concurrency: int | None = _flag(
+        None,
+        "--concurrency",
+        metavar="N",
+        read=_count,
+        line_only=True,
+        help="with --map: at most N requests at once (default %config LLMMagics.map_concurrency; "
+        "fewer while the provider's rate limits say so)",
+    )
 
     @property
     def wants_json(self) -> bool:
@@ -244,6 +268,25 @@ class Options:
             _bad("--background asks one model; for several side by side, leave it out")
         if self.dry_run and len(self.models) > 1:
             _bad("--dry-run shows one request; name one model")
+        if self.concurrency is not None and not (_is_whole(self.concurrency) and self.concurrency >= 1):
+            _bad(f"--concurrency (concurrency=) must be a whole number of at least 1, not {self.concurrency!r}")
+        if self.concurrency is not None and self.rows is None:
+            _bad("--concurrency is for --map NAME: a single answer is one request")
+        if self.batch and self.rows is None:
+            _bad("--batch sends the rows of a --map NAME through a batch API: add --map NAME")
+        if self.rows is not None:
+            self._check_map()
+
+    def _check_map(self) -> None:
+        """What --map cannot be combined with."""
+        if self.background:
+            _bad("--map runs in its cell with one progress view; leave out --background")
+        if len(self.models) > 1:
+            _bad("--map asks one model; to compare models, run the cell once per model")
+        if self.approve:
+            _bad("--map cannot ask before each row's tool calls; leave out --approve")
+        if self.new or self.conversation != DEFAULT:
+            _bad("--map rows are independent and join no conversation; leave out --chat and --new")
 
     def _check_kinds(self) -> None:
         """The kind of each value a ``chat()`` keyword may give (the line's parser gives the right kinds)."""

@@ -192,6 +192,19 @@ class Session:
         models = [self._model(question.opts, i) for i in range(len(outputs))]
         return await self.inflight.wait_turn(question.earlier, outputs, models)
 
+    def resolved(self, request: Request) -> tuple[str, str | None]:
+        """What the replay cache knows the request's model as (every candidate), and what its
+        price is looked up by (the first; None with a backend)."""
+        s = self.settings
+        refs = resolve(request.model, lockfile_path=s.lockfile, profile=s.profile) if s.backend is None else ()
+        resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
+        return resolved, str(refs[0]) if refs else None
+
+    def stored(self, request: Request, opts: Options) -> bool:
+        """Whether the replay cache holds an answer this request would replay (so it costs nothing)."""
+        s = self.settings
+        return replay.Question(s.cache, opts.cache, s.cache_path, request, self.resolved(request)[0]).origin is not None
+
     async def answer_one(self, question: Question, opts: Options, output: stream.Output) -> Result:
         """One model's answer to ``question`` (side by side: one column's); records it unless told not to.
 
@@ -202,9 +215,7 @@ class Session:
         s = self.settings
         shape = question.shape
         request, dropped = self.request(question.prompt, opts, shape, question.key, question.toolbox)
-        refs = resolve(request.model, lockfile_path=s.lockfile, profile=s.profile) if s.backend is None else ()
-        resolved = " → ".join(map(str, refs)) or f"{external.name_of(s.backend)}:{request.model}"
-        priced = str(refs[0]) if refs else None  # what the budget estimates the price of
+        resolved, priced = self.resolved(request)
         cached = replay.Question(s.cache, opts.cache, s.cache_path, request, resolved)
         budget = Budget(s.budget_usd, s.budget_tokens)
         with self.ledger.flying(priced) as flight:  # counts against every answer's budget until added

@@ -16,7 +16,7 @@ from ..answer.background import PendingResult
 from ..answer.options import Options
 from ..answer.structured import resolve
 from ..exceptions import UsageError
-from ..result import Result
+from ..result import MapResult, Result
 from .blocking import run_blocking
 
 if TYPE_CHECKING:
@@ -75,6 +75,24 @@ def _signature() -> inspect.Signature:
 
 
 chat.__signature__ = _signature()  # type: ignore[attr-defined]
+
+
+async def map(
+    prompt: str, rows: Any, model: str | None = None, *, concurrency: int | None = None, **options: Any
+) -> MapResult:
+    """Ask ``prompt`` once per item of ``rows`` (a list, tuple, DataFrame, Series or any iterable), with
+    ``{{row}}`` (``{{row.col}}`` for a table) filled in; return the :class:`MapResult`, in input order.
+
+    The keywords are :func:`chat`'s; ``concurrency`` caps the requests in flight (the rate limits
+    decide below it). Rows join no conversation; each answer is stored in the replay cache as it
+    finishes (``cache=False``: not), so a second run sends only the rows without one. Raises when no
+    row has an answer, or on an interrupt; a failed row is in ``errors``.
+    """
+    magics = _magics()
+    opts = dataclasses.replace(Options.of(model, options), rows="rows", concurrency=concurrency)
+    result = await magics.map_rows(prompt, opts, rows)
+    assert result is not None  # dry_run is a keyword of the line only
+    return result
 
 
 def use_backend(backend: object | None) -> None:

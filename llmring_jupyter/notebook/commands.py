@@ -166,6 +166,23 @@ def _keep(magics: Host, args: list[str]) -> None:
 
 
 #: What ``%llm help`` lists, in its order.
+def _batches(magics: Host, args: list[str]) -> None:
+    from ..answer import batch
+    from ..render.batch_table import batch_bundle
+
+    made = batch.jobs(magics.session.settings.cache_path)
+    display(batch_bundle(made, empty="This notebook has made no batch (%%llm … --map NAME --batch)."), raw=True)
+
+
+def _batch(magics: Host, args: list[str]) -> None:
+    if len(args) != 2 or args[0] != "cancel":
+        raise UsageError("Usage: %llm batch cancel ID (%llm batches lists the ids)")
+    from ..answer import batch
+    from ..render.batch_table import job_line
+
+    print(job_line(batch.cancel(args[1], magics.session.settings.cache_path)))
+
+
 _HELP = (
     ("%llm help", "this text"),
     ("%llm models", "the lockfile's aliases and which providers have keys"),
@@ -182,6 +199,8 @@ _HELP = (
     ("%llm mcp [NAME]", "the MCP servers (.mcp.json, %config LLMMagics.mcp_servers), their state and tools"),
     ("%llm mcp add NAME -- CMD …", "add an MCP server for this session: a command (stdio) or a URL (HTTP)"),
     ("%llm mcp stop NAME", "stop an MCP server (it starts again when a cell uses it)"),
+    ("%llm batches", "this notebook's --batch jobs: provider, id, status, counts, age, cost"),
+    ("%llm batch cancel ID", "cancel one of them; its finished rows are kept"),
 )
 
 _COMMANDS: dict[str, Callable[..., Any]] = {
@@ -201,4 +220,6 @@ _COMMANDS: dict[str, Callable[..., Any]] = {
     "fix": fix.fix,
     "keep": _keep,
     "mcp": mcp_commands.run,
+    "batches": _batches,
+    "batch": _batch,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import inspect
 from collections import ChainMap
 from collections.abc import Coroutine, Mapping
@@ -19,7 +20,7 @@ from ..answer.session import Session
 from ..answer.stream import DEFAULT_INTERVAL, Output
 from ..context.cell_errors import ErrorLog
 from ..context.conversation import Limits
-from ..context.interpolate import Prompt, interpolate
+from ..context.interpolate import Prompt, interpolate, lookup
 from ..context.values import DEFAULT_MAX_CHARS
 from ..exceptions import UsageError
 from ..providers import DEFAULT_IDLE_TIMEOUT, registry
@@ -27,7 +28,7 @@ from ..providers.retry import DEFAULT_RETRIES
 from ..providers.routing import providers_named
 from ..providers.types import THINK_LEVELS
 from ..records import replay
-from ..result import Result
+from ..result import MapResult, Result
 from ..view.outputs import TerminalOutput, WidgetOutput
 from . import commands
 from .blocking import run_blocking
@@ -123,6 +124,12 @@ class LLMMagics(Magics):
         '{"mcpServers": {"git": {"command": "uvx", "args": ["mcp-server-git"]}, "docs": {"url": "https://…/mcp"}}}; '
         "they join the servers of the nearest .mcp.json.",
     ).tag(config=True)
+    map_concurrency = Int(
+        None,
+        allow_none=True,
+        help="At most this many requests of a --map at once (None: up to 64, 4 for Ollama, fewer while the "
+        "provider's rate limits say so). Per cell: --concurrency N.",
+    ).tag(config=True)
     backend = AnyTrait(
         None,
         allow_none=True,
@@ -173,6 +180,9 @@ class LLMMagics(Magics):
         if opts is None:
             print(commands.help_text())
             return
+        if opts.rows is not None:  # the prompt is a template, filled in once per row
+            await self.map_rows(cell.strip(), opts)
+            return
         prompt = interpolate(cell.strip(), self.namespace(), self.max_value_chars)
         if not prompt.text:
             raise UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
@@ -204,6 +214,65 @@ class LLMMagics(Magics):
             self.shell.set_next_input(render.code_of(result.text), replace=False)
         result.raise_for_error()
         return result
+
+    async def map_rows(self, template: str, opts: Options, rows: Any = None) -> MapResult | None:
+        """Answer ``template`` once per row of ``rows`` (else of the notebook's variable ``--map NAME``)
+        into one progress view and bind the :class:`MapResult`; None for a dry run. Raises when no
+        row has an answer, or on an interrupt (the finished rows are bound first)."""
+        from ..answer.mapping import Map, Template
+
+        name = opts.rows or "rows"
+        if rows is None:
+            if name.split(".")[0].split("[")[0] not in self.shell.user_ns:
+                raise UsageError(f"--map {name}: the notebook has no variable {name!r}; define it first.")
+            rows = lookup(name, self.shell.user_ns)
+        if not template:
+            raise UsageError("The prompt is empty: write it in the cell, below the %%llm line.")
+        shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
+        concurrency = opts.concurrency or self.map_concurrency
+        run = Map(
+            self.session,
+            Template(template, self.namespace(), self.max_value_chars),
+            rows,
+            opts,
+            shape,
+            name=name,
+            concurrency=concurrency,
+        )
+        if opts.dry_run:
+            bundle = render.dry_run_bundle(run.request, 0)
+            line = run.estimate().line()
+            if opts.batch:
+                from ..answer.batch import estimate_line
+
+                line += " " + estimate_line(run)
+            display(
+                {
+                    "text/html": f"{bundle['text/html']}<p>{html.escape(line)}</p>",
+                    "text/plain": f"{bundle['text/plain']}\n\n{line}",
+                },
+                raw=True,
+            )
+            return None
+        if opts.batch:
+            return await self.batch_rows(run)
+        from ..view.progress import TerminalProgress, WidgetProgress
+
+        result = await run.run(WidgetProgress() if self.in_kernel else TerminalProgress())
+        self._bind(result, opts.out)
+        result.raise_for_error()
+        return result
+
+    async def batch_rows(self, run: Any) -> MapResult:
+        """Submit a map's rows as provider batches (or re-attach to this notebook's) and bind the
+        filling :class:`BatchMapResult` at once; the batches are polled in the background."""
+        from ..answer.batch import BatchRun
+        from ..view.batch_view import DisplayBatchView, TerminalBatchView
+
+        batch = BatchRun(run)
+        view = DisplayBatchView(run.model) if self.in_kernel else TerminalBatchView(run.model)
+        self._bind(batch.result, run.opts.out)  # bound before submitting: a refusal keeps the rows that went
+        return await batch.start(view)
 
     def _bind(self, value: Any, out: str | None) -> None:
         """``_llm`` (and ``--out NAME``) hold a cell's result."""

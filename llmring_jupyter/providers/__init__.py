@@ -12,6 +12,7 @@ It knows nothing of Jupyter. ``chat_stream(request)`` is the whole interface::
 
 from .errors import (
     AuthenticationError,
+    BatchError,
     ConfigurationError,
     LLMError,
     MissingKeyError,
@@ -29,6 +30,7 @@ from .types import Message, ModelRef, Notice, Reasoning, Request, ResponseFormat
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
     "AuthenticationError",
+    "BatchError",
     "ConfigurationError",
     "LLMError",
     "Message",

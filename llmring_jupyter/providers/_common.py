@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
+from . import pacing
 from .errors import (
     AuthenticationError,
     ModelNotFoundError,
@@ -342,7 +343,9 @@ _OPENED: ContextVar[list[Any] | None] = ContextVar("llmring_opened_responses", d
 
 
 async def track_response(response: Any) -> None:
-    """An httpx / httpx2 ``event_hooks["response"]`` hook (a no-op outside :func:`step`)."""
+    """An httpx / httpx2 ``event_hooks["response"]`` hook: records the response inside :func:`step`,
+    and tells a pacer (:mod:`.pacing`) its status and rate-limit headers."""
+    pacing.heard(response)
     opened = _OPENED.get()
     if opened is not None:
         opened.append(response)

@@ -27,7 +27,7 @@ from typing import Any
 import anthropic
 
 from . import keys, thinking
-from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
+from ._common import ClientCache, error_message, mid_answer, split_options, status_error, track_response, unreachable
 from .adapter import Answer, Piece, WireAdapter
 from .errors import LLMError
 from .images import ImageLimits
@@ -65,7 +65,11 @@ _STREAM_ERROR_STATUS = {"api_error": 500, "overloaded_error": 529}
 def _client(key: str | None, base_url: str | None) -> anthropic.AsyncAnthropic:
     # No retries: an error must reach the user now, not after a silent second attempt.
     return anthropic.AsyncAnthropic(
-        api_key=key, base_url=base_url, max_retries=0, timeout=anthropic.Timeout(600.0, connect=10.0)
+        api_key=key,
+        base_url=base_url,
+        max_retries=0,
+        timeout=anthropic.Timeout(600.0, connect=10.0),
+        http_client=anthropic.DefaultAsyncHttpxClient(event_hooks={"response": [track_response]}),  # rate-limit headers
     )
 
 
@@ -175,6 +179,28 @@ def _ask_for_json(model: str, fmt: ResponseFormat, tools: bool, kwargs: dict[str
     return True
 
 
+def body(model: str, request: Request) -> tuple[dict[str, Any], bool]:
+    """The Messages call's arguments for ``request``, unstreamed (a live answer adds ``stream``, a
+    batch row sends them as its ``params``), and whether the answer comes as the forced answer
+    tool's input."""
+    options = dict(request.options)
+    if request.temperature is not None:
+        options["temperature"] = request.temperature  # not an SDK keyword: sent via extra_body
+    kwargs = split_options(anthropic.resources.AsyncMessages.create, options)
+    system, messages = _messages(request.messages)
+    if system:
+        kwargs["system"] = system
+    if request.tools:
+        kwargs["tools"] = [_tool(t) for t in request.tools]
+    if request.max_tokens is not None:
+        kwargs["max_tokens"] = request.max_tokens
+    _ask_for_thinking(model, request, kwargs)
+    kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)  # required by the API
+    fmt = request.response_format
+    forced = fmt is not None and _ask_for_json(model, fmt, bool(request.tools), kwargs)
+    return {"model": model, "messages": messages, **kwargs}, forced
+
+
 class AnthropicProvider(WireAdapter):
     name = "anthropic"
     inputs = INPUTS
@@ -186,25 +212,10 @@ class AnthropicProvider(WireAdapter):
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
         client = _clients.get(key.value if key else None, os.environ.get("ANTHROPIC_BASE_URL") or None)
-        create = client.messages.create
-        options = dict(request.options)
-        if request.temperature is not None:
-            options["temperature"] = request.temperature  # not an SDK keyword: sent via extra_body
-        kwargs = split_options(create, options)
-        system, messages = _messages(request.messages)
-        if system:
-            kwargs["system"] = system
-        if request.tools:
-            kwargs["tools"] = [_tool(t) for t in request.tools]
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
-        _ask_for_thinking(model, request, kwargs)
-        kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)  # required by the API
-        fmt = request.response_format
-        forced = fmt is not None and _ask_for_json(model, fmt, bool(request.tools), kwargs)
+        kwargs, forced = body(model, request)
         answer_block: int | None = None  # the forced answer tool's content block, whose input is the answer
         tokens = _Tokens()
-        stream = await create(model=model, messages=messages, stream=True, **kwargs)
+        stream = await client.messages.create(**kwargs, stream=True)
         answer.started = True
         async with stream:  # closes the HTTP response on cancel, aclose or error
             async for event in stream:

@@ -103,3 +103,8 @@ class ProviderUnavailableError(ProviderError):
 
 class StreamTimeoutError(ProviderError):
     """No data arrived for longer than the idle timeout."""
+
+
+class BatchError(ProviderError):
+    """A batch could not be built, submitted or read (a request too large for any batch, an
+    upload refused); what was already submitted or finished is kept."""

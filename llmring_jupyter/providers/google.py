@@ -172,6 +172,12 @@ def _config(model: str, request: Request, system: str | None) -> types.GenerateC
         ) from None
 
 
+def body(model: str, request: Request) -> tuple[list[dict[str, Any]], types.GenerateContentConfig]:
+    """The contents and configuration of ``request``: a live answer streams them, a batch row holds them."""
+    system, contents = _contents(request.messages)
+    return contents, _config(model, request, system)
+
+
 def _finish(reason: Any) -> StreamFinish:
     name = str(getattr(reason, "value", reason)).upper()
     if name in _FINISH:
@@ -252,8 +258,7 @@ class GoogleProvider(WireAdapter):
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
-        system, contents = _contents(request.messages)
-        config = _config(model, request, system)
+        contents, config = body(model, request)
         client = _clients.get(key.value if key else None, _base_url(), _api_version())
         n_calls = blocks = 0  # the calls and thinking blocks so far
         thought: int | None = None  # the thinking block being streamed, while thought parts follow each other

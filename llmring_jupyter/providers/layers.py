@@ -4,14 +4,15 @@ Everything between a request and a provider's wire is a :data:`Send`, and each
 concern is a layer that takes a ``Send`` and is one, as httpx's transports and
 ASGI middleware are. :func:`~.routing.chat_stream` stacks them::
 
-    fallback      the lockfile's next model, before the first chunk, never after a 401
-      retrying    transient faults before the first chunk; each wait is heard by the log
-        bounded   a silence longer than the idle timeout fails the stream
-          transport  the adapter (or a user's backend), the served model named provider:model
+    fallback        the lockfile's next model, before the first chunk, never after a 401
+      retrying      transient faults before the first chunk; each wait is heard by the log
+        paced       each attempt waits for room under the provider's rate limits (a --map's pacer)
+          bounded   a silence longer than the idle timeout fails the stream
+            transport  the adapter (or a user's backend), the served model named provider:model
 
-The layers above this one (replay, budget, rate limits) live with the session and
-take the same signature, so a live cell, a background answer, a column and a map
-row all run one stack. Every layer closes what it wraps as soon as its consumer
+The layers above these (replay, budget) live with the session and take the same
+signature, so a live cell, a background answer, a column and a map row all run one
+stack. Every layer closes what it wraps as soon as its consumer
 stops (``aclosing``): the provider stops generating, and billing, at once.
 """
 
@@ -24,7 +25,7 @@ import math
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
-from . import external, inputs, registry, retry
+from . import external, inputs, pacing, registry, retry
 from .adapter import Adapter
 from .errors import AuthenticationError, LLMError, ProviderError, StreamTimeoutError
 from .types import ModelRef, Request, StreamChunk
@@ -123,6 +124,22 @@ def bounded(send: Send, idle_timeout: float | None, ref: ModelRef) -> Send:
             await stream.aclose()
 
     return send_bounded
+
+
+def paced(send: Send, ref: ModelRef) -> Send:
+    """Hold each attempt until the provider's rate limits leave room, and let the pacer see how it
+    ended (:mod:`.pacing`; without a pacer, as for a single cell, it passes straight through).
+
+    Below the retries, so a retry waits for room like a first request; above the idle bound,
+    so a wait for room is never taken for the provider's silence.
+    """
+
+    async def send_paced(request: Request) -> AsyncGenerator[StreamChunk, None]:
+        async with pacing.attempt(ref.provider), contextlib.aclosing(send(request)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    return send_paced
 
 
 def retrying(send: Send, retries: int, log: retry.AttemptLog, ref: ModelRef) -> Send:

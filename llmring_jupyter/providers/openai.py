@@ -21,7 +21,7 @@ from typing import Any
 import openai
 
 from . import keys, openai_chat, openai_responses
-from ._common import ClientCache, error_message, mid_answer, split_options, status_error, unreachable
+from ._common import ClientCache, error_message, mid_answer, split_options, status_error, track_response, unreachable
 from .adapter import Answer, Piece, WireAdapter
 from .errors import ConfigurationError, LLMError
 from .images import ImageLimits
@@ -41,7 +41,11 @@ _no_summaries: dict[tuple[str, str | None], str] = {}
 def _client(key: str | None, base_url: str | None) -> openai.AsyncOpenAI:
     # No retries: an error must reach the user now, not after a silent second attempt.
     return openai.AsyncOpenAI(
-        api_key=key, base_url=base_url, max_retries=0, timeout=openai.Timeout(600.0, connect=10.0)
+        api_key=key,
+        base_url=base_url,
+        max_retries=0,
+        timeout=openai.Timeout(600.0, connect=10.0),
+        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"response": [track_response]}),  # rate-limit headers
     )
 
 
@@ -74,6 +78,16 @@ def _summaries_refused(exc: openai.BadRequestError) -> bool:
     return exc.param == "reasoning.summary" or "reasoning summar" in exc.message.lower()
 
 
+def body(model: str, request: Request) -> dict[str, Any]:
+    """The Chat Completions call's arguments for ``request``, unstreamed: a live answer adds the
+    streaming ones, a batch row sends them as they are (unknown options under ``extra_body``)."""
+    options = dict(request.options)
+    _wire(options)
+    level = effort(model, request.think) if request.think else None  # a level it cannot take: not sent
+    kwargs = split_options(openai.resources.chat.AsyncCompletions.create, options)
+    return {"model": model, **kwargs, **openai_chat.params(model, request, level)}
+
+
 class OpenAIProvider(WireAdapter):
     name = "openai"
     inputs = INPUTS
@@ -90,7 +104,7 @@ class OpenAIProvider(WireAdapter):
         level = effort(model, request.think) if request.think else None  # a level it cannot take: not sent
         read: Callable[[Any, Answer], AsyncGenerator[Piece, None]] = openai_responses.read
         if wire == "chat" or (wire is None and base in _chat_only):
-            stream, read = await self._chat(client, model, request, options, level), openai_chat.read
+            stream, read = await self._chat(client, model, request), openai_chat.read
         else:
             try:
                 stream = await self._responses(client, model, request, options, level, key, answer)
@@ -99,7 +113,7 @@ class OpenAIProvider(WireAdapter):
                     raise
                 _chat_only.setdefault(base, False)
                 try:
-                    stream, read = await self._chat(client, model, request, options, level), openai_chat.read
+                    stream, read = await self._chat(client, model, request), openai_chat.read
                 except openai.NotFoundError as again:
                     if _no_route(again, model):  # no chat route either: a wrong base URL, nothing to remember
                         _chat_only.pop(base, None)
@@ -116,12 +130,9 @@ class OpenAIProvider(WireAdapter):
         if telling:
             _chat_only[base] = True  # said once, on an answer that arrived
 
-    async def _chat(
-        self, client: openai.AsyncOpenAI, model: str, request: Request, options: dict[str, Any], level: str | None
-    ) -> Any:
-        create = client.chat.completions.create
-        kwargs = split_options(create, options) | openai_chat.params(model, request, level)
-        return await create(model=model, stream=True, stream_options={"include_usage": True}, **kwargs)
+    async def _chat(self, client: openai.AsyncOpenAI, model: str, request: Request) -> Any:
+        stream_options = {"include_usage": True}
+        return await client.chat.completions.create(**body(model, request), stream=True, stream_options=stream_options)
 
     async def _responses(
         self,

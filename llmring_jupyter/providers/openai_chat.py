@@ -20,7 +20,7 @@ from .json_mode import chat_completions_format
 from .openai_models import takes_json_schema
 from .types import Attachment, Message, Request, StreamFinish, Usage
 
-_FINISH: dict[str, StreamFinish] = {
+FINISH: dict[str, StreamFinish] = {
     "stop": "stop",
     "length": "length",
     "tool_calls": "tool_calls",
@@ -117,4 +117,4 @@ async def read(stream: Any, answer: Answer) -> AsyncGenerator[Piece, None]:
                 if text:  # a refusal is the model's answer too: show it
                     yield text
             if choice.finish_reason:
-                answer.finish, answer.ended = _FINISH.get(choice.finish_reason, "stop"), True
+                answer.finish, answer.ended = FINISH.get(choice.finish_reason, "stop"), True

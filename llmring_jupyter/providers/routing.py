@@ -1,7 +1,7 @@
 """``chat_stream``: resolve a name to its models, and stack the engine's provider layers for them.
 
 A name is an alias of the lockfile or ``provider:model``; each model it stands for
-gets its own stack (:mod:`.layers`: transport, idle bound, retries), tried in
+gets its own stack (:mod:`.layers`: transport, idle bound, rate limit, retries), tried in
 order by the fallback layer. A model is retried before the next is tried.
 """
 
@@ -84,7 +84,12 @@ async def chat_stream(
         candidates = resolve(request.model, lockfile_path=lockfile_path, profile=profile)
     send = layers.fallback(
         [
-            layers.retrying(layers.bounded(layers.transport(ref, log, backend), idle_timeout, ref), retries, log, ref)
+            layers.retrying(
+                layers.paced(layers.bounded(layers.transport(ref, log, backend), idle_timeout, ref), ref),
+                retries,
+                log,
+                ref,
+            )
             for ref in candidates
         ]
     )

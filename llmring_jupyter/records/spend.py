@@ -48,7 +48,7 @@ class Totals:
     seconds: float = 0.0
 
 
-@dataclass
+@dataclass(eq=False)  # each answer is its own: two with the same counts are still two
 class Flight:
     """One answer in flight: the tokens it is estimated to have spent so far, every request of it."""
 

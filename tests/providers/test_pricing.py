@@ -58,3 +58,21 @@ def test_unknown_or_local_model_has_no_cost(model: str | None) -> None:
 
 def test_no_usage_no_cost() -> None:
     assert price("openai:gpt-4o-mini", None) is None
+
+
+def test_a_batch_costs_the_tables_batch_price_or_half_the_live_one_marked_estimated() -> None:
+    from llmring_jupyter.providers.pricing import batch_price
+
+    usage = Usage.of(1_000_000, 1_000_000)
+    # the table has Anthropic's batch variant for this model: its price, not an estimate
+    expected = calc_price(
+        PricedUsage(input_tokens=1_000_000, output_tokens=1_000_000),
+        model_ref="claude-haiku-4-5",
+        provider_id="anthropic",
+        price_context={"processing": "batch"},
+    )
+    assert batch_price("anthropic:claude-haiku-4-5", usage) == (float(expected.total_price), False)
+    # a model without a batch price in the table: half its live price, said to be estimated
+    live = price("google:gemini-2.0-flash", usage)
+    assert live is not None and batch_price("google:gemini-2.0-flash", usage) == (live / 2, True)
+    assert batch_price("demo:chat", usage) == (None, True)
