@@ -119,6 +119,7 @@ class Thought:
     seconds: float | None = None  # how long it thought; None while it still does, or when not known
     tokens: int | None = None  # reasoning tokens, when the provider's count is this phase's alone
     at_end: bool = False
+    why: str | None = None  # why it shows no thinking, when the provider said (summaries refused)
 
     @property
     def key(self) -> str:
@@ -133,7 +134,7 @@ class Thought:
         if self.tokens is not None:
             parts.append(f"{self.tokens:,} reasoning token{'s' if self.tokens != 1 else ''}")
         if not self.text:
-            parts.append("the provider does not show its thinking")
+            parts.append(self.why or "the provider does not show its thinking")
         return " · ".join(parts)
 
 
@@ -175,6 +176,7 @@ class Result:
     steps: int = 1  # requests made: one, plus one after each round of tool calls
     exchange: tuple[Message, ...] = ()  # what the turn adds after the prompt: calls, results, answer
     thoughts: tuple[Thought, ...] = ()  # the thinking phases of every step, in order (reasoning models)
+    notices: tuple[str, ...] = ()  # what the provider layer said of how it answered (the footer shows them)
     show_thinking: bool = True  # False: the thinking is kept here but not shown (%config LLMMagics.show_thinking)
     #: what failed: one of our typed errors, or a bug (raised with its own traceback)
     exception: Exception | None = field(default=None, repr=False, compare=False)

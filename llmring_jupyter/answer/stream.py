@@ -18,7 +18,17 @@ from ..providers.keys import scrub
 from ..providers.redact import public
 from ..providers.retry import AttemptLog, Retry
 from ..providers.tokens import estimate_usage
-from ..providers.types import FinishReason, Message, Reasoning, Request, StreamChunk, StreamFinish, ToolCall, Usage
+from ..providers.types import (
+    FinishReason,
+    Message,
+    Notice,
+    Reasoning,
+    Request,
+    StreamChunk,
+    StreamFinish,
+    ToolCall,
+    Usage,
+)
 from ..result import Result, Thought, Timings, ToolRun
 
 #: Deltas reach the browser at most this often, a display's frame (60 Hz): a delta
@@ -163,6 +173,7 @@ class Step:
     counted: Usage | None = None  # what the provider counted before its end (an input count)
     tool_calls: tuple[ToolCall, ...] = ()  # the assembled calls of the final chunk
     reasoning: tuple[Reasoning, ...] = ()  # the whole thinking blocks of the final chunk, to send back
+    notices: tuple[Notice, ...] = ()  # what the provider layer said of how it answered
     error: Exception | None = None  # ours say what to do; a bug keeps its traceback
     log: AttemptLog = field(default_factory=AttemptLog)  # its attempts (retries), and when it was sent
 
@@ -289,6 +300,7 @@ class Live:
                     step.usage = Usage.coerce(chunk.usage)
                     step.tool_calls = tuple(chunk.tool_calls or ())
                     step.reasoning = tuple(chunk.reasoning or ())
+                    step.notices = tuple(chunk.notices or ())
                 elif chunk.usage is not None:
                     step.counted = Usage.coerce(chunk.usage)
                 elif chunk.tool_calls and on_pieces is not None:
@@ -349,7 +361,10 @@ class Live:
             self._phase(replace(mine[0], tokens=tokens))
         elif not mine and (tokens or any(r.text for r in step.reasoning)):
             text = "\n\n".join(r.text for r in step.reasoning if r.text)
-            self._phase(Thought(len(self.thoughts), self._steps, self.length, text, tokens=tokens, at_end=True))
+            why = next((n.text for n in step.notices if n.kind == "thinking"), None)
+            self._phase(
+                Thought(len(self.thoughts), self._steps, self.length, text, tokens=tokens, at_end=True, why=why)
+            )
             if text and self._show:
                 self.output.think(text)
 
@@ -413,6 +428,7 @@ class Live:
             retries=tuple(r for step in steps for r in step.log.retries),
             thoughts=tuple(self.thoughts),
             show_thinking=request.show_thinking,
+            notices=tuple(dict.fromkeys(n.text for step in steps for n in step.notices)),
         )
         self.output.finish(result)
         return result

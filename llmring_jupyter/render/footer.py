@@ -70,7 +70,7 @@ def _parts(result: Result) -> list[str]:
     if note := _ending(result):
         parts.append(note)
     parts += [n for n in (_replayed(result), budget_note(result)) if n]
-    return parts
+    return parts + list(result.notices)
 
 
 def dollars(amount: float) -> str:

@@ -231,3 +231,24 @@ async def test_images_and_documents_go_as_input_parts_after_the_text(wire: WireS
     (content,) = [i["content"] for i in wire.last().json["input"]]
     assert [p["type"] for p in content] == ["input_text", "input_image", "input_file"]
     assert content[0]["text"] == "Compare" and content[2]["filename"] == "paper.pdf"
+
+
+async def test_the_user_reads_why_no_thinking_shows_and_that_chat_completions_answered(wire: WireServer) -> None:
+    """What the provider layer says of how it answered reaches the answer's footer and thinking line."""
+    from recorder import Recorder, open_stream
+
+    from llmring_jupyter import render
+    from llmring_jupyter.answer import agent
+
+    refusal = {"error": {"message": REFUSED, "type": "invalid_request_error", "param": "reasoning.summary"}}
+    reasoned: list[Item] = [("reasoning", [], "gAAAAB-encrypted-3", "rs_wire3"), ("message", ["Yes."])]
+    wire.queue(Reply.json(refusal, 400), Reply(200, {}, RESPONSES.stream(reasoned, reasoning_tokens=12)))
+    result = await agent.run(_ask(think="low"), open_stream, Recorder(None))
+    (thought,) = result.thoughts
+    assert "OpenAI refused reasoning summaries" in thought.label(), "the empty thinking line says why"
+    assert "OpenAI refused reasoning summaries" in render.footer_text(result)
+
+    missing = {"error": {"message": "Invalid URL (POST /v1/responses)", "type": "invalid_request_error"}}
+    wire.queue(Reply.json(missing, 404), CHAT.answer(["Via chat."]))
+    result = await agent.run(_ask("llama3.2:3b"), open_stream, Recorder(None))
+    assert result.text == "Via chat." and "Chat Completions is used for it from now on" in render.footer_text(result)
