@@ -122,7 +122,7 @@ class Session:
         dropped = 0
         if chat is not None and not opts.new:  # --new forgets the turns when it asks
             limits = Limits(s.history_turns, s.history_tokens, s.resend_incomplete)
-            earlier, dropped = chat.context(key or self._peek_key(), limits)
+            earlier, dropped = chat.context(key or self._peek_key(), limits, self._provider(opts))
         system = opts.system if opts.system is not None else (chat.system if chat else None)
         messages = ([Message("system", system)] if system else []) + earlier
         messages.append(_user_message(prompt, opts.attach))
@@ -138,6 +138,14 @@ class Session:
             show_thinking=s.show_thinking,
         )
         return request, dropped
+
+    def _provider(self, opts: Options) -> str | None:
+        """The provider a question goes to first (None: a backend's, unknown): the one whose
+        thinking earlier turns may send back."""
+        s = self.settings
+        if s.backend is not None:
+            return None
+        return resolve(opts.model or s.default_model, lockfile_path=s.lockfile, profile=s.profile)[0].provider
 
     def _peek_key(self) -> str:
         return f"{self._cell}#{self._calls}"

@@ -8,7 +8,7 @@ turns before it, and later cells see the new answer. A new cell appends.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..providers.images import part_tokens
 from ..providers.tokens import estimate_tokens
@@ -44,10 +44,17 @@ class Turn:
     def complete(self) -> bool:
         return self.result.ok
 
-    def messages(self) -> list[Message]:
+    def messages(self, provider: str | None = None) -> list[Message]:
         """The turn as the model reads it next time: the prompt (with its images and documents),
-        then the whole exchange (tool calls and their results included) or, without tools, the answer."""
+        then the whole exchange (tool calls and their results included) or, without tools, the answer.
+
+        Thinking goes back only to the provider that thought it (``provider``: the one
+        asked next; None: any): its signatures are that provider's, and another refuses them.
+        """
         after = list(self.result.exchange) or [Message("assistant", self.answer)]
+        served = (self.result.model or "").partition(":")[0]
+        if provider is not None and served != provider:
+            after = [replace(m, reasoning=()) if m.reasoning else m for m in after]
         return [Message("user", self.prompt, attachments=self.attachments), *after]
 
 
@@ -66,8 +73,9 @@ class Conversation:
     system: str | None = None
     turns: list[Turn] = field(default_factory=list)
 
-    def context(self, key: str, limits: Limits) -> tuple[list[Message], int]:
-        """Messages of the turns before ``key``'s turn (all, for a new key), newest kept.
+    def context(self, key: str, limits: Limits, provider: str | None = None) -> tuple[list[Message], int]:
+        """Messages of the turns before ``key``'s turn (all, for a new key), newest kept, as
+        ``provider`` will read them (see :meth:`Turn.messages`).
 
         Returns the messages and how many eligible turns the limits left out.
         """
@@ -84,7 +92,7 @@ class Conversation:
             budget -= cost
         messages = []
         for turn in reversed(kept):
-            messages += turn.messages()
+            messages += turn.messages(provider)
         return messages, len(usable) - len(kept)
 
     def record(self, key: str, prompt: str, result: Result, attachments: tuple[Attachment, ...] = ()) -> None:

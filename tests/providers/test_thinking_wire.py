@@ -262,3 +262,33 @@ async def test_an_overload_after_thinking_was_shown_is_not_asked_again(
     assert isinstance(failed, ProviderError) and "Overloaded" in str(failed), failed
     assert "".join(r.text for c in chunks for r in c.reasoning or ()) == "Hmm, let me see."
     assert len(wire.seen) == 1
+
+
+def test_thinking_goes_back_only_to_the_provider_that_thought_it(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conversation that moves from Claude to Gemini and back: Gemini is not sent Claude's signed
+    thinking (it would refuse it), and Claude gets its own back exactly as it gave it."""
+    import asyncio
+
+    from recorder import Recorder
+    from shell import loaded_shell, magics
+
+    from llmring_jupyter.answer.options import Options
+
+    a: AnthropicDialect = _use("anthropic", wire, monkeypatch)
+    g: GoogleDialect = _use("google", wire, monkeypatch)
+    wire.queue(
+        a.blocks([thinking_block(["France's capital."], SIG_A), text_block(["Paris."])], "end_turn"),
+        g.answer(["Still Paris."]),
+        a.answer(["Yes."]),
+    )
+    cells = [("one", a, "Capital of France?"), ("two", g, "Sure?"), ("three", a, "Really?")]
+    for shell in loaded_shell():
+        session = magics(shell).session
+        for cell, d, prompt in cells:
+            session.pre_run_cell(type("Info", (), {"cell_id": cell, "raw_cell": ""})())
+            asyncio.run(session.ask(prompt, Options.of(f"{d.provider}:{d.model}", {}), Recorder()))
+    to_gemini, to_claude = json.dumps(wire.seen[-2].json), json.dumps(wire.seen[-1].json)
+    assert "Paris." in to_gemini and SIG_A not in to_gemini and "France's capital." not in to_gemini
+    assert SIG_A in to_claude and "France's capital." in to_claude
