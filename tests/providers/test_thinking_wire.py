@@ -283,7 +283,11 @@ def test_thinking_goes_back_only_to_the_provider_that_thought_it(
         g.answer(["Still Paris."]),
         a.answer(["Yes."]),
     )
-    cells = [("one", a, "Capital of France?"), ("two", g, "Sure?"), ("three", a, "Really?")]
+    cells: list[tuple[str, AnthropicDialect | GoogleDialect, str]] = [
+        ("one", a, "Capital of France?"),
+        ("two", g, "Sure?"),
+        ("three", a, "Really?"),
+    ]
     for shell in loaded_shell():
         session = magics(shell).session
         for cell, d, prompt in cells:
