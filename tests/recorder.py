@@ -8,7 +8,7 @@ those states.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from llmring_jupyter.providers import chat_stream
@@ -71,6 +71,6 @@ class Recorder:
         return "".join(self.deltas)
 
 
-def open_stream(request: Request, step: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
+def open_stream(request: Request, step: int, log: AttemptLog) -> AsyncGenerator[StreamChunk, None]:
     """The provider layer, one step of a tool exchange at a time, as the session opens it (no cache)."""
     return chat_stream(request, log=log)

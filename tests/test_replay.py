@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ async def test_a_tool_exchange_replays_every_step_and_each_result_by_call_id(tmp
     """What a tool loop records: the call, the function's result, the final answer."""
     call = ToolCall("call_7", "weather", '{"city": "Lyon"}')
 
-    async def step(chunks: list[StreamChunk]) -> AsyncIterator[StreamChunk]:
+    async def step(chunks: list[StreamChunk]) -> AsyncGenerator[StreamChunk, None]:
         for c in chunks:
             yield c
 
@@ -142,11 +142,11 @@ async def test_a_tool_loop_asks_records_then_replays_without_running_the_tool(tm
         seen = []
         for step, reply in enumerate(replies):
 
-            async def ask(reply: list[StreamChunk] = reply) -> AsyncIterator[StreamChunk]:
+            async def ask(_: Request, reply: list[StreamChunk] = reply) -> AsyncGenerator[StreamChunk, None]:
                 for c in reply:
                     yield c
 
-            chunks = await _chunks(question.chunks(ask, step))
+            chunks = await _chunks(question.layer(ask, step)(BASE))
             seen.append(chunks)
             for c in chunks:
                 for tool_call in c.tool_calls or ():

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
 
 from llmring_jupyter.exceptions import BudgetError
-from llmring_jupyter.providers import Message, Request, StreamChunk, Usage
+from llmring_jupyter.providers import Message, Reasoning, Request, StreamChunk, Usage
 from llmring_jupyter.providers.pricing import price
 from llmring_jupyter.records.spend import Budget, Ledger, input_tokens
 from llmring_jupyter.render.footer import budget_note
@@ -110,9 +110,9 @@ def test_a_dollar_budget_uses_the_price_table() -> None:
         ledger.check(QUESTION, local, Budget(usd=spent + 1e-9))  # a local model bills nothing
 
 
-async def _stream(n: int) -> AsyncIterator[StreamChunk]:
-    for _ in range(n):
-        yield StreamChunk("word")  # one token each, by the estimate
+async def _stream(n: int, thinking: bool = False) -> AsyncGenerator[StreamChunk, None]:
+    for _ in range(n):  # one token each, by the estimate
+        yield StreamChunk(reasoning=(Reasoning("word"),)) if thinking else StreamChunk("word")
     yield StreamChunk(model="demo:chat", finish_reason="stop", usage=Usage.of(104, n))
 
 
@@ -120,7 +120,9 @@ async def test_a_stream_past_the_budget_presses_stop_once() -> None:
     reasons: list[str] = []
     ledger = Ledger()
     with ledger.flying("demo:chat") as flight:
-        seen = [c async for c in ledger.watch(_stream(30), QUESTION, flight, Budget(tokens=120), reasons.append)]
+        seen = [
+            c async for c in ledger.layer(lambda _: _stream(30), flight, Budget(tokens=120), reasons.append)(QUESTION)
+        ]
     assert len(seen) == 31, "the watcher only stops; the stream's own Stop does the cancelling"
     assert reasons == [
         "Token budget reached: 0 of 120 tokens spent, and this answer has used about 121; the answer was stopped "
@@ -128,11 +130,23 @@ async def test_a_stream_past_the_budget_presses_stop_once() -> None:
     ]
 
 
+async def test_thinking_counts_against_the_budget_as_it_streams() -> None:
+    """A reasoning model bills its thinking as output: a long think passes the budget before any text."""
+    reasons: list[str] = []
+    ledger = Ledger()
+    with ledger.flying("demo:chat") as flight:
+        send = ledger.layer(lambda _: _stream(30, thinking=True), flight, Budget(tokens=120), reasons.append)
+        seen = [c async for c in send(QUESTION)]
+    assert len(seen) == 31 and len(reasons) == 1 and reasons[0].startswith("Token budget reached")
+
+
 async def test_a_stream_within_the_budget_is_left_alone() -> None:
     reasons: list[str] = []
     ledger = Ledger()
     with ledger.flying("demo:chat") as flight:
-        seen = [c async for c in ledger.watch(_stream(10), QUESTION, flight, Budget(tokens=120), reasons.append)]
+        seen = [
+            c async for c in ledger.layer(lambda _: _stream(10), flight, Budget(tokens=120), reasons.append)(QUESTION)
+        ]
     assert len(seen) == 11 and reasons == []
 
 
@@ -147,7 +161,9 @@ async def test_answers_in_flight_share_the_budget() -> None:
     reasons: list[str] = []
     ledger = Ledger()
     with ledger.flying("demo:chat") as running:
-        seen = [c async for c in ledger.watch(_stream(60), QUESTION, running, Budget(tokens=1000), reasons.append)]
+        seen = [
+            c async for c in ledger.layer(lambda _: _stream(60), running, Budget(tokens=1000), reasons.append)(QUESTION)
+        ]
         assert len(seen) == 61 and reasons == [], "alone, it fits"
         with ledger.flying("demo:chat") as second, pytest.raises(BudgetError) as caught:
             ledger.check(QUESTION, second, Budget(tokens=input_tokens(QUESTION) * 2 + 59))

@@ -166,7 +166,7 @@ async def test_replay_keeps_thinking_and_the_blocks_sent_back(tmp_path: Any) -> 
         cached = replay.Question("replay", None, path, request, "demo:thinker")
 
         def opener(step: Request, index: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
-            return cached.chunks(lambda: open_stream(step, index, log), index)
+            return cached.layer(lambda r: open_stream(r, index, log), index)(step)
 
         result = await agent.run(request, opener, Recorder(), toolbox, replay=cached)
         cached.keep(result)

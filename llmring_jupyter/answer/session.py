@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -18,14 +18,13 @@ from typing import Any, Protocol
 from ..context import attachments
 from ..context.conversation import Conversation, Conversations, Limits
 from ..context.interpolate import Prompt
-from ..providers import Message, Request, StreamChunk, chat_stream, external, pricing, resolve
+from ..providers import Message, Request, external, pricing, resolve
 from ..providers.json_mode import each_note_once
-from ..providers.retry import AttemptLog
 from ..providers.types import THINK_LEVELS, ThinkLevel
 from ..records import llm_log, replay
 from ..records.spend import Budget, Ledger
 from ..result import Result
-from . import agent, background, stream, structured
+from . import agent, background, engine, stream, structured
 from .amend import Amending
 from .inflight import InFlight
 from .mcp import config as mcp_config
@@ -232,32 +231,11 @@ class Session:
             shown = Amending(output, cached.origin, functools.partial(structured.conclude, shape) if shape else None)
             retries = s.retries if opts.retries is None else opts.retries
 
-            def open_stream(step: Request, index: int, log: AttemptLog) -> AsyncIterator[StreamChunk]:
-                """One step's chunks: stored ones on replay, else the model's, watched by the budget."""
-                return cached.chunks(
-                    lambda: self.ledger.watch(
-                        chat_stream(
-                            step,
-                            lockfile_path=s.lockfile,
-                            profile=s.profile,
-                            idle_timeout=s.idle_timeout,
-                            backend=s.backend,
-                            retries=retries,
-                            log=log,
-                        ),
-                        step,
-                        flight,
-                        budget,
-                        shown.stop,
-                    ),
-                    index,
-                )
-
             chat = opts.conversation if opts.history else None
             await each_note_once(  # a note about the request is said once, not once per step or retry
                 agent.run(
                     request,
-                    open_stream,
+                    engine.stack(s, cached, self.ledger, flight, budget, shown.stop, retries),
                     shown,
                     question.toolbox,
                     max_steps=opts.max_steps,

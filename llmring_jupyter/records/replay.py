@@ -23,13 +23,14 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import UsageError
+from ..providers.layers import Send
 from ..providers.redact import public
 from ..providers.types import Reasoning, Request, StreamChunk, ToolCall, Usage
 from ..result import Replayed, Result
@@ -86,7 +87,7 @@ class Recording:
     model: str | None = None
     answered_at: float = 0.0  # epoch seconds
 
-    async def step(self, index: int = 0) -> AsyncIterator[StreamChunk]:
+    async def step(self, index: int = 0) -> AsyncGenerator[StreamChunk, None]:
         """Step ``index``'s chunks again, at once: no fake pace, but cancellable (Stop works)."""
         for chunk in self.steps[index]:
             await asyncio.sleep(0)
@@ -109,7 +110,7 @@ class Recorder:
         self._tool_results: dict[str, str] = {}
         self._started = time.time()
 
-    async def step(self, chunks: AsyncIterator[StreamChunk]) -> AsyncIterator[StreamChunk]:
+    async def step(self, chunks: AsyncGenerator[StreamChunk, None]) -> AsyncGenerator[StreamChunk, None]:
         recorded: list[StreamChunk] = []
         self._steps.append(recorded)
         async for chunk in chunks:
@@ -189,13 +190,18 @@ class Question:
     def origin(self) -> Replayed | None:
         return self.recording.origin if self.recording else None
 
-    def chunks(self, ask: Callable[[], AsyncIterator[StreamChunk]], step: int = 0) -> AsyncIterator[StreamChunk]:
-        """Step ``step``'s stored chunks, or ``ask()``'s, recorded as they pass (a tool loop: one per call).
+    def layer(self, send: Send, step: int = 0) -> Send:
+        """The engine's replay layer for step ``step`` of the answer (a tool loop: one per call): its
+        stored chunks, or ``send``'s, recorded as they pass.
 
-        With the cache off, ``ask()``'s chunks pass untouched: no cost per chunk."""
-        if self.recording is not None:
-            return self.recording.step(step)
-        return self._recorder.step(ask()) if self._cache is not None else ask()
+        With the cache off, ``send``'s chunks pass untouched: no cost per chunk."""
+
+        def send_replayed(request: Request) -> AsyncGenerator[StreamChunk, None]:
+            if self.recording is not None:
+                return self.recording.step(step)
+            return self._recorder.step(send(request)) if self._cache is not None else send(request)
+
+        return send_replayed
 
     def tool_result(self, call: str) -> str | None:
         """When replaying, what the tool returned for the call keyed ``call`` the first time (do not

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 
 from ..exceptions import BudgetError
 from ..providers import pricing
+from ..providers.layers import Send
 from ..providers.tokens import estimate_prompt, estimate_tokens
 from ..providers.types import Request, StreamChunk, Usage
 from ..render.footer import dollars
@@ -134,23 +135,20 @@ class Ledger:
         if over := self._over(budget, flight, input_tokens(request), "needs"):
             raise BudgetError(f"{over[0]}; nothing was sent. {_raise_it(over[1])}")
 
-    def watch(
-        self,
-        chunks: AsyncIterator[StreamChunk],
-        request: Request,
-        flight: Flight,
-        budget: Budget,
-        stop: Callable[[str], None],
-    ) -> AsyncIterator[StreamChunk]:
-        """``chunks``, counted into ``flight``; ``stop(why)`` is called (it presses Stop) once the
-        estimate of every answer in flight passes the budget."""
-        flight.tokens_in += input_tokens(request)
+    def layer(self, send: Send, flight: Flight, budget: Budget, stop: Callable[[str], None]) -> Send:
+        """The engine's budget layer: ``send``'s chunks, counted into ``flight``; ``stop(why)`` is
+        called (it presses Stop) once the estimate of every answer in flight passes the budget."""
 
-        def over(tokens_out: int) -> tuple[str, str] | None:
-            flight.tokens_out = tokens_out
-            return self._over(budget, flight, 0, "has used") if budget else None
+        def send_watched(request: Request) -> AsyncGenerator[StreamChunk, None]:
+            flight.tokens_in += input_tokens(request)
 
-        return _watched(chunks, flight.tokens_out, over, stop)
+            def over(tokens_out: int) -> tuple[str, str] | None:
+                flight.tokens_out = tokens_out
+                return self._over(budget, flight, 0, "has used") if budget else None
+
+            return _watched(send(request), flight.tokens_out, over, stop)
+
+        return send_watched
 
     def _over(self, budget: Budget, flight: Flight, tokens_in: int, verb: str) -> tuple[str, str] | None:
         """Why spending this much more passes the budget, and the setting that raises it; or None."""
@@ -230,22 +228,26 @@ def input_tokens_of(result: Result) -> int:
 
 
 async def _watched(
-    chunks: AsyncIterator[StreamChunk],
+    chunks: AsyncGenerator[StreamChunk, None],
     before: int,
     over: Callable[[int], tuple[str, str] | None],
     stop: Callable[[str], None],
-) -> AsyncIterator[StreamChunk]:
-    """``over(tokens_out)`` after each chunk: the answer's output so far, ``before`` this request's."""
+) -> AsyncGenerator[StreamChunk, None]:
+    """``over(tokens_out)`` after each chunk: the answer's output so far, ``before`` this request's.
+
+    Thinking is billed as output too: its pieces count (not the final chunk's whole blocks again)."""
     chars, stopped = 0, False
-    async for chunk in chunks:  # Stop cancels this loop at its next wait, closing the stream
-        yield chunk
-        chars += len(chunk.delta)
-        why = over(before + (chars + 3) // 4)
-        if stopped or chunk.finish_reason is not None:
-            continue
-        if why:
-            stop(f"{why[0]}; the answer was stopped there. {_raise_it(why[1])}")
-            stopped = True
+    async with aclosing(chunks):  # Stop cancels this loop at its next wait, closing the stream
+        async for chunk in chunks:
+            yield chunk
+            thought = 0 if chunk.finish_reason else sum(len(r.text) for r in chunk.reasoning or ())
+            chars += len(chunk.delta) + thought
+            why = over(before + (chars + 3) // 4)
+            if stopped or chunk.finish_reason is not None:
+                continue
+            if why:
+                stop(f"{why[0]}; the answer was stopped there. {_raise_it(why[1])}")
+                stopped = True
 
 
 def _by_others(amount: str) -> str:
