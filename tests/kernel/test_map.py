@@ -134,10 +134,11 @@ def test_demo_rows_of_a_table_become_a_dataframe_on_its_index(kernel: Kernel) ->
 
 def test_demo_schema_rows_give_one_column_per_field(kernel: Kernel) -> None:
     assert kernel.run("from pydantic import BaseModel\nclass Label(BaseModel):\n    topic: str\n    score: int").ok
-    run = kernel.run("%%llm demo --map items --schema Label --no-cache\nLabel {{row}}")
+    assert kernel.run("few = items[:3]").ok
+    run = kernel.run("%%llm demo --map few --schema Label --no-cache\nLabel {{row}}")
     assert run.ok, run.error
     columns = value(kernel, "list(_llm.to_pandas().columns), len(_llm), type(_llm.data[0]).__name__")
-    assert columns == (["topic", "score", "error"], ROWS, "Label")
+    assert columns == (["topic", "score", "error"], 3, "Label")
 
 
 def test_bad_input_is_one_line_each_and_nothing_is_sent(kernel: Kernel, rows: RowServer) -> None:
@@ -289,3 +290,16 @@ def test_the_configured_concurrency_caps_a_run_and_a_run_whose_every_row_fails_f
     failed = kernel.run("%%llm ollama:llama3.2:3b --map fives --no-cache\nAgain row 5")
     assert "refused" in one_line_error(failed)
     assert value(kernel, "len(_llm.errors)") == 2, "the rows are bound before the cell fails"
+
+
+def test_the_budget_stops_a_run_that_passes_it_keeping_what_was_done(kernel: Kernel) -> None:
+    magics = "get_ipython().magics_manager.registry['LLMMagics']"
+    assert kernel.run(f"{magics}.budget_tokens = {magics}.session.ledger.tokens + 4000").ok
+    try:  # each row streams 1,000 tokens where the estimate assumes 256: the run passes the budget midway
+        run = kernel.run("%%llm demo --map items --no-cache -o tokens=1000 --concurrency 2\nLong answer on {{row}}")
+    finally:
+        assert kernel.run("%config LLMMagics.budget_tokens = None").ok
+    assert run.ok, run.error
+    stopped, done = value(kernel, "_llm.stopped, len(_llm) - len(_llm.errors)")
+    assert stopped.startswith("Token budget reached") and 1 <= done < ROWS
+    assert "not run: Token budget reached" in value(kernel, "_llm.errors[11]")
