@@ -150,6 +150,7 @@ def test_bad_input_is_one_line_each_and_nothing_is_sent(kernel: Kernel, rows: Ro
         "%%llm openai:gpt-4o-mini --map items --background\n{{row}}": "leave out --background",
         "%%llm openai:gpt-4o-mini demo --map items\n{{row}}": "one model",
         "%%llm openai:gpt-4o-mini --map 3\n{{row}}": "no variable",
+        "%%llm nosuchalias --map items\n{{row}}": "Unknown model alias",
     }
     assert kernel.run("empty = []").ok
     for cell, words in cases.items():
