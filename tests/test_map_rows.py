@@ -4,8 +4,9 @@ column per field, an error column."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 import pytest
 
 from llmring_jupyter.answer.schema import shape_of
@@ -20,7 +21,7 @@ def test_a_series_keeps_its_index_and_a_generator_is_read_lazily() -> None:
     assert (list(series.items), series.total, list(series.index)) == (["a", "b"], 2, [7, 9])
     read: list[int] = []
 
-    def feed():  # type: ignore[no-untyped-def]
+    def feed() -> Iterator[int]:
         for i in range(3):
             read.append(i)
             yield i

@@ -152,7 +152,7 @@ def test_bad_input_is_one_line_each_and_nothing_is_sent(kernel: Kernel, rows: Ro
         "%%llm openai:gpt-4o-mini --map 3\n{{row}}": "no variable",
         "%%llm nosuchalias --map items\n{{row}}": "Unknown model alias",
     }
-    assert kernel.run("empty = []").ok
+    assert kernel.run("empty = []\nimport pandas as pd\npeople = pd.DataFrame({'name': ['ada']})").ok
     for cell, words in cases.items():
         line = one_line_error(kernel.run(cell))
         assert words in line, line
