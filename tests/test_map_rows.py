@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pandas as pd  # type: ignore[import-untyped]
 import pytest
 
+from llmring_jupyter.answer import options
 from llmring_jupyter.answer.schema import shape_of
 from llmring_jupyter.context.interpolate import interpolate
 from llmring_jupyter.context.rows import rows_of
@@ -52,3 +53,22 @@ def test_a_map_result_becomes_a_frame_on_the_input_index_with_a_column_per_field
     assert frame.loc["a", "n"] == 1 and frame.loc["b", "error"] == "refused"
     texts = MapResult((dataclasses.replace(Result.unasked("demo", "stop"), text="hi"),)).to_pandas()
     assert texts.to_dict("records") == [{"text": "hi", "error": None}]
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("--concurrency 2", "--concurrency is for --map NAME"),
+        ("--map rows --concurrency 0", "at least 1"),
+        ("--map rows --chat notes", "join no conversation"),
+        ("--map rows --approve", "leave out --approve"),
+    ],
+)
+def test_map_options_that_cannot_work_are_refused_in_one_line(line: str, words: str) -> None:
+    with pytest.raises(UsageError, match=words):
+        options.parse(line)
+
+
+def test_map_options_are_read_from_the_line() -> None:
+    opts = options.parse("demo --map reviews --concurrency 8")
+    assert opts is not None and (opts.rows, opts.concurrency) == ("reviews", 8)
