@@ -83,7 +83,6 @@ def test_headers_saying_nothing_is_left_hold_requests_until_the_room_refills() -
     async def main() -> bool:
         limiter = Limiter(16)
         limiter.heard(
-            200,
             {
                 "x-ratelimit-remaining-requests": "0",
                 "x-ratelimit-limit-requests": "60",

@@ -137,7 +137,7 @@ class Limiter:
         pause = min(MAX_PAUSE, wait if wait is not None else DEFAULT_PAUSE)
         self.paused_until = max(self.paused_until, now + pause)
 
-    def heard(self, status: int, headers: Mapping[str, str]) -> None:
+    def heard(self, headers: Mapping[str, str]) -> None:
         """A response's rate-limit headers: the room left for requests and for tokens."""
         now = asyncio.get_running_loop().time()
         requests, tokens = rooms(headers, now)
@@ -256,4 +256,4 @@ class Pacer:
     def heard(self, task: asyncio.Task[Any] | None, status: int, headers: Mapping[str, str]) -> None:
         limiter = self._running.get(task) if task is not None else None
         if limiter is not None:
-            limiter.heard(status, headers)
+            limiter.heard(headers)

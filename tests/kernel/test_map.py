@@ -37,6 +37,12 @@ class RowServer:
         self.rate_limited = 0
         self.pause = 0.0  # seconds before each answer's body
         self.lock = threading.Lock()
+        self.flying = self.most = 0  # requests being answered at once, and the most there were
+
+    def _landed(self, seen: Seen) -> None:
+        seen.finished.wait(30)
+        with self.lock:
+            self.flying -= 1
 
     def __call__(self, seen: Seen) -> Reply:
         d = _dialect(seen.path)
@@ -47,6 +53,9 @@ class RowServer:
                 self.rate_limited += 1
                 return d.http_error(429, "Rate limit reached for requests", retry_after=0.2)
             self.asked.append(prompt)
+            self.flying += 1
+            self.most = max(self.most, self.flying)
+        threading.Thread(target=self._landed, args=(seen,), daemon=True).start()
         if prompt.endswith("row 5"):
             return d.http_error(400, "this row is refused")
         reply = d.answer(["ANSWER ", prompt])
@@ -125,10 +134,11 @@ def test_demo_rows_of_a_table_become_a_dataframe_on_its_index(kernel: Kernel) ->
 
 def test_demo_schema_rows_give_one_column_per_field(kernel: Kernel) -> None:
     assert kernel.run("from pydantic import BaseModel\nclass Label(BaseModel):\n    topic: str\n    score: int").ok
-    run = kernel.run("%%llm demo --map items --schema Label --no-cache\nLabel {{row}}")
+    assert kernel.run("few = items[:3]").ok
+    run = kernel.run("%%llm demo --map few --schema Label --no-cache\nLabel {{row}}")
     assert run.ok, run.error
     columns = value(kernel, "list(_llm.to_pandas().columns), len(_llm), type(_llm.data[0]).__name__")
-    assert columns == (["topic", "score", "error"], ROWS, "Label")
+    assert columns == (["topic", "score", "error"], 3, "Label")
 
 
 def test_bad_input_is_one_line_each_and_nothing_is_sent(kernel: Kernel, rows: RowServer) -> None:
@@ -140,8 +150,9 @@ def test_bad_input_is_one_line_each_and_nothing_is_sent(kernel: Kernel, rows: Ro
         "%%llm openai:gpt-4o-mini --map items --background\n{{row}}": "leave out --background",
         "%%llm openai:gpt-4o-mini demo --map items\n{{row}}": "one model",
         "%%llm openai:gpt-4o-mini --map 3\n{{row}}": "no variable",
+        "%%llm nosuchalias --map items\n{{row}}": "Unknown model alias",
     }
-    assert kernel.run("empty = []").ok
+    assert kernel.run("empty = []\nimport pandas as pd\npeople = pd.DataFrame({'name': ['ada']})").ok
     for cell, words in cases.items():
         line = one_line_error(kernel.run(cell))
         assert words in line, line
@@ -211,6 +222,7 @@ def test_interrupt_keeps_finished_rows_and_a_rerun_sends_only_the_rest(kernel: K
 
 def test_stop_ends_the_run_at_once_keeping_every_finished_row(kernel: Kernel, rows: RowServer) -> None:
     rows.asked.clear()
+    rows.most = 0
     rows.pause = 0.3
     pressed: list[str] = []
 
@@ -230,6 +242,7 @@ def test_stop_ends_the_run_at_once_keeping_every_finished_row(kernel: Kernel, ro
         rows.pause = 0.0
     assert run.ok, run.error  # Stop is not a failure: Run All goes on
     assert len(pressed) == 2, "Stop was pressed"
+    assert rows.most <= 2, "--concurrency 2: never more than two requests at once"
     done, not_run = value(kernel, "len(_llm) - len(_llm.errors), sum('not run' in e for e in _llm.errors.values())")
     assert done >= 1 and not_run >= 1 and done + not_run <= ROWS
     assert len(rows.asked) < ROWS, "the rows after Stop were never sent"
@@ -259,3 +272,35 @@ def test_after_a_kernel_restart_a_rerun_sends_only_rows_without_a_stored_answer(
         assert "4 replayed (no cost)" in run.final["data"]["text/plain"]
     finally:
         again.close()
+
+
+def test_the_configured_concurrency_caps_a_run_and_a_run_whose_every_row_fails_fails_the_cell(
+    kernel: Kernel, rows: RowServer
+) -> None:
+    rows.asked.clear()
+    rows.most, rows.pause = 0, 0.1
+    assert kernel.run("%config LLMMagics.map_concurrency = 1").ok
+    try:
+        run = kernel.run("%%llm google:gemini-2.5-flash --map items --no-cache\nOne at a time: {{row}}", timeout=90)
+    finally:
+        rows.pause = 0.0
+        assert kernel.run("%config LLMMagics.map_concurrency = None").ok
+    assert run.ok, run.error
+    assert rows.most == 1 and len(rows.asked) == ROWS
+    assert kernel.run("fives = ['a', 'b']").ok
+    failed = kernel.run("%%llm ollama:llama3.2:3b --map fives --no-cache\nAgain row 5")
+    assert "refused" in one_line_error(failed)
+    assert value(kernel, "len(_llm.errors)") == 2, "the rows are bound before the cell fails"
+
+
+def test_the_budget_stops_a_run_that_passes_it_keeping_what_was_done(kernel: Kernel) -> None:
+    magics = "get_ipython().magics_manager.registry['LLMMagics']"
+    assert kernel.run(f"{magics}.budget_tokens = {magics}.session.ledger.tokens + 4000").ok
+    try:  # each row streams 1,000 tokens where the estimate assumes 256: the run passes the budget midway
+        run = kernel.run("%%llm demo --map items --no-cache -o tokens=1000 --concurrency 2\nLong answer on {{row}}")
+    finally:
+        assert kernel.run("%config LLMMagics.budget_tokens = None").ok
+    assert run.ok, run.error
+    stopped, done = value(kernel, "_llm.stopped, len(_llm) - len(_llm.errors)")
+    assert stopped.startswith("Token budget reached") and 1 <= done < ROWS
+    assert "not run: Token budget reached" in value(kernel, "_llm.errors[11]")
