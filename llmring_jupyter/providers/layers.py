@@ -42,6 +42,19 @@ def shown(chunk: StreamChunk) -> bool:
     return bool(chunk.delta or chunk.reasoning or chunk.tool_calls or chunk.finish_reason)
 
 
+class _Seen:
+    """Whether a stream has shown the user anything yet: until then, another request may replace it."""
+
+    def __init__(self) -> None:
+        self.started = False
+
+    async def relay(self, chunks: AsyncGenerator[StreamChunk, None]) -> AsyncGenerator[StreamChunk, None]:
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                self.started = self.started or shown(chunk)
+                yield chunk
+
+
 def transport(ref: ModelRef, log: retry.AttemptLog, backend: object | None = None) -> Send:
     """The bottom layer: ``ref``'s adapter, or a user's ``backend`` serving every name."""
 
@@ -147,11 +160,10 @@ def retrying(send: Send, retries: int, log: retry.AttemptLog, ref: ModelRef) -> 
 
     async def send_retrying(request: Request) -> AsyncGenerator[StreamChunk, None]:
         for attempt in range(1, max(retries, 0) + 2):
-            started = False
+            seen = _Seen()
             try:
-                async with contextlib.aclosing(send(request)) as chunks:
+                async with contextlib.aclosing(seen.relay(send(request))) as chunks:
                     async for chunk in chunks:
-                        started = started or shown(chunk)
                         yield chunk
                 return
             except AuthenticationError:
@@ -159,8 +171,8 @@ def retrying(send: Send, retries: int, log: retry.AttemptLog, ref: ModelRef) -> 
             except LLMError as exc:
                 why = retry.reason(exc)
                 wait = retry.delay(exc, attempt) if why and attempt <= retries else None
-                if started or wait is None:
-                    if not started and attempt > 1:
+                if seen.started or wait is None:
+                    if not seen.started and attempt > 1:
                         exc.append(f"Gave up after {attempt} attempts")
                     raise
                 log.waiting(retry.Retry(str(ref), why or "", attempt + 1, retries + 1, wait))
@@ -179,17 +191,16 @@ def fallback(sends: Sequence[Send]) -> Send:
 
     async def send_fallback(request: Request) -> AsyncGenerator[StreamChunk, None]:
         for index, send in enumerate(sends):
-            started = False
+            seen = _Seen()
             try:
-                async with contextlib.aclosing(send(request)) as chunks:
+                async with contextlib.aclosing(seen.relay(send(request))) as chunks:
                     async for chunk in chunks:
-                        started = started or shown(chunk)
                         yield chunk
                 return
             except AuthenticationError:
                 raise
             except LLMError:
-                if started or index == len(sends) - 1:
+                if seen.started or index == len(sends) - 1:
                     raise
 
     return send_fallback

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from ..exceptions import UsageError
 from ..providers.batch.jobs import BatchJob
-from .replay import DEFAULT_PATH
+from .replay import DEFAULT_PATH, database
 
 _SCHEMA = (
     "create table if not exists batch_jobs (id text primary key, created_at real not null, job text not null)",
@@ -31,20 +30,12 @@ class Jobs:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path else DEFAULT_PATH
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10)
-        except (OSError, sqlite3.Error) as exc:
-            raise UsageError(
-                f"Cannot open {self.path} to keep the batch jobs ({exc}); set %config LLMMagics.cache_path "
-                "to a writable file."
-            ) from None
-        with closing(db), db:
-            for statement in _SCHEMA:
-                db.execute(statement)
-            yield db
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return database(
+            self.path,
+            _SCHEMA,
+            "Cannot open {path} to keep the batch jobs ({exc}); set %config LLMMagics.cache_path to a writable file.",
+        )
 
     def add(self, job: BatchJob, keys: Iterable[str]) -> None:
         with self._db() as db:

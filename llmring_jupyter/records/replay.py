@@ -17,13 +17,14 @@ calling a function (:class:`Recording`, :class:`Recorder`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,25 +127,34 @@ class Recorder:
         return Recording(steps, dict(self._tool_results), final.model if final else None, self._started)
 
 
+@contextmanager
+def database(path: Path, schema: Sequence[str], cannot: str) -> Iterator[sqlite3.Connection]:
+    """The cache file (kept beside the notebook, shared by kernels), its tables made, as one
+    transaction; one that cannot be opened is one line, ``cannot`` with its ``{path}`` and ``{exc}``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=10)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(cannot.format(path=path, exc=exc)) from None
+    with closing(db), db:
+        for statement in schema:
+            db.execute(statement)
+        yield db
+
+
 class Cache:
     """The SQLite file of recordings; opened for each use, so kernels can share it."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path else DEFAULT_PATH
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10)
-        except (OSError, sqlite3.Error) as exc:
-            raise UsageError(
-                f"Cannot open the replay cache {self.path} ({exc}); set %config LLMMagics.cache_path to a "
-                "writable file, or turn the cache off (%config LLMMagics.cache = 'off')."
-            ) from None
-        with closing(db), db:
-            db.execute(_SCHEMA)
-            yield db
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return database(
+            self.path,
+            (_SCHEMA,),
+            "Cannot open the replay cache {path} ({exc}); set %config LLMMagics.cache_path to a "
+            "writable file, or turn the cache off (%config LLMMagics.cache = 'off').",
+        )
 
     def get(self, request: Request, resolved: str) -> Recording | None:
         with self._db() as db:
