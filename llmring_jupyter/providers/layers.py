@@ -59,6 +59,8 @@ def transport(ref: ModelRef, log: retry.AttemptLog, backend: object | None = Non
     """The bottom layer: ``ref``'s adapter, or a user's ``backend`` serving every name."""
 
     def send(request: Request) -> AsyncGenerator[StreamChunk, None]:
+        if ref.options:  # the lockfile's for this model; the cell's own -o wins
+            request = dataclasses.replace(request, options=dict(ref.options) | request.options)
         # not a generator itself: the SDK is imported when the request is made, before the
         # idle bound's clock starts, so an import is never taken for the provider's silence
         if backend is not None:

@@ -8,6 +8,7 @@ The format is llmring's (TOML)::
     [[profiles.default.bindings]]
     alias = "chatbot"
     models = ["anthropic:claude-3-5-haiku-20241022", "openai:gpt-4o-mini"]
+    wire = "chat"   # ours, optional: how its openai: models are spoken to (as -o wire=...)
 
 The file is found from an explicit path, else ``LLMRING_LOCKFILE_PATH``, else
 ``llmring.lock`` in the working directory or the nearest parent (a notebook in
@@ -24,6 +25,8 @@ from pathlib import Path
 from .errors import ConfigurationError
 
 FILENAME = "llmring.lock"
+#: How an ``openai:`` model may be spoken to: OpenAI's Responses API, or Chat Completions (compatible servers).
+WIRES = ("responses", "chat")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Lockfile:
     path: Path
     default_profile: str
     profiles: dict[str, dict[str, tuple[str, ...]]]  # profile -> alias -> models
+    wires: dict[str, dict[str, str]]  # profile -> alias -> the wire its openai: models speak, where set
 
     def profile_name(self, profile: str | None = None) -> str:
         return profile or os.environ.get("LLMRING_PROFILE") or self.default_profile
@@ -44,6 +48,10 @@ class Lockfile:
                 "set LLMRING_PROFILE or pass another profile."
             )
         return self.profiles[name]
+
+    def wire(self, alias: str, profile: str | None = None) -> str | None:
+        """The wire ``alias``'s ``openai:`` models are spoken to with, if the binding says."""
+        return self.wires.get(self.profile_name(profile), {}).get(alias)
 
 
 def find(start: Path | None = None, explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -67,6 +75,7 @@ def load(path: Path) -> Lockfile:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"Cannot read lockfile {path}: {exc}") from None
     profiles: dict[str, dict[str, tuple[str, ...]]] = {}
+    wires: dict[str, dict[str, str]] = {}
     for pname, body in (data.get("profiles") or {}).items():
         bindings: dict[str, tuple[str, ...]] = {}
         for binding in body.get("bindings") or ():
@@ -77,5 +86,11 @@ def load(path: Path) -> Lockfile:
                     f"Lockfile {path}: every binding of profile {pname!r} needs an alias and models."
                 )
             bindings[alias] = tuple(models)
+            if (wire := binding.get("wire")) is not None:
+                if wire not in WIRES:
+                    raise ConfigurationError(
+                        f"Lockfile {path}: the binding {alias!r} has wire = {wire!r}; write responses or chat."
+                    )
+                wires.setdefault(pname, {})[alias] = wire
         profiles[pname] = bindings
-    return Lockfile(path, data.get("default_profile") or "default", profiles)
+    return Lockfile(path, data.get("default_profile") or "default", profiles, wires)

@@ -26,11 +26,11 @@ from .adapter import Answer, Piece, WireAdapter
 from .errors import ConfigurationError, LLMError
 from .images import ImageLimits
 from .inputs import Inputs
+from .lockfile import WIRES
 from .openai_models import effort, reasons
 from .types import Notice, Request
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-WIRES = ("responses", "chat")
 
 #: Base URLs whose server has no Responses API → whether an answer has said so yet
 _chat_only: dict[str, bool] = {}

@@ -8,6 +8,7 @@ order by the fallback layer. A model is retried before the next is tried.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncGenerator, Iterable
 
@@ -32,7 +33,8 @@ def resolve(
             )
         return (ref,)
     path = lockfile.find(explicit=lockfile_path)
-    aliases = lockfile.load(path).aliases(profile) if path else {}
+    lock = lockfile.load(path) if path else None
+    aliases = lock.aliases(profile) if lock else {}
     if name not in aliases:
         where = f"in {path}" if path else "(no llmring.lock found here or in a parent folder)"
         known = ", ".join(sorted(aliases)) or "none"
@@ -40,7 +42,11 @@ def resolve(
             f"Unknown model alias {name!r} {where}; aliases: {known}. "
             "Use provider:model (e.g. openai:gpt-4o-mini) or add the alias to llmring.lock."
         )
-    return tuple(ModelRef.parse(m) for m in aliases[name])
+    wire = lock.wire(name, profile) if lock else None  # how its openai: models are spoken to, if said
+    refs = [ModelRef.parse(m) for m in aliases[name]]
+    return tuple(
+        dataclasses.replace(r, options=(("wire", wire),)) if wire and r.provider == "openai" else r for r in refs
+    )
 
 
 def providers_named(

@@ -277,10 +277,11 @@ class Request:
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A concrete ``provider:model`` that a name resolved to."""
+    """A concrete ``provider:model`` that a name resolved to, with the options its binding sets."""
 
     provider: str
     model: str
+    options: tuple[tuple[str, str], ...] = ()  # from the lockfile (wire = ...); a cell's -o wins
 
     @classmethod
     def parse(cls, name: str) -> ModelRef:

@@ -186,6 +186,23 @@ async def test_wire_chat_forces_chat_completions_and_a_wrong_wire_is_refused(wir
     assert len(wire.seen) == 1
 
 
+async def test_a_lockfile_binding_says_which_wire_its_openai_models_speak(wire: WireServer, tmp_path: Any) -> None:
+    lock = tmp_path / "llmring.lock"
+    binding = '[[profiles.default.bindings]]\nalias = "local"\nmodels = ["openai:llama3.2:3b"]\n'
+    lock.write_text(binding + 'wire = "chat"\n')
+    wire.queue(CHAT.answer(["Chat."]), RESPONSES.answer(["Responses."]))
+    chunks, error = await collect(Request("local", (Message("user", "Hi"),)), lockfile_path=lock)
+    assert error is None and text(chunks) == "Chat." and [s.path for s in wire.seen] == ["/v1/chat/completions"]
+    ask = Request("local", (Message("user", "Hi"),), options={"wire": "responses"})
+    chunks, error = await collect(ask, lockfile_path=lock)
+    assert error is None and wire.last().path == "/v1/responses", "the cell's -o wire= wins over the lockfile"
+
+    lock.write_text(binding + 'wire = "grpc"\n')
+    chunks, error = await collect(Request("local", (Message("user", "Hi"),)), lockfile_path=lock)
+    assert isinstance(error, ConfigurationError) and "wire = 'grpc'; write responses or chat" in error.message
+    assert len(wire.seen) == 2, "nothing sent"
+
+
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])  # DeepSeek, llama.cpp / vLLM, OpenRouter
 async def test_a_compatible_servers_thinking_streams_as_thinking(wire: WireServer, field: str) -> None:
     wire.routes.update(CHAT.routes)
