@@ -3,6 +3,7 @@ column per field, an error column."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Iterator
 
@@ -72,3 +73,19 @@ def test_map_options_that_cannot_work_are_refused_in_one_line(line: str, words: 
 def test_map_options_are_read_from_the_line() -> None:
     opts = options.parse("demo --map reviews --concurrency 8")
     assert opts is not None and (opts.rows, opts.concurrency) == ("reviews", 8)
+
+
+def test_a_polars_table_is_answered_row_by_row_in_order_and_lines_up_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+    from shell import loaded_shell
+
+    import llmring_jupyter
+
+    monkeypatch.setenv("LLMRING_DEMO_DELAY", "0")
+    people = pl.DataFrame({"name": ["ada", "bob", "cy"], "age": [36, 41, 29]})
+    for _ in loaded_shell():
+        prompt = "Person {{row.name}} aged {{row['age']}}"
+        result = asyncio.run(llmring_jupyter.map(prompt, people, "demo:echo", cache=False))
+    assert result.texts == ["Person ada aged 36", "Person bob aged 41", "Person cy aged 29"]
+    joined = pd.DataFrame(people.to_dicts()).join(result.to_pandas()).to_dict("index")  # by position
+    assert joined[1] == {"name": "bob", "age": 41, "text": "Person bob aged 41", "error": None}

@@ -1,15 +1,17 @@
-"""Thinking in real JupyterLab: its section streams, collapses when the answer begins, moves
-nothing at the switch to static, stays inert though it quotes a hostile prompt, and is saved
-collapsed."""
+"""Thinking in real JupyterLab, light and dark: its section streams, readable (AA contrast),
+collapses when the answer begins, moves nothing at the switch to static, stays inert though it
+quotes a hostile prompt, and is saved collapsed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab_session import Notebook
+from lab_session import LabServer, Notebook
 from playwright.sync_api import Locator, Page, expect
-from test_live_view import NotebookMaker, saved_static, setup_cell
+from test_live_view import saved_static, setup_cell
+from test_view_look import THEMES, low_contrast
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +30,27 @@ def assert_inert(page: Page, output: Locator, dialogs: list[str]) -> None:
     assert page.evaluate("() => typeof window.__pwned") == "undefined" and dialogs == []
 
 
+@pytest.fixture(params=list(THEMES))
+def theme(request: pytest.FixtureRequest, lab: LabServer) -> Iterator[str]:
+    """Each JupyterLab theme in turn, on the session's one server; light again after."""
+    lab.set_theme(THEMES[request.param])
+    yield request.param
+    lab.set_theme(THEMES["light"])
+
+
+def assert_readable(page: Page, section: Locator, theme: str) -> None:
+    """Every text of the open thinking section meets AA contrast against what is behind it."""
+    low = low_contrast(page, section)
+    assert not low, f"thinking, {theme}: below AA: {low}"
+
+
 def test_thinking_streams_then_collapses_and_is_saved_collapsed(
-    notebook: NotebookMaker, page: Page, dialogs: list[str]
+    lab: LabServer, page: Page, dialogs: list[str], theme: str
 ) -> None:
     page.add_init_script(PROBE)
-    nb: Notebook = notebook([setup_cell(0.03), f"%%llm demo --think high\n{PROMPT}"])
+    cells = [setup_cell(0.03), f"%%llm demo --think high\n{PROMPT}"]
+    nb = Notebook.create(lab, page, f"test_thinking-{theme}.ipynb", cells)
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", str(theme == "light").lower())
     nb.run_and_wait(0)
     nb.cell(1).evaluate("c => window.__llmringProbe.watchSwitch(c)")
     nb.run(1)
@@ -42,6 +60,7 @@ def test_thinking_streams_then_collapses_and_is_saved_collapsed(
     expect(section.locator("summary")).to_have_text("Thinking… 0 s")
     expect(section.locator(".llmring-think-text")).to_contain_text("Why is the sky blue?")
     assert view.locator(".llmring-answer h2").count() == 0, "the thinking streams before the answer"
+    assert_readable(page, section, theme)
     assert_inert(page, view, dialogs)
 
     # the answer's text begins: the section collapses to its one line, which a click opens
@@ -69,6 +88,7 @@ def test_thinking_streams_then_collapses_and_is_saved_collapsed(
     expect(static.locator("summary")).to_contain_text("reasoning tokens")
     expect(static).not_to_have_attribute("open", "")
     static.locator("summary").click()
+    assert_readable(page, static, theme)
     assert_inert(page, nb.output(1), dialogs)
 
     nb.save(saved_static(1))
@@ -77,4 +97,5 @@ def test_thinking_streams_then_collapses_and_is_saved_collapsed(
     expect(saved.locator("summary")).to_contain_text("Thought for")
     expect(saved).not_to_have_attribute("open", "")
     saved.locator("summary").click()
+    assert_readable(page, saved, theme)
     assert_inert(page, nb.output(1), dialogs)
