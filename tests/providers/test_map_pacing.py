@@ -16,7 +16,7 @@ import llmring_jupyter
 from llmring_jupyter.answer.ratelimit import OLLAMA
 
 ROWS = 12
-PAUSE = 0.5  # seconds each answer takes: long enough for every request the limiter allows to be in flight
+PAUSE = 1.0  # seconds each answer takes: long enough for every request the limiter allows to be in flight
 
 
 class InFlight:
