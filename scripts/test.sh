@@ -22,4 +22,6 @@ fi
 # The documentation site: every example executed on the demo model, warnings (a broken reference, an
 # example that raises, a page out of the table of contents) as errors.
 .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
-exec .venv/bin/python -m pytest "$@"
+# Two workers (CI has two cores), each taking whole test files (tests/conftest.py): most tests wait on
+# kernels, servers and streams rather than compute. `-n 0` in the arguments runs it in one process.
+exec .venv/bin/python -m pytest -n 2 "$@"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from subprocess import Popen
@@ -46,14 +47,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that starts a kernel or drives a browser, by its folder and fixtures,
     so ``-m "not kernel and not browser"`` is the quick subset (kernel_guard fails any that
     slips through). Browser tests run last: Playwright's sync API keeps an event loop running
-    in the main thread for the whole session, and async tests after it could not start theirs."""
+    in the main thread for the whole session, and async tests after it could not start theirs.
+    Among them the files with the most tests come first, so two workers (-n 2) end together."""
+    browser_tests: Counter[Path] = Counter()
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if used & BROWSER_FIXTURES or any(item.path.is_relative_to(d) for d in BROWSER_DIRS):
             item.add_marker(pytest.mark.browser)
+            browser_tests[item.path] += 1
         elif used & KERNEL_FIXTURES or any(item.path.is_relative_to(d) for d in KERNEL_DIRS):
             item.add_marker(pytest.mark.kernel)
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    items.sort(key=lambda item: (1, -browser_tests[item.path]) if item.get_closest_marker("browser") else (0, 0))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (``-n 2``, as scripts/test.sh runs the suite), hand out whole files in
+    collection order: a module's kernel and wire server start on one worker only, and each worker
+    reaches tests/browser (the only place the ``browser`` fixture exists) after everything else,
+    for the reason pytest_collection_modifyitems gives."""
+    from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]  # no py.typed
+
+    config.option.loadscopereorder = False  # xdist would put the files with the most tests first
+    return LoadFileScheduling(config, log)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -2,7 +2,8 @@
 provider pointed at the server with sentinel keys, and the figures the suite measures.
 
 Set ``LLMRING_FIGURES=path.json`` to have the run write what it counted (faults
-injected and survived, stops, payloads, fuzz examples, memory growth) to that file.
+injected and survived, stops, payloads, fuzz examples, memory growth) to that file;
+each pytest-xdist worker (``-n``) writes its own share, ``path.gw0.json`` and so on.
 """
 
 from __future__ import annotations
@@ -37,4 +38,7 @@ def figures() -> Iterator[dict[str, Any]]:
     yield _figures
     target = os.environ.get("LLMRING_FIGURES")
     if target:
-        Path(target).write_text(json.dumps(_figures, indent=1, sort_keys=True))
+        path, worker = Path(target), os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:  # one file per process: two workers writing one would keep only the last one's counts
+            path = path.with_suffix(f".{worker}{path.suffix}")
+        path.write_text(json.dumps(_figures, indent=1, sort_keys=True))
