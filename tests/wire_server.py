@@ -105,8 +105,15 @@ class WireServer:
         self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
-        self._loop.run_forever()
-        self._loop.close()  # stopped by close()
+        self._loop.run_forever()  # until close()
+        # end the connections still open (a client's keep-alive) here, on this loop: a handler left
+        # pending would be collected after the loop closed, and warn in whatever test runs then
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.run_until_complete(asyncio.sleep(0))  # the writers' transports close
+        self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
