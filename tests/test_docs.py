@@ -170,11 +170,14 @@ def test_the_quickstart_installs_what_every_example_notebook_imports() -> None:
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type != "code":
                 continue
-            for module in re.findall(r"^\s*(?:import|from)\s+(\w+)", cell.source, flags=re.M):
+            modules = re.findall(r"^\s*(?:import|from)\s+(\w+)", cell.source, flags=re.M)
+            modules += re.findall(r'"-m",\s*"(\w+)"', cell.source)  # an MCP server run as python -m MODULE
+            modules += ["mcp"] * ("--tools mcp:" in cell.source)  # MCP tools need the SDK
+            for module in modules:
                 if module in sys.stdlib_module_names or module == "llmring_jupyter":
                     continue
                 dists = {canonicalize_name(d) for d in provided_by.get(module, [module])}
-                assert dists & declared, f"{path.name} imports {module}, which the quickstart does not install"
+                assert dists & declared, f"{path.name} uses {module}, which the quickstart does not install"
 
 
 def test_binder_runtime_satisfies_requires_python() -> None:
