@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,7 @@ class Seen:
     client_closed_early: bool = False
     closed_at: float | None = None  # monotonic time the client hung up, if it did
     received: float = field(default_factory=time.monotonic)  # when the request was read
+    ended: float | None = None  # monotonic time the server was done with it (set before `finished`)
     finished: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -156,6 +157,7 @@ class WireServer:
                 seen.client_closed_early = not completed
                 seen.closed_at = seen.closed_at or time.monotonic()
             watcher.cancel()
+            seen.ended = time.monotonic()
             seen.finished.set()
         return False  # one request per connection: Connection: close
 
@@ -202,6 +204,16 @@ class WireServer:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+
+def most_at_once(requests: Iterable[Seen]) -> int:
+    """The most of these requests the server was answering at one time.
+
+    From the server's own clock, read on its one loop: a request that arrived after another's last
+    byte was written does not overlap it, however late a test's thread would notice that it ended.
+    """
+    spans = [(seen.received, seen.ended if seen.ended is not None else float("inf")) for seen in requests]
+    return max((sum(start <= at < end for start, end in spans) for at, _ in spans), default=0)
 
 
 def sse(*events: Any, event_names: bool = False) -> list[str]:

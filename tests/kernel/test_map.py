@@ -15,7 +15,7 @@ import pytest
 from kernel_providers import one_line_error, provider_env, set_env, value
 from kernel_session import Execution, Kernel
 from providers.dialects import NAMES, Dialect, load
-from wire_server import Reply, Seen, WireServer, serving
+from wire_server import Reply, Seen, WireServer, most_at_once, serving
 
 ROWS = 12
 
@@ -37,12 +37,12 @@ class RowServer:
         self.rate_limited = 0
         self.pause = 0.0  # seconds before each answer's body
         self.lock = threading.Lock()
-        self.flying = self.most = 0  # requests being answered at once, and the most there were
+        self.answered: list[Seen] = []  # the requests answered or refused (429s not counted)
 
-    def _landed(self, seen: Seen) -> None:
-        seen.finished.wait(30)
-        with self.lock:
-            self.flying -= 1
+    @property
+    def most(self) -> int:
+        """The most rows the server was answering at once."""
+        return most_at_once(self.answered)
 
     def __call__(self, seen: Seen) -> Reply:
         d = _dialect(seen.path)
@@ -53,9 +53,7 @@ class RowServer:
                 self.rate_limited += 1
                 return d.http_error(429, "Rate limit reached for requests", retry_after=0.2)
             self.asked.append(prompt)
-            self.flying += 1
-            self.most = max(self.most, self.flying)
-        threading.Thread(target=self._landed, args=(seen,), daemon=True).start()
+            self.answered.append(seen)
         if prompt.endswith("row 5"):
             return d.http_error(400, "this row is refused")
         reply = d.answer(["ANSWER ", prompt])
@@ -222,7 +220,7 @@ def test_interrupt_keeps_finished_rows_and_a_rerun_sends_only_the_rest(kernel: K
 
 def test_stop_ends_the_run_at_once_keeping_every_finished_row(kernel: Kernel, rows: RowServer) -> None:
     rows.asked.clear()
-    rows.most = 0
+    rows.answered.clear()
     rows.pause = 0.3
     pressed: list[str] = []
 
@@ -278,7 +276,8 @@ def test_the_configured_concurrency_caps_a_run_and_a_run_whose_every_row_fails_f
     kernel: Kernel, rows: RowServer
 ) -> None:
     rows.asked.clear()
-    rows.most, rows.pause = 0, 0.1
+    rows.answered.clear()
+    rows.pause = 0.1
     assert kernel.run("%config LLMMagics.map_concurrency = 1").ok
     try:
         run = kernel.run("%%llm google:gemini-2.5-flash --map items --no-cache\nOne at a time: {{row}}", timeout=90)
