@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 
 import pytest
 
-from llmring_jupyter.answer.ratelimit import Limiter, Pacer, reset_seconds, rooms
+from llmring_jupyter.answer.ratelimit import OLLAMA, Limiter, Pace, Pacer, reset_seconds, rooms
 from llmring_jupyter.providers.errors import RateLimitError
 
 
@@ -44,24 +45,47 @@ def test_the_room_left_is_read_from_either_providers_headers() -> None:
     assert asyncio.run(_rooms({"retry-after": "2"})) == (None, None)  # Gemini, Ollama: nothing said
 
 
-def test_no_more_requests_fly_than_the_cap_and_all_end() -> None:
-    async def main() -> tuple[int, int]:
-        pacer = Pacer(2)
-        flying = most = done = 0
+async def _most_at_once(pace: Pace, attempts: int) -> int:
+    """The most of ``attempts`` requests to Ollama that ``pace`` let fly at once (all end)."""
+    flying = most = done = 0
 
-        async def one() -> None:
-            nonlocal flying, most, done
-            async with pacer.attempt("openai"):
-                flying += 1
-                most = max(most, flying)
-                await asyncio.sleep(0.01)
-                flying -= 1
-            done += 1
+    async def one() -> None:
+        nonlocal flying, most, done
+        async with pace.attempt("ollama"):
+            flying += 1
+            most = max(most, flying)
+            await asyncio.sleep(0.01)
+            flying -= 1
+        done += 1
 
-        await asyncio.gather(*(one() for _ in range(8)))
-        return most, done
+    await asyncio.gather(*(one() for _ in range(attempts)))
+    assert done == attempts
+    return most
 
-    assert asyncio.run(main()) == (2, 8)
+
+def test_the_providers_cap_holds_and_a_run_asking_for_more_raises_it_only_while_it_runs() -> None:
+    async def main() -> tuple[int, int, int]:
+        pacer = Pacer()
+        plain = await _most_at_once(Pace(pacer, None, 0.0), 12)
+        wide = Pace(pacer, OLLAMA + 2, 0.0)  # --concurrency 6: the user's server answers more at once
+        raised = await _most_at_once(wide, 12)
+        wide.leave()
+        return plain, raised, await _most_at_once(Pace(pacer, None, 0.0), 12)
+
+    assert asyncio.run(main()) == (OLLAMA, OLLAMA + 2, OLLAMA)
+
+
+def test_each_run_counts_its_own_429s_and_the_providers_pause_holds_every_run() -> None:
+    async def main() -> tuple[int, int, bool]:
+        pacer = Pacer()
+        hit, other = Pace(pacer, None, 0.0), Pace(pacer, None, 0.0)
+        with contextlib.suppress(RateLimitError):
+            async with hit.attempt("openai"):
+                raise RateLimitError("slow down", retry_after=30.0)
+        now = asyncio.get_running_loop().time()
+        return hit.rate_limited, other.rate_limited, pacer.limiter("openai")._wait(now) > 25
+
+    assert asyncio.run(main()) == (1, 0, True)
 
 
 def test_a_429_halves_the_requests_in_flight_and_holds_new_ones_as_long_as_asked() -> None:

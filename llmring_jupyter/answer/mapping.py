@@ -3,8 +3,11 @@
 Every row is a question of its own (:meth:`.session.Session.answer_one`: replay cache, budget,
 retries, fallback, tools), recorded in no conversation, streaming into a sink that only counts
 (:class:`RowSink`); one :class:`Progress` view shows the whole run. A fixed set of workers reads
-the rows lazily, so 100,000 rows from a generator never hold 100,000 prompts or requests at once;
-how many requests actually fly is the rate limiter's call (:mod:`.ratelimit`). Answers go into the
+the rows lazily, so 100,000 rows from a generator never hold 100,000 prompts or requests at once.
+The workers are answers in flight like any other: the session's owner (:mod:`.inflight`) runs them,
+ends them (Stop, an interrupt, the cell run again) and paces their requests with the one limiter
+per provider that every run in flight shares (:mod:`.ratelimit`), so two runs at once keep to one
+provider's limits; a run's ``--concurrency`` is its number of workers. Answers go into the
 replay cache as they finish, so a run that was stopped, interrupted or lost with its kernel sends
 only the rows that have none when it runs again.
 """
@@ -23,7 +26,7 @@ from typing import Any, Protocol
 from ..context.interpolate import Prompt, interpolate
 from ..context.rows import Rows, rows_of
 from ..exceptions import BudgetError, UsageError
-from ..providers import pacing, pricing, resolve
+from ..providers import pricing, resolve
 from ..providers.errors import RateLimitError
 from ..providers.retry import Retry
 from ..providers.types import Request, Usage
@@ -31,7 +34,7 @@ from ..records.spend import Budget, input_tokens
 from ..render.footer import dollars
 from ..result import MapResult, Result, Thought, Timings, ToolRun, answered
 from .options import Options
-from .ratelimit import Pacer
+from .ratelimit import Pace, ceiling
 from .schema import Shape
 from .session import Session
 
@@ -222,10 +225,10 @@ class Map:
         self.model = self.opts.model or session.settings.default_model
         self.request, _ = session.request(self.question.prompt, self.opts, shape, toolbox=self.question.toolbox)
         self.tally = Tally(self.rows.total, self.model)
-        self.pacer = Pacer(concurrency, input_tokens(self.request) + self._output_per_row())
+        self.concurrency = concurrency
+        self.pace = Pace(session.inflight.pacer, concurrency, input_tokens(self.request) + self._output_per_row())
         self.results: dict[int, Result] = {}
         self.kept_error = False  # the first failure keeps its exception (raised if every row fails)
-        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.interrupted = False
 
@@ -275,47 +278,34 @@ class Map:
 
     def stop(self, why: str | None = None) -> None:
         """End the run now: rows in flight are cancelled, finished ones kept. Safe from another thread."""
-        self.tally.stopped = self.tally.stopped or why or "stopped"
-        self._stopping = True
-        loop = self._loop
-        loop.call_soon_threadsafe(self._cancel)
+        self._halt(why or "stopped")
+        self.session.inflight.stop(self.question.key)
 
-    def _cancel(self) -> None:
-        current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
+    def _halt(self, why: str) -> None:
+        """The run ends early (Stop, the budget, an interrupt, the cell run again): no row starts after."""
+        self.tally.stopped = self.tally.stopped or why
+        self._stopping = True
+        self.interrupted = self.interrupted or why == "interrupted"
 
     async def run(self, progress: Progress) -> MapResult:
         """Answer every row; Stop, an interrupt or the budget end it early, keeping what finished."""
-        self._loop = asyncio.get_running_loop()
         self.check_budget()
         started_at = time.time()
         progress.start(self.tally, self.stop)
-        token = pacing.PACER.set(self.pacer)
-        try:
-            workers = self.pacer.limiter(self._provider()).cap  # at most this many fly: the limiter decides
-            self._tasks = [asyncio.ensure_future(self._work()) for _ in range(workers)]
-        finally:
-            pacing.PACER.reset(token)
+        workers = self.concurrency or ceiling(self._provider())  # at most this many rows fly: the limiter decides
         ticker = asyncio.ensure_future(self._tick(progress))
         try:
-            try:
-                await asyncio.wait(self._tasks)
-            except asyncio.CancelledError:  # a kernel interrupt: end every row, keep what finished
-                current = asyncio.current_task()
-                if current is not None:
-                    current.uncancel()
-                self.interrupted = True
-                self.stop("interrupted")
-                await asyncio.wait(self._tasks)
+            outcomes = await self.session.inflight.together(
+                self.question.key, [self._work() for _ in range(workers)], pace=self.pace, on_stop=self._halt
+            )
         finally:
             ticker.cancel()
-        for task in self._tasks:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]  # a bug, or the input's own iterator failing
+            self.pace.leave()
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+                raise outcome  # a bug, or the input's own iterator failing
         self.tally.ended = time.perf_counter()
-        self.tally.rate_limited = self.pacer.rate_limited
+        self.tally.rate_limited = self.pace.rate_limited
         result = self._result(started_at)
         progress.finish(result, self.tally)
         return result
@@ -328,7 +318,7 @@ class Map:
 
     async def _tick(self, progress: Progress) -> None:
         while True:
-            self.tally.rate_limited = self.pacer.rate_limited
+            self.tally.rate_limited = self.pace.rate_limited
             progress.update(self.tally)
             await asyncio.sleep(TICK)
 
@@ -378,9 +368,7 @@ class Map:
     def _keep(self, position: int, result: Result) -> None:
         self.tally.add(result)
         if result.usage is not None and result.replayed is None:  # what a request takes, for the token limit
-            self.pacer.per_request = 0.8 * self.pacer.per_request + 0.2 * result.usage.total_tokens
-            for limiter in self.pacer.limiters.values():
-                limiter.per_request = self.pacer.per_request
+            self.pace.used(result.usage.total_tokens)
         keep = not answered(result) and not self.kept_error
         self.kept_error = self.kept_error or keep
         self.results[position] = dataclasses.replace(

@@ -1,4 +1,4 @@
-"""Where a pacer (a ``--map``'s rate limiter) hooks into every request, without the adapters knowing.
+"""Where a pacer (the rate limiter a ``--map`` run's rows keep) hooks into every request, unseen by adapters.
 
 Routing holds each attempt inside :func:`attempt` — the pacer may make it wait for room under the
 provider's limits, and learns how it ended (a 429 says back off) — and the HTTP clients' response

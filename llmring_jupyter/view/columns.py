@@ -2,7 +2,9 @@
 
 Each column is one answer's own :class:`~.stream.Output` (its live view with
 status and Stop, and its footer once it ends), all streaming at once, so the
-cell takes about as long as the slowest model. Columns stack when the
+cell takes about as long as the slowest model. The answers are run by the
+session's owner of answers in flight (:meth:`~..answer.inflight.InFlight.together`,
+which also ends them on an interrupt or a re-run); a column is only their sink. Columns stack when the
 output is narrow. At the end the grid is replaced, in the same output, by one
 static bundle built from each answer's static rendering.
 
@@ -252,26 +254,22 @@ async def answers(session: Session, question: Question, comparisons: dict[str, C
         _close(grid)
         comparison.close()
         raise
-    tasks = [
-        asyncio.ensure_future(_column(session, question, dataclasses.replace(opts, models=(model,)), output))
-        for model, output in zip(models, outputs, strict=True)
-    ]
-    try:
-        await asyncio.wait(tasks)
-    except asyncio.CancelledError:  # interrupted: every column ends as such, its text kept
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        asyncio.current_task().uncancel()  # type: ignore[union-attr]
-    failed = next((t.exception() for t in tasks if not t.cancelled() and t.exception() is not None), None)
-    if failed is not None:  # the question itself is wrong (an attachment), or our bug: the cell fails with it
+    outcomes = await session.inflight.together(
+        question.key,
+        [
+            _column(session, question, dataclasses.replace(opts, models=(model,)), output)
+            for model, output in zip(models, outputs, strict=True)
+        ],
+    )
+    failed = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, asyncio.CancelledError)]
+    if failed:  # the question itself is wrong (an attachment), or our bug: the cell fails with it
         comparison._grid.update({"text/plain": ""}, raw=True)
         _close(grid)
         comparison.close()
-        raise failed
+        raise failed[0]
     comparison.results = [
-        _interrupted(model, output) if task.cancelled() else task.result()
-        for model, output, task in zip(models, outputs, tasks, strict=True)
+        o if isinstance(o, Result) else _interrupted(model, output)  # interrupted before it began
+        for model, output, o in zip(models, outputs, outcomes, strict=True)
     ]
     comparison.kept = next((i for i, r in enumerate(comparison.results) if r.messages), 0)  # the first one asked
     comparison._record()
