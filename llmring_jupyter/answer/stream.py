@@ -62,6 +62,38 @@ class Output(Protocol):
     def finish(self, result: Result) -> None: ...
 
 
+class Quiet:
+    """An :class:`Output` that shows nothing and refuses every tool call: the base of the
+    sinks that act on a few calls (a ``--map`` row, the terminal), so each one names only those."""
+
+    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
+        pass
+
+    def retrying(self, retry: Retry | None) -> None:
+        pass
+
+    def delta(self, text: str) -> None:
+        pass
+
+    def streaming(self) -> None:
+        pass
+
+    def thought(self, thought: Thought) -> None:
+        pass
+
+    def think(self, text: str) -> None:
+        pass
+
+    def tool(self, run: ToolRun) -> None:
+        pass
+
+    async def approve(self, run: ToolRun) -> bool:
+        return False  # no one is there to say yes
+
+    def finish(self, result: Result) -> None:
+        pass
+
+
 class Relay:
     """An :class:`Output` that hands each call on to another: the base of the wrappers that
     add to a few calls (``background.py``, ``_amend.py``), so each one names only those."""
