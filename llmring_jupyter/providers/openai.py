@@ -94,10 +94,14 @@ class OpenAIProvider(WireAdapter):
     def address(self) -> str:
         return os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
 
+    def client(self, key: keys.Key | None) -> openai.AsyncOpenAI:
+        """The SDK client for ``key`` at the base URL set now: a live answer's, and a batch's."""
+        return _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
+
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
-        client = _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
+        client = self.client(key)
         base, options = self.address(), dict(request.options)
         wire = _wire(options)
         level = thinking.openai(model, request.think) if request.think else None  # a level it cannot take: not sent
