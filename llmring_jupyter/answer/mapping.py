@@ -23,13 +23,14 @@ from typing import Any, Protocol
 from ..context.interpolate import Prompt, interpolate
 from ..context.rows import Rows, rows_of
 from ..exceptions import BudgetError, UsageError
+from ..map_result import MapResult, answered
 from ..providers import pacing, pricing, resolve
 from ..providers.errors import RateLimitError
 from ..providers.retry import Retry
 from ..providers.types import Usage
 from ..records.spend import Budget, input_tokens
 from ..render.footer import dollars
-from ..result import MapResult, Result, Timings, answered
+from ..result import Result, Timings
 from .options import Options
 from .ratelimit import Pacer
 from .schema import Shape
