@@ -35,10 +35,11 @@ from .exceptions import (
     UnsupportedThinkingError,
     UsageError,
 )
+from .map_result import BatchMapResult, MapResult
 from .notebook.api import chat, chat_sync, map, use_backend
 from .notebook.magics import LLMMagics
 from .notebook.transform import awaited_magics
-from .result import BatchMapResult, MapResult, Result, Timings
+from .result import Result, Timings
 from .view.outputs import prepare_views
 
 __version__ = "0.1.0"

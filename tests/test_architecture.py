@@ -1,6 +1,6 @@
 """The package's layout keeps its imports one way, with no circles.
 
-``notebook → view → answer → context, records → render → providers, result, exceptions``: a module
+``notebook → view → answer → context, records → render → providers, result, map_result, exceptions``: a module
 imports from its own folder and from folders to its right (folders on one step may import each other).
 Every import counts, lazy and TYPE_CHECKING ones too: a circle through a lazy import is still one.
 """
@@ -11,7 +11,14 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "llmring_jupyter"
-STEPS = [{"notebook"}, {"view"}, {"answer"}, {"context", "records"}, {"render"}, {"providers", "result", "exceptions"}]
+STEPS = [
+    {"notebook"},
+    {"view"},
+    {"answer"},
+    {"context", "records"},
+    {"render"},
+    {"providers", "result", "map_result", "exceptions"},
+]
 
 
 def _modules() -> dict[str, Path]:

@@ -15,7 +15,8 @@ from llmring_jupyter.answer.schema import shape_of
 from llmring_jupyter.context.interpolate import interpolate
 from llmring_jupyter.context.rows import rows_of
 from llmring_jupyter.exceptions import UsageError
-from llmring_jupyter.result import MapResult, Result
+from llmring_jupyter.map_result import MapResult
+from llmring_jupyter.result import Result
 
 
 def test_a_series_keeps_its_index_and_a_generator_is_read_lazily() -> None:

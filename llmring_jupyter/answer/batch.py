@@ -6,7 +6,7 @@ done; rows that a batch of this notebook already holds re-attach to it (:mod:`..
 the job outlives the kernel); the rest are split into as few provider batches as the limits
 allow and submitted, and the cell returns at once. A poller on the background answers' thread
 reads the batches with backoff, and each finished row goes into the replay cache (so a later
-live ``--map`` or a re-run uses it) and into the :class:`~.result.BatchMapResult`. A row whose
+live ``--map`` or a re-run uses it) and into the :class:`~.map_result.BatchMapResult`. A row whose
 batch expired, was cancelled or failed is not lost: the next run sends it again.
 """
 
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from ..context.rows import rows_of
 from ..exceptions import UsageError
+from ..map_result import BatchMapResult
 from ..providers import batch as batch_api
 from ..providers import pricing, resolve
 from ..providers.batch.jobs import BatchJob, Row, split
@@ -29,7 +30,7 @@ from ..providers.types import Request
 from ..records import replay
 from ..records.batches import Jobs
 from ..records.spend import input_tokens
-from ..result import BatchMapResult, Result, Timings
+from ..result import Result, Timings
 from . import background, structured
 from .mapping import ASSUMED_OUTPUT, Map
 

@@ -26,17 +26,19 @@ from typing import Any, Protocol
 from ..context.interpolate import Prompt, interpolate
 from ..context.rows import Rows, rows_of
 from ..exceptions import BudgetError, UsageError
+from ..map_result import MapResult, answered
 from ..providers import pricing, resolve
 from ..providers.errors import RateLimitError
 from ..providers.retry import Retry
-from ..providers.types import Request, Usage
+from ..providers.types import Usage
 from ..records.spend import Budget, input_tokens
 from ..render.footer import dollars
-from ..result import MapResult, Result, Thought, Timings, ToolRun, answered
+from ..result import Result, Timings
 from .options import Options
 from .ratelimit import Pace, ceiling
 from .schema import Shape
 from .session import Session
+from .stream import Quiet
 
 #: Output tokens a row is assumed to take in an estimate, when --max-tokens does not say.
 ASSUMED_OUTPUT = 256
@@ -118,38 +120,18 @@ class Progress(Protocol):
     def finish(self, result: MapResult, tally: Tally) -> None: ...
 
 
-class RowSink:
-    """The :class:`~.stream.Output` of one row: nothing is shown, retries are counted."""
+class RowSink(Quiet):
+    """The :class:`~.stream.Output` of one row: nothing is shown, retries are counted; a run
+    refuses --approve before it starts."""
 
     def __init__(self, tally: Tally) -> None:
         self._tally = tally
         self._waiting = False
 
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        pass
-
     def retrying(self, retry: Retry | None) -> None:
         if (retry is not None) != self._waiting:
             self._waiting = retry is not None
             self._tally.waiting += 1 if self._waiting else -1
-
-    def delta(self, text: str) -> None:
-        pass
-
-    def streaming(self) -> None:
-        pass
-
-    def thought(self, thought: Thought) -> None:
-        pass
-
-    def think(self, text: str) -> None:
-        pass
-
-    def tool(self, run: ToolRun) -> None:
-        pass
-
-    async def approve(self, run: ToolRun) -> bool:
-        return False  # a run refuses --approve before it starts
 
     def finish(self, result: Result) -> None:
         self.retrying(None)

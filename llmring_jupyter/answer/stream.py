@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ..providers.errors import LLMError, ProviderError
@@ -30,6 +30,7 @@ from ..providers.types import (
     Usage,
 )
 from ..result import Result, Thought, Timings, ToolRun
+from .phases import Phases
 
 #: Deltas reach the browser at most this often, a display's frame (60 Hz): a delta
 #: that comes when nothing was sent for a frame leaves at once (the first one, every
@@ -60,6 +61,38 @@ class Output(Protocol):
     def tool(self, run: ToolRun) -> None: ...  # show or update one tool call's block (by run.key)
     async def approve(self, run: ToolRun) -> bool: ...  # ask the user whether to run it
     def finish(self, result: Result) -> None: ...
+
+
+class Quiet:
+    """An :class:`Output` that shows nothing and refuses every tool call: the base of the
+    sinks that act on a few calls (a ``--map`` row, the terminal), so each one names only those."""
+
+    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
+        pass
+
+    def retrying(self, retry: Retry | None) -> None:
+        pass
+
+    def delta(self, text: str) -> None:
+        pass
+
+    def streaming(self) -> None:
+        pass
+
+    def thought(self, thought: Thought) -> None:
+        pass
+
+    def think(self, text: str) -> None:
+        pass
+
+    def tool(self, run: ToolRun) -> None:
+        pass
+
+    async def approve(self, run: ToolRun) -> bool:
+        return False  # no one is there to say yes
+
+    def finish(self, result: Result) -> None:
+        pass
 
 
 class Relay:
@@ -214,12 +247,7 @@ class Live:
         self.parts: list[str] = []  # the text of every step, as shown
         self.length = 0  # characters of text so far: where the next block of the answer sits
         self.first_token_at: float | None = None  # time.perf_counter() of the first token, thinking or text
-        self.thoughts: list[Thought] = []  # the thinking phases so far, the one in progress last
-        self._thinking: list[str] | None = None  # the text of the phase in progress; None: none is
-        self._piece = 0  # the block index of its latest piece
-        self._thinking_since = 0.0
-        self._steps = 0
-        self._show = request.show_thinking
+        self.phases = Phases(output, self.coalescer, request.show_thinking, self._token)
         self._task: asyncio.Future[Any] | None = None
         output.start(request, self.stop)
         self.started_at, self.started = time.time(), time.perf_counter()
@@ -276,20 +304,16 @@ class Live:
         step = Step(log=log or AttemptLog())
         step.log.listeners.append(self.output.retrying)
 
-        self._steps += 1
-        phases = len(self.thoughts)
+        first = self.phases.new_step()
 
         async def consume() -> None:
             async for chunk in chunks:
                 if chunk.reasoning and chunk.finish_reason is None:
                     for piece in chunk.reasoning:
-                        self._think(piece)
+                        self.phases.think(piece, self.length)
                 if chunk.delta:
-                    self._end_thinking()
-                    if self.first_token_at is None:
-                        self.first_token_at = time.perf_counter()
-                    if not self.parts:
-                        self.output.streaming()
+                    self.phases.end()
+                    self._token(time.perf_counter())
                     step.parts.append(chunk.delta)
                     self.parts.append(chunk.delta)
                     self.length += len(chunk.delta)
@@ -304,7 +328,7 @@ class Live:
                 elif chunk.usage is not None:
                     step.counted = Usage.coerce(chunk.usage)
                 elif chunk.tool_calls and on_pieces is not None:
-                    self._end_thinking()
+                    self.phases.end()
                     self.coalescer.flush()  # text before a call reaches the view before the call
                     on_pieces(chunk.tool_calls)
 
@@ -312,70 +336,25 @@ class Live:
             await self.guard(consume())
         except Exception as exc:  # noqa: BLE001 - kept, with its traceback: raised once the answer is recorded
             step.error = exc
-        self._end_thinking()
+        self.phases.end()
         self.coalescer.flush()
         if step.finish_reason is not None:
-            self._count_thinking(step, phases)
+            tokens = step.usage.reasoning_tokens if step.usage else None
+            self.phases.count(first, tokens, step.reasoning, step.notices, self.length)
         step.model = step.model or step.log.model  # the model served, or the one last asked: not the alias
-        thought = "".join(t.text for t in self.thoughts[phases:])  # thinking is billed as output too
+        thought = "".join(t.text for t in self.phases.thoughts[first:])  # thinking is billed as output too
         billed = step.parts or thought or step.finish_reason is not None or step.counted is not None
         if step.usage is None and billed:  # but not counted at its end
             step.usage = estimate_usage(request.messages, step.text + thought, step.counted)
         return step
 
-    def _think(self, piece: Reasoning) -> None:
-        """A piece of thinking: the phase in progress grows, or a new one begins."""
-        if not piece.text:
-            return
-        text = piece.text
-        if self._thinking is None:
-            self.coalescer.flush()  # the text before it reaches the view before its section
-            self._thinking, self._piece = [], piece.index
-            self._thinking_since = time.perf_counter()
-            if self.first_token_at is None:
-                self.first_token_at = self._thinking_since
-            if not self.parts:
-                self.output.streaming()
-            self._phase(Thought(len(self.thoughts), self._steps, self.length))
-        elif piece.index != self._piece:  # the step's next block: a paragraph of its own
-            self._piece, text = piece.index, "\n\n" + text
-        self._thinking.append(text)
-        if self._show:
-            self.coalescer.add(text, self.output.think)
-
-    def _end_thinking(self) -> None:
-        """The phase in progress ends (its text or a call began, or its step ended): it collapses."""
-        if self._thinking is None:
-            return
-        self.coalescer.flush()
-        text, self._thinking = "".join(self._thinking), None
-        self._phase(replace(self.thoughts[-1], text=text, seconds=time.perf_counter() - self._thinking_since))
-
-    def _count_thinking(self, step: Step, first: int) -> None:
-        """The step's reasoning tokens, once counted: on its one phase, or on a line of their own
-        where the provider billed thinking it did not stream (the thinking of its final
-        blocks, if they hold any)."""
-        tokens = step.usage.reasoning_tokens if step.usage else None
-        mine = self.thoughts[first:]
-        if len(mine) == 1 and tokens:
-            self._phase(replace(mine[0], tokens=tokens))
-        elif not mine and (tokens or any(r.text for r in step.reasoning)):
-            text = "\n\n".join(r.text for r in step.reasoning if r.text)
-            why = next((n.text for n in step.notices if n.kind == "thinking"), None)
-            self._phase(
-                Thought(len(self.thoughts), self._steps, self.length, text, tokens=tokens, at_end=True, why=why)
-            )
-            if text and self._show:
-                self.output.think(text)
-
-    def _phase(self, thought: Thought) -> None:
-        """Keep a phase (new, or a newer state of the last one) and show it."""
-        if self.thoughts and self.thoughts[-1].index == thought.index:
-            self.thoughts[-1] = thought
-        else:
-            self.thoughts.append(thought)
-        if self._show:
-            self.output.thought(thought)
+    def _token(self, at: float) -> None:
+        """A token came at ``at`` (time.perf_counter()), text or a thinking phase's first:
+        the answer's first token, or it begins to stream."""
+        if self.first_token_at is None:
+            self.first_token_at = at
+        if not self.parts:
+            self.output.streaming()
 
     def finish(
         self,
@@ -426,7 +405,7 @@ class Live:
             steps=len(steps),
             exchange=exchange,
             retries=tuple(r for step in steps for r in step.log.retries),
-            thoughts=tuple(self.thoughts),
+            thoughts=tuple(self.phases.thoughts),
             show_thinking=request.show_thinking,
             notices=tuple(dict.fromkeys(n.text for step in steps for n in step.notices)),
         )

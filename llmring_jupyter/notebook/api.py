@@ -16,7 +16,8 @@ from ..answer.background import PendingResult
 from ..answer.options import Options
 from ..answer.structured import resolve
 from ..exceptions import UsageError
-from ..result import MapResult, Result
+from ..map_result import MapResult
+from ..result import Result
 from .blocking import run_blocking
 
 if TYPE_CHECKING:

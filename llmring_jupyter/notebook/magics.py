@@ -23,12 +23,13 @@ from ..context.conversation import Limits
 from ..context.interpolate import Prompt, interpolate, lookup
 from ..context.values import DEFAULT_MAX_CHARS
 from ..exceptions import UsageError
+from ..map_result import MapResult
 from ..providers import DEFAULT_IDLE_TIMEOUT, registry
 from ..providers.retry import DEFAULT_RETRIES
 from ..providers.routing import providers_named
 from ..providers.types import THINK_LEVELS
 from ..records import replay
-from ..result import MapResult, Result
+from ..result import Result
 from ..view.outputs import TerminalOutput, WidgetOutput
 from . import commands
 from .blocking import run_blocking

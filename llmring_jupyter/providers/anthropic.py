@@ -48,7 +48,8 @@ _NO_OUTPUT_FORMAT = (
     "claude-sonnet-4-2025",
     "claude-opus-4-2025",
 )
-_FINISH: dict[str, StreamFinish] = {
+#: Our finish reason for Anthropic's ``stop_reason`` (a live stream's, and a batch row's)
+FINISH: dict[str, StreamFinish] = {
     "end_turn": "stop",
     "stop_sequence": "stop",
     "pause_turn": "stop",
@@ -208,13 +209,17 @@ class AnthropicProvider(WireAdapter):
     def address(self) -> str:
         return os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
 
+    def client(self, key: keys.Key | None) -> anthropic.AsyncAnthropic:
+        """The SDK client for ``key`` at the base URL set now: a live answer's, and a batch's."""
+        return _clients.get(key.value if key else None, os.environ.get("ANTHROPIC_BASE_URL") or None)
+
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
-        client = _clients.get(key.value if key else None, os.environ.get("ANTHROPIC_BASE_URL") or None)
+        client = self.client(key)
         kwargs, forced = body(model, request)
         answer_block: int | None = None  # the forced answer tool's content block, whose input is the answer
-        tokens = _Tokens()
+        tokens = Tokens()
         stream = await client.messages.create(**kwargs, stream=True)
         answer.started = True
         async with stream:  # closes the HTTP response on cancel, aclose or error
@@ -252,7 +257,7 @@ class AnthropicProvider(WireAdapter):
                     if (counted := tokens.usage()) is not None:
                         yield counted  # the input count, at once: a stream cut later keeps it
                 elif kind == "message_delta":
-                    answer.finish = _FINISH.get(event.delta.stop_reason or "", answer.finish)
+                    answer.finish = FINISH.get(event.delta.stop_reason or "", answer.finish)
                     if answer_block is not None and answer.finish == "tool_calls":
                         answer.finish = "stop"  # the call was the answer; real calls still make it tool_calls
                     tokens.update(event.usage, final=True)
@@ -273,7 +278,7 @@ class AnthropicProvider(WireAdapter):
         return None
 
 
-class _Tokens:
+class Tokens:
     """Anthropic's token counts: input in ``message_start``, the rest updated by ``message_delta``.
 
     ``message_start`` carries a placeholder ``output_tokens`` (1): only ``message_delta``'s

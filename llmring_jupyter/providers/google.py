@@ -178,14 +178,16 @@ def body(model: str, request: Request) -> tuple[list[dict[str, Any]], types.Gene
     return contents, _config(model, request, system)
 
 
-def _finish(reason: Any) -> StreamFinish:
+def finish_of(reason: Any) -> StreamFinish:
+    """Our finish reason for Gemini's (a live chunk's, and a batch row's)."""
     name = str(getattr(reason, "value", reason)).upper()
     if name in _FINISH:
         return _FINISH[name]
     return "content_filter" if any(word in name for word in _FILTERED) else "stop"
 
 
-def _usage(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
+def usage_of(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
+    """The usage Gemini counted (a live chunk's, and a batch row's); None before the answer's count."""
     if meta is None or meta.candidates_token_count is None:  # a prompt count alone is no answer's count
         return None
     completion = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
@@ -255,11 +257,15 @@ class GoogleProvider(WireAdapter):
     def address(self) -> str:
         return _base_url() or DEFAULT_BASE_URL
 
+    def client(self, key: keys.Key | None) -> genai.Client:
+        """The SDK client for ``key`` at the base URL and API version set now: a live answer's, and a batch's."""
+        return _clients.get(key.value if key else None, _base_url(), _api_version())
+
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
         contents, config = body(model, request)
-        client = _clients.get(key.value if key else None, _base_url(), _api_version())
+        client = self.client(key)
         n_calls = blocks = 0  # the calls and thinking blocks so far
         thought: int | None = None  # the thinking block being streamed, while thought parts follow each other
         counted: Usage | None = None  # the input count, once passed on
@@ -272,7 +278,7 @@ class GoogleProvider(WireAdapter):
                     break
                 answer.started = True
                 answer.model = chunk.model_version or answer.model
-                answer.usage = _usage(chunk.usage_metadata) or answer.usage
+                answer.usage = usage_of(chunk.usage_metadata) or answer.usage
                 if not counted and (counted := _input_count(chunk.usage_metadata)) is not None:
                     yield counted
                 if chunk.prompt_feedback and chunk.prompt_feedback.block_reason:
@@ -301,7 +307,7 @@ class GoogleProvider(WireAdapter):
                         yield answer.thinking.add(blocks, signature=_signature(part))
                         blocks += 1
                 if candidate.finish_reason:
-                    answer.finish, answer.ended = _finish(candidate.finish_reason), True
+                    answer.finish, answer.ended = finish_of(candidate.finish_reason), True
 
     def error(self, exc: Exception, model: str, answer: Answer) -> LLMError | None:
         if isinstance(exc, errors.APIError):

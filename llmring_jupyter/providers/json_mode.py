@@ -1,4 +1,4 @@
-"""What the adapters share to ask for JSON: OpenAI's strict dialect, the forced-tool fallback, the note.
+"""What the adapters share to ask for JSON: OpenAI's strict dialect (which models take it), the forced tool, the note.
 
 A :class:`~.types.ResponseFormat` arrives as plain JSON Schema with an object at
 its root; each adapter maps it to its provider's native parameter. Where a
@@ -28,6 +28,8 @@ _log = logging.getLogger("llmring_jupyter")
 _said: ContextVar[set[str] | None] = ContextVar("llmring_notes_said", default=None)
 _SUBSCHEMAS = ("items", "additionalProperties", "not")
 _SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+#: OpenAI's models older than JSON-schema mode (``json_schema`` formats): JSON mode only.
+_NO_JSON_SCHEMA = ("gpt-3.5", "gpt-4-")
 
 
 def note(message: str) -> None:
@@ -116,3 +118,14 @@ def _nullable(schema: Any) -> Any:
     ):
         return schema
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def takes_json_schema(model: str, schema_name: str | None) -> bool:
+    """Whether OpenAI's ``model`` answers to a JSON schema; if one was asked of an older model, that is said."""
+    old = model == "gpt-4" or model.startswith(_NO_JSON_SCHEMA)
+    if old and schema_name is not None:
+        note(
+            f"openai:{model} cannot answer to a JSON schema: "
+            f"it is asked for a JSON object, checked against {schema_name}."
+        )
+    return not old

@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import math
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 
 from . import external, inputs, pacing, registry, retry
 from .adapter import Adapter
@@ -157,52 +158,59 @@ def paced(send: Send, ref: ModelRef) -> Send:
     return send_paced
 
 
+async def _first_to_start(
+    request: Request, sends: Iterable[Send], again: Callable[[LLMError, int], Awaitable[bool]]
+) -> AsyncGenerator[StreamChunk, None]:
+    """Stream ``request`` through the first of ``sends`` that does not fail before showing anything.
+
+    An attempt that fails before its first shown chunk is followed by the next where
+    ``again(error, attempt)`` says so (it may wait first); one that failed after would splice
+    two answers, and one whose key was rejected would fail the same way again (or, worse,
+    silently bill another account): their errors are raised.
+    """
+    for attempt, send in enumerate(sends, 1):
+        seen = _Seen()
+        try:
+            async with contextlib.aclosing(seen.relay(send(request))) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+            return
+        except AuthenticationError:
+            raise
+        except LLMError as exc:
+            if seen.started or not await again(exc, attempt):
+                raise
+
+
 def retrying(send: Send, retries: int, log: retry.AttemptLog, ref: ModelRef) -> Send:
     """Send again, after the wait :mod:`.retry` gives, a request that failed before showing anything."""
+    retries = max(retries, 0)
 
-    async def send_retrying(request: Request) -> AsyncGenerator[StreamChunk, None]:
-        for attempt in range(1, max(retries, 0) + 2):
-            seen = _Seen()
-            try:
-                async with contextlib.aclosing(seen.relay(send(request))) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-                return
-            except AuthenticationError:
-                raise
-            except LLMError as exc:
-                why = retry.reason(exc)
-                wait = retry.delay(exc, attempt) if why and attempt <= retries else None
-                if seen.started or wait is None:
-                    if not seen.started and attempt > 1:
-                        exc.append(f"Gave up after {attempt} attempts")
-                    raise
-                log.waiting(retry.Retry(str(ref), why or "", attempt + 1, retries + 1, wait))
-                await asyncio.sleep(wait)  # Stop and interrupts cancel this at once
+    async def again(exc: LLMError, attempt: int) -> bool:
+        why = retry.reason(exc)
+        wait = retry.delay(exc, attempt) if why and attempt <= retries else None
+        if wait is None:
+            if attempt > 1:
+                exc.append(f"Gave up after {attempt} attempts")
+            return False
+        log.waiting(retry.Retry(str(ref), why or "", attempt + 1, retries + 1, wait))
+        await asyncio.sleep(wait)  # Stop and interrupts cancel this at once
+        return True
+
+    def send_retrying(request: Request) -> AsyncGenerator[StreamChunk, None]:
+        return _first_to_start(request, itertools.repeat(send, retries + 1), again)
 
     return send_retrying
 
 
 def fallback(sends: Sequence[Send]) -> Send:
-    """Try each model's stack in order until one starts; never after a rejected key.
+    """Try each model's stack in order until one starts (see :func:`_first_to_start`: never after
+    the first chunk was shown, nor after a rejected key)."""
 
-    The next model is tried only before the first chunk was shown (else two answers
-    would be spliced) and never after an authentication error (the next model would
-    fail the same way, or worse, silently bill another account).
-    """
+    async def again(exc: LLMError, attempt: int) -> bool:
+        return attempt < len(sends)
 
-    async def send_fallback(request: Request) -> AsyncGenerator[StreamChunk, None]:
-        for index, send in enumerate(sends):
-            seen = _Seen()
-            try:
-                async with contextlib.aclosing(seen.relay(send(request))) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-                return
-            except AuthenticationError:
-                raise
-            except LLMError:
-                if seen.started or index == len(sends) - 1:
-                    raise
+    def send_fallback(request: Request) -> AsyncGenerator[StreamChunk, None]:
+        return _first_to_start(request, sends, again)
 
     return send_fallback

@@ -20,14 +20,13 @@ from typing import Any
 
 import openai
 
-from . import keys, openai_chat, openai_responses
+from . import keys, openai_chat, openai_responses, thinking
 from ._common import ClientCache, error_message, mid_answer, split_options, status_error, track_response, unreachable
 from .adapter import Answer, Piece, WireAdapter
 from .errors import ConfigurationError, LLMError
 from .images import ImageLimits
 from .inputs import Inputs
 from .lockfile import WIRES
-from .openai_models import effort, reasons
 from .types import Notice, Request
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -83,7 +82,7 @@ def body(model: str, request: Request) -> dict[str, Any]:
     streaming ones, a batch row sends them as they are (unknown options under ``extra_body``)."""
     options = dict(request.options)
     _wire(options)
-    level = effort(model, request.think) if request.think else None  # a level it cannot take: not sent
+    level = thinking.openai(model, request.think) if request.think else None  # a level it cannot take: not sent
     kwargs = split_options(openai.resources.chat.AsyncCompletions.create, options)
     return {"model": model, **kwargs, **openai_chat.params(model, request, level)}
 
@@ -95,13 +94,17 @@ class OpenAIProvider(WireAdapter):
     def address(self) -> str:
         return os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
 
+    def client(self, key: keys.Key | None) -> openai.AsyncOpenAI:
+        """The SDK client for ``key`` at the base URL set now: a live answer's, and a batch's."""
+        return _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
+
     async def answer(
         self, model: str, request: Request, key: keys.Key | None, answer: Answer
     ) -> AsyncGenerator[Piece, None]:
-        client = _clients.get(key.value if key else None, os.environ.get("OPENAI_BASE_URL") or None)
+        client = self.client(key)
         base, options = self.address(), dict(request.options)
         wire = _wire(options)
-        level = effort(model, request.think) if request.think else None  # a level it cannot take: not sent
+        level = thinking.openai(model, request.think) if request.think else None  # a level it cannot take: not sent
         read: Callable[[Any, Answer], AsyncGenerator[Piece, None]] = openai_responses.read
         if wire == "chat" or (wire is None and base in _chat_only):
             stream, read = await self._chat(client, model, request), openai_chat.read
@@ -146,7 +149,7 @@ class OpenAIProvider(WireAdapter):
     ) -> Any:
         create = client.responses.create
         refused = (self.address(), key.value if key else None)
-        wanted = request.show_thinking and reasons(model)
+        wanted = request.show_thinking and thinking.openai_reasons(model)
         summary = wanted and refused not in _no_summaries
         kwargs = split_options(create, options) | openai_responses.params(model, request, level, summary)
         try:

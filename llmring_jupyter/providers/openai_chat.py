@@ -16,8 +16,7 @@ from typing import Any
 
 from ._common import function_spec
 from .adapter import Answer, Piece
-from .json_mode import chat_completions_format
-from .openai_models import takes_json_schema
+from .json_mode import chat_completions_format, takes_json_schema
 from .types import Attachment, Message, Request, StreamFinish, Usage
 
 FINISH: dict[str, StreamFinish] = {

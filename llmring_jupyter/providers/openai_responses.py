@@ -24,9 +24,9 @@ from openai.types import responses as events
 from ._common import mid_answer
 from .adapter import Answer, Piece
 from .errors import ProviderError
-from .json_mode import chat_completions_format
+from .json_mode import chat_completions_format, takes_json_schema
 from .openai_chat import data_url
-from .openai_models import reasons, takes_json_schema
+from .thinking import openai_reasons
 from .types import Attachment, Message, Reasoning, Request, StreamFinish, Tool, Usage
 
 #: ``incomplete_details.reason`` → our finish
@@ -94,7 +94,7 @@ def params(model: str, request: Request, effort: str | None, summary: bool) -> d
             kwargs["text"] = {"format": {"type": chat["type"], **chat.get("json_schema", {})}}
         else:
             kwargs["text"] = {"format": {"type": "json_object"}}
-    if reasons(model):  # asking a model that does not reason for its reasoning is a 400
+    if openai_reasons(model):  # asking a model that does not reason for its reasoning is a 400
         kwargs["include"] = ["reasoning.encrypted_content"]
         reasoning = {"effort": effort} if effort else {}
         if summary:

@@ -1,9 +1,9 @@
 """One ``--think`` level (off|low|medium|high|max), mapped to each provider's own parameter.
 
 The one source of which models think, which levels each takes and what each level is on
-the wire. Each provider's knob is different (Anthropic: a token budget, or adaptive
-thinking with an effort; Gemini 2.5: a budget, Gemini 3: a level; Ollama: on/off, or a
-level for gpt-oss), so the levels are ours and the adapters ask here. A level a model
+the wire. Each provider's knob is different (OpenAI: a reasoning effort; Anthropic: a token
+budget, or adaptive thinking with an effort; Gemini 2.5: a budget, Gemini 3: a level; Ollama:
+on/off, or a level for gpt-oss), so the levels are ours and the adapters ask here. A level a model
 cannot take is refused before anything is sent, naming the levels it takes.
 
 Unset (``None``) sends no level or budget: the model's own default. The thinking is still
@@ -57,6 +57,70 @@ def _fits(ref: str, level: ThinkLevel, budget: int, max_tokens: int | None) -> N
             f"{ref} --think {level} thinks up to {budget} tokens, which --max-tokens {max_tokens} leaves no room "
             f"for: raise --max-tokens above {budget}, or lower --think."
         )
+
+
+# -- OpenAI -------------------------------------------------------------------------------
+# Both of OpenAI's APIs (Responses and Chat Completions) refuse a ``reasoning.effort`` /
+# ``reasoning_effort`` the model does not know with a 400, after the cell has waited for it;
+# the models' own lists are known, so a level a model cannot take is refused here. A model
+# not named here (a newer one, or a compatible server's) is sent the level as asked.
+# ``off`` is ``none`` where the model has it (GPT-5.1 on), else ``minimal`` (GPT-5); ``max``
+# is ``xhigh`` where the model has it, else ``high``.
+_LOW_HIGH = ("low", "medium", "high")
+_LOW_XHIGH = (*_LOW_HIGH, "xhigh")
+#: (model name pattern, the efforts it takes): the first that matches the start of the name wins
+_OPENAI_EFFORTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern), efforts)
+    for pattern, efforts in (
+        (r"gpt-5(\.\d+)?-chat", ()),  # the ChatGPT models: no reasoning control
+        (r"gpt-5-pro", ("high",)),
+        (r"gpt-5\.\d+-pro", ("medium", "high", "xhigh")),
+        (r"gpt-5(\.1)?-codex-max", _LOW_XHIGH),
+        (r"gpt-5(\.1)?-codex", _LOW_HIGH),
+        (r"gpt-5\.\d+-codex", _LOW_XHIGH),
+        (r"gpt-5\.1(-|$)", ("none", *_LOW_HIGH)),
+        (r"gpt-5\.\d+", ("none", *_LOW_XHIGH)),
+        (r"gpt-5", ("minimal", *_LOW_HIGH)),
+        (r"o1-(mini|preview)", ()),
+        (r"o\d|codex-mini|gpt-oss", _LOW_HIGH),
+        (r"gpt-|chatgpt-|davinci|babbage", ()),  # gpt-4o, gpt-4.1, gpt-3.5...: they do not reason
+    )
+)
+#: Our level → OpenAI's efforts, the first the model takes
+_OPENAI_WORDS: dict[ThinkLevel, tuple[str, ...]] = {
+    "off": ("none", "minimal"),
+    "low": ("low",),
+    "medium": ("medium",),
+    "high": ("high",),
+    "max": ("xhigh", "high"),
+}
+
+
+def _openai_efforts(model: str) -> tuple[str, ...] | None:
+    """The efforts ``model`` takes (empty: it does not reason); None when it is not known here."""
+    return next((e for pattern, e in _OPENAI_EFFORTS if pattern.match(model)), None)
+
+
+def openai_reasons(model: str) -> bool:
+    """Whether ``model`` may reason (unknown ones may): it is asked for reasoning items and summaries."""
+    return _openai_efforts(model) != ()
+
+
+def openai(model: str, level: ThinkLevel) -> str:
+    """OpenAI's ``reasoning.effort`` (``reasoning_effort``) for ``level`` on ``model``."""
+    takes = _openai_efforts(model)
+    if takes is None:
+        return _OPENAI_WORDS[level][-1] if level == "max" else _OPENAI_WORDS[level][0]
+    word = next((w for w in _OPENAI_WORDS[level] if w in takes), None)
+    if word is not None:
+        return word
+    if not takes:
+        raise ConfigurationError(
+            f"openai:{model} does not reason, so it takes no thinking level; "
+            "use a reasoning model for one, e.g. openai:gpt-5-mini."
+        )
+    levels = ", ".join(lv for lv in THINK_LEVELS if any(w in takes for w in _OPENAI_WORDS[lv]))
+    raise ConfigurationError(f"openai:{model} cannot take thinking level {level!r}; it takes {levels}.")
 
 
 # -- Anthropic ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..result import MapResult
+from ..map_result import MapResult
 from .data import value_html
 from .footer import FOOTER_STYLE, dollars
 

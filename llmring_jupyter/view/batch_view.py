@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..map_result import BatchMapResult
 from ..providers.batch.jobs import BatchJob
 from ..render.batch_table import batch_bundle, job_line, metadata
 from ..render.map_summary import map_bundle
-from ..result import BatchMapResult
 
 
 class DisplayBatchView:

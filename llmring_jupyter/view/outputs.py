@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from .. import render
+from ..answer.stream import Quiet
 from ..providers.retry import Retry, retry_line, retry_status
 from ..providers.types import Request
 from ..render import thinking, tool_calls
@@ -265,15 +266,13 @@ def prepare_views(ip: Any) -> None:
     ip.events.register("post_run_cell", open_anchor)
 
 
-class TerminalOutput:
-    """Prints the answer as it arrives, then its footer: terminal IPython has no widgets."""
+class TerminalOutput(Quiet):
+    """Prints the answer as it arrives, then its footer: terminal IPython has no widgets
+    (and Ctrl-C is its Stop button)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._out = stream or sys.stdout
         self._thought: dict[str, bool] = {}  # the thinking phases printed, by key: whether ended
-
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        pass  # Ctrl-C is the stop button here
 
     def retrying(self, retry: Retry | None) -> None:
         if retry is not None:
@@ -283,9 +282,6 @@ class TerminalOutput:
     def delta(self, text: str) -> None:
         self._out.write(text)
         self._out.flush()
-
-    def streaming(self) -> None:
-        pass
 
     def thought(self, thought: Thought) -> None:
         """A phase's first line as it begins, its last when it ends; later updates (its tokens)

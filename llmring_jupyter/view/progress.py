@@ -17,8 +17,8 @@ import anywidget
 import traitlets
 
 from ..answer.mapping import Tally
+from ..map_result import MapResult
 from ..render.map_summary import map_bundle, summary_line
-from ..result import MapResult
 
 _ESM = """
 function line(s) {

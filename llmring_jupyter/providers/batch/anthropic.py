@@ -11,7 +11,6 @@ in no particular order; results are kept 29 days.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +34,7 @@ class API:
 
     def _client(self) -> tuple[anthropic.AsyncAnthropic, Any]:
         key = key_of(self.provider)
-        return live._clients.get(key.value, os.environ.get("ANTHROPIC_BASE_URL") or None), key
+        return self._adapter.client(key), key
 
     def entry(self, model: str, custom_id: str, request: Request) -> dict[str, Any]:
         kwargs, _ = live.body(model, request)
@@ -98,9 +97,9 @@ def _row(line: Any) -> Row:
             text.append(json.dumps(block.input))
         elif block.type == "tool_use":
             calls.append(ToolCall(block.id, block.name, json.dumps(block.input), len(calls)))
-    tokens = live._Tokens()
+    tokens = live.Tokens()
     tokens.update(message.usage, final=True)
-    finish = live._FINISH.get(message.stop_reason or "", "stop")
+    finish = live.FINISH.get(message.stop_reason or "", "stop")
     if finish == "tool_calls" and not calls:
         finish = "stop"  # the call was the answer
     return answered(

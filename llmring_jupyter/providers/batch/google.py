@@ -46,7 +46,7 @@ class API:
 
     def _client(self) -> tuple[Any, Any]:
         key = key_of(self.provider)
-        return live._clients.get(key.value, live._base_url(), live._api_version()), key
+        return self._adapter.client(key), key
 
     def entry(self, model: str, custom_id: str, request: Request) -> dict[str, Any]:
         contents, config = live.body(model, request)
@@ -125,7 +125,7 @@ def _row(custom_id: str, inlined: types.InlinedResponse, model: str) -> Row:
             )
         elif part.text and not part.thought:
             text.append(part.text)
-    finish = live._finish(candidate.finish_reason) if candidate and candidate.finish_reason else "stop"
+    finish = live.finish_of(candidate.finish_reason) if candidate and candidate.finish_reason else "stop"
     if response.prompt_feedback and response.prompt_feedback.block_reason:
         finish = "content_filter"
     if calls and finish == "stop":
@@ -136,6 +136,6 @@ def _row(custom_id: str, inlined: types.InlinedResponse, model: str) -> Row:
         "".join(text),
         model=served,
         finish=finish,
-        usage=live._usage(response.usage_metadata),
+        usage=live.usage_of(response.usage_metadata),
         tool_calls=tuple(calls),
     )

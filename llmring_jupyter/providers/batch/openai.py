@@ -50,7 +50,7 @@ class API:
 
     def _client(self) -> tuple[openai.AsyncOpenAI, Any]:
         key = key_of(self.provider)
-        return live._clients.get(key.value, os.environ.get("OPENAI_BASE_URL") or None), key
+        return self._adapter.client(key), key
 
     def entry(self, model: str, custom_id: str, request: Request) -> dict[str, Any]:
         return {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": flat(live.body(model, request))}
