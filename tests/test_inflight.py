@@ -13,7 +13,7 @@ from shell import loaded_shell, magics
 import llmring_jupyter
 from llmring_jupyter.answer.inflight import InFlight
 from llmring_jupyter.answer.session import Session
-from llmring_jupyter.result import MapResult
+from llmring_jupyter.map_result import MapResult
 
 
 @pytest.fixture

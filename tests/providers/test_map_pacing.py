@@ -14,7 +14,7 @@ from wire_server import Reply, Seen, WireServer, most_at_once
 
 import llmring_jupyter
 from llmring_jupyter.answer.ratelimit import OLLAMA
-from llmring_jupyter.result import MapResult
+from llmring_jupyter.map_result import MapResult
 
 ROWS = 12
 PAUSE = 1.0  # seconds each answer takes: long enough for every request the limiter allows to be in flight
