@@ -2,8 +2,10 @@
 
 ``%load_ext llmring_jupyter`` registers ``%%llm`` (ask a model; the cell is
 the prompt) and ``%llm`` (commands: help, models, key, chats, history...).
-From code, ``await chat("...")`` asks through the same session. Loading
-imports no provider SDK: each is imported when a cell first names its provider.
+From code, ``await chat("...")`` asks through the same session. Loading is
+instant: it imports the magics, their settings and events; the answer engine and
+the SDKs the notebook names are imported in the background right after. Importing
+the package imports its errors; its other public names are imported when first used.
 """
 
 from __future__ import annotations

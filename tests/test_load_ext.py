@@ -39,9 +39,12 @@ for thread in threading.enumerate():
         thread.join(60)
 warmed = sorted(name for name, thread in by.items() if thread == "llmring-preload")
 run = shell.run_cell("%%llm demo\nSay hello")
+text = shell.user_ns["_llm"].text
+shell.run_cell("%%llm demo\nSay hello")
+turns = len(shell.magics_manager.registry["LLMMagics"].session.conversations.get().turns)
 from llmring_jupyter import chat
 print(json.dumps({"plain": plain, "loading": loading, "warmed": warmed, "ok": run.success,
-                  "text": shell.user_ns["_llm"].text, "chat": chat.__module__, "error": RateLimitError.__name__}))
+                  "text": text, "turns": turns, "chat": chat.__module__, "error": RateLimitError.__name__}))
 """
 
 #: What answering needs and loading must not import: the engine, the replay cache (SQLite), the
@@ -84,4 +87,5 @@ def test_load_ext_leaves_the_engine_to_the_background_and_the_first_cell_still_a
         "the engine is imported in the background right after loading, so the first cell does not wait"
     )
     assert got["ok"] and got["text"].strip(), "the first %%llm demo cell answers"
+    assert got["turns"] == 1, "the session, made by the first cell, knew that cell: run again, it replaces its turn"
     assert (got["chat"], got["error"]) == ("llmring_jupyter.notebook.api", "RateLimitError")
