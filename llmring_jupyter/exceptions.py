@@ -47,10 +47,10 @@ from .providers.errors import (
     RouteNotFoundError,
     StreamTimeoutError,
     UnknownModelError,
+    UnsupportedInputError,
+    UnsupportedThinkingError,
 )
-from .providers.inputs import UnsupportedInputError
 from .providers.keys import PROVIDER_KEYS
-from .providers.thinking import UnsupportedThinkingError
 
 __all__ = [
     "AnswerMismatch",

@@ -20,9 +20,11 @@ class Host(Protocol):
     """The magics as the commands see them: LLMMagics is one."""
 
     shell: Any
-    session: Session
     errors: ErrorLog
     comparisons: dict[str, Comparison]  # side-by-side cells by turn key, the latest last
+
+    @property
+    def session(self) -> Session: ...
 
     @property
     def lockfile(self) -> str | None: ...

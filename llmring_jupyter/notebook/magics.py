@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import importlib
 import inspect
 from collections import ChainMap
 from collections.abc import Coroutine, Mapping
@@ -13,29 +15,38 @@ from IPython.display import display
 from traitlets import Any as AnyTrait
 from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, observe
 
-from .. import render
-from ..answer import options, structured
-from ..answer.options import Options
-from ..answer.session import Session
-from ..answer.stream import DEFAULT_INTERVAL, Output
+from ..answer.stream import DEFAULT_INTERVAL
 from ..context.cell_errors import ErrorLog
 from ..context.conversation import Limits
-from ..context.interpolate import Prompt, interpolate, lookup
 from ..context.values import DEFAULT_MAX_CHARS
 from ..exceptions import UsageError
-from ..map_result import MapResult
-from ..providers import DEFAULT_IDLE_TIMEOUT, registry
+from ..providers import registry
+from ..providers.errors import DEFAULT_IDLE_TIMEOUT
 from ..providers.retry import DEFAULT_RETRIES
-from ..providers.routing import providers_named
 from ..providers.types import THINK_LEVELS
-from ..records import replay
-from ..result import Result
-from ..view.outputs import TerminalOutput, WidgetOutput
-from . import commands
+from ..records.cache_modes import DEFAULT_PATH, MODES
 from .blocking import run_blocking
 
 if TYPE_CHECKING:
+    from ..answer.options import Options
+    from ..answer.session import Session
+    from ..answer.stream import Output
+    from ..context.interpolate import Prompt
+    from ..map_result import MapResult
+    from ..result import Result
     from ..view.columns import Comparison
+
+#: What answering imports, beyond the settings above: not at ``%load_ext``, which stays instant,
+#: but in the background right after it (:meth:`LLMMagics.preload`), so a first cell does not wait.
+ENGINE = (
+    "..answer.options",
+    "..answer.session",
+    "..answer.structured",
+    "..context.interpolate",
+    "..render",
+    "..view.outputs",
+    ".commands",
+)
 
 _LIMITS = Limits()  # the history limits' defaults live with the limits themselves
 
@@ -82,7 +93,7 @@ class LLMMagics(Magics):
         DEFAULT_MAX_CHARS, help="A {{variable}} in a prompt is cut to about this many characters."
     ).tag(config=True)
     cache = CaselessStrEnum(
-        list(replay.MODES),
+        list(MODES),
         "off",
         help="Replay cache: 'replay' streams a stored answer to the exact same request (else asks and "
         "stores it), 'refresh' always asks and stores, 'off' neither. Per cell: --cache, --no-cache.",
@@ -90,7 +101,7 @@ class LLMMagics(Magics):
     cache_path = Unicode(
         None,
         allow_none=True,
-        help=f"The replay cache's SQLite file (default: {replay.DEFAULT_PATH} beside the notebook).",
+        help=f"The replay cache's SQLite file (default: {DEFAULT_PATH} beside the notebook).",
     ).tag(config=True)
     budget_usd = Float(
         None, allow_none=True, help="Refuse or stop answers once this kernel has spent this many US dollars (0: none)."
@@ -141,21 +152,53 @@ class LLMMagics(Magics):
     def __init__(self, shell: Any, *, in_kernel: bool) -> None:
         super().__init__(shell)
         self.in_kernel = in_kernel
-        self.session = Session(self)
         self.errors = ErrorLog(shell)
         self.comparisons: dict[str, Comparison] = {}  # side-by-side cells by turn key, the latest last
+        self._cell: Any = None  # the running cell's pre_run_cell info, for a session made during it
+
+    @functools.cached_property
+    def session(self) -> Session:
+        """Made by the first question or command that needs it: loading imports no answer engine."""
+        from ..answer.session import Session
+
+        session = Session(self)
+        if self._cell is not None:
+            session.pre_run_cell(self._cell)
+        return session
+
+    def pre_run_cell(self, info: Any) -> None:
+        """IPython event: the session keys turns by the cell that runs (see :meth:`.Session.pre_run_cell`)."""
+        self._cell = info
+        if "session" in vars(self):
+            self.session.pre_run_cell(info)
+
+    def close(self) -> None:
+        """Stop the MCP servers this session started, if it has begun."""
+        if "session" in vars(self):
+            self.session.mcp.close()
 
     @observe("default_model", "lockfile", "profile")
-    def preload_sdks(self, _change: Any = None) -> None:
-        """Import the SDKs the default model and the lockfile name, in the background."""
+    def preload(self, _change: Any = None) -> None:
+        """Import in the background what a first answer needs: the engine (:data:`ENGINE`), and the
+        SDKs of the default model and the models the lockfile names."""
         names = (self.default_model,)
-        registry.preload(lambda: providers_named(names, lockfile_path=self.lockfile, profile=self.profile))
+
+        def wanted() -> set[str]:
+            for module in ENGINE:
+                importlib.import_module(module, __package__)
+            from ..providers.routing import providers_named
+
+            return providers_named(names, lockfile_path=self.lockfile, profile=self.profile)
+
+        registry.preload(wanted)
 
     @no_var_expand
     @line_cell_magic
     def llm(self, line: str, cell: str | None = None, *, awaited: bool = False) -> Any:
         """``awaited``: the cell awaits what this returns (see :mod:`._transform`)."""
         if cell is None:
+            from . import commands
+
             ran = commands.run(self, line)
             return self._awaitable(ran, awaited) if inspect.iscoroutine(ran) else None  # %llm fix asks a model
         return self._awaitable(self._answer(line, cell), awaited)
@@ -177,8 +220,13 @@ class LLMMagics(Magics):
         return ChainMap(self.shell.user_ns, {"Err": self.errors})
 
     async def _answer(self, line: str, cell: str) -> None:
+        from ..answer import options
+        from ..context.interpolate import interpolate
+
         opts = options.parse(line)
         if opts is None:
+            from . import commands
+
             print(commands.help_text())
             return
         if opts.rows is not None:  # the prompt is a template, filled in once per row
@@ -192,6 +240,9 @@ class LLMMagics(Magics):
     async def ask(self, prompt: Prompt, opts: Options) -> Result | None:
         """Show the dry run, or stream the answer and bind it; None for a dry run, a background answer
         or models side by side (``_llm`` holds theirs). Raises if it failed."""
+        from .. import render
+        from ..answer import structured
+
         shape = structured.resolve(opts.schema, opts.json, self.shell.user_ns)
         if opts.dry_run:
             request, dropped = self.session.request(prompt, opts, shape, toolbox=self.session.toolbox(opts))
@@ -220,7 +271,10 @@ class LLMMagics(Magics):
         """Answer ``template`` once per row of ``rows`` (else of the notebook's variable ``--map NAME``)
         into one progress view and bind the :class:`MapResult`; None for a dry run. Raises when no
         row has an answer, or on an interrupt (the finished rows are bound first)."""
+        from .. import render
+        from ..answer import structured
         from ..answer.mapping import Map, Template
+        from ..context.interpolate import lookup
 
         name = opts.rows or "rows"
         if rows is None:
@@ -283,4 +337,6 @@ class LLMMagics(Magics):
 
     def output(self, fmt: str) -> Output:
         """Where an answer streams: the live view in a kernel, the terminal elsewhere."""
+        from ..view.outputs import TerminalOutput, WidgetOutput
+
         return WidgetOutput(fmt) if self.in_kernel else TerminalOutput()

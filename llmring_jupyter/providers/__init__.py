@@ -8,9 +8,15 @@ It knows nothing of Jupyter. ``chat_stream(request)`` is the whole interface::
     request = Request("demo", (Message("user", "Hello"),))
     async for chunk in chat_stream(request):
         print(chunk.delta, end="")
+
+Its errors are imported with it (every layer raises them); its other names when first used
+(see :mod:`.lazy`), so the errors alone bring no routing, lockfiles or adapters with them.
 """
 
+from typing import TYPE_CHECKING
+
 from .errors import (
+    DEFAULT_IDLE_TIMEOUT,
     AuthenticationError,
     BatchError,
     ConfigurationError,
@@ -24,8 +30,22 @@ from .errors import (
     StreamTimeoutError,
     UnknownModelError,
 )
-from .routing import DEFAULT_IDLE_TIMEOUT, chat_stream, resolve
-from .types import Message, ModelRef, Notice, Reasoning, Request, ResponseFormat, StreamChunk, Tool, ToolCall, Usage
+from .lazy import exports
+
+if TYPE_CHECKING:
+    from .routing import chat_stream, resolve
+    from .types import (
+        Message,
+        ModelRef,
+        Notice,
+        Reasoning,
+        Request,
+        ResponseFormat,
+        StreamChunk,
+        Tool,
+        ToolCall,
+        Usage,
+    )
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
@@ -54,3 +74,21 @@ __all__ = [
     "chat_stream",
     "resolve",
 ]
+__getattr__, __dir__ = exports(
+    __name__,
+    {
+        ".routing": ("chat_stream", "resolve"),
+        ".types": (
+            "Message",
+            "ModelRef",
+            "Notice",
+            "Reasoning",
+            "Request",
+            "ResponseFormat",
+            "StreamChunk",
+            "Tool",
+            "ToolCall",
+            "Usage",
+        ),
+    },
+)

@@ -29,7 +29,7 @@ import anthropic
 from . import keys, thinking
 from ._common import ClientCache, error_message, mid_answer, split_options, status_error, track_response, unreachable
 from .adapter import Answer, Piece, WireAdapter
-from .errors import LLMError
+from .errors import LLMError, UnsupportedThinkingError
 from .images import ImageLimits
 from .inputs import Inputs
 from .json_mode import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION, note, strict_schema
@@ -144,7 +144,7 @@ def _ask_for_thinking(model: str, request: Request, kwargs: dict[str, Any]) -> N
     fmt = request.response_format
     if fmt is not None and not _native_json(model, fmt) and request.think != "off":
         if request.think is not None:  # Anthropic refuses thinking when a tool call is forced
-            raise thinking.UnsupportedThinkingError(
+            raise UnsupportedThinkingError(
                 f"anthropic:{model} cannot think while it answers {fmt.name} as a forced tool call: "
                 "leave out --think, or ask a model with structured outputs for this type."
             )

@@ -46,6 +46,14 @@ class UnknownModelError(ConfigurationError):
     """An alias that no lockfile defines, or a provider we have no adapter for."""
 
 
+class UnsupportedInputError(ConfigurationError):
+    """The model cannot take an image or a document the request carries."""
+
+
+class UnsupportedThinkingError(ConfigurationError):
+    """A ``--think`` level the model cannot take; nothing was sent."""
+
+
 class MissingKeyError(ConfigurationError):
     def __init__(self, provider: str, variables: tuple[str, ...]) -> None:
         self.provider = provider
@@ -99,6 +107,10 @@ class RateLimitError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """The provider could not be reached (connection refused, DNS, TLS)."""
+
+
+#: Seconds a stream may stay silent before it fails with :class:`StreamTimeoutError`.
+DEFAULT_IDLE_TIMEOUT = 60.0
 
 
 class StreamTimeoutError(ProviderError):

@@ -27,9 +27,9 @@ from .errors import (
     ProviderUnavailableError,
     RateLimitError,
     StreamTimeoutError,
+    UnsupportedInputError,
     sentences,
 )
-from .inputs import UnsupportedInputError
 from .json_mode import chat_completions_format
 from .types import STREAM_FINISHES, Message, ModelRef, Request, StreamChunk, StreamFinish, ToolCall, Usage
 

@@ -14,12 +14,8 @@ import re
 from dataclasses import dataclass, replace
 
 from . import images
-from .errors import ConfigurationError, ProviderError
+from .errors import ProviderError, UnsupportedInputError
 from .types import Attachment, Message, ModelRef, Request
-
-
-class UnsupportedInputError(ConfigurationError):
-    """The model cannot take an image or a document the request carries."""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .adapter import Adapter
 from .errors import UnknownModelError
+
+if TYPE_CHECKING:
+    from .adapter import Adapter
 
 
 class Entry(NamedTuple):

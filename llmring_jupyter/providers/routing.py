@@ -13,10 +13,8 @@ import os
 from collections.abc import AsyncGenerator, Iterable
 
 from . import external, layers, lockfile, registry, retry
-from .errors import UnknownModelError
+from .errors import DEFAULT_IDLE_TIMEOUT, UnknownModelError
 from .types import ModelRef, Request, StreamChunk
-
-DEFAULT_IDLE_TIMEOUT = 60.0
 
 
 def resolve(

@@ -20,15 +20,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, UnsupportedThinkingError
 from .types import THINK_LEVELS, ThinkLevel
 
 #: Thinking tokens each level allows, where a provider counts thinking in a budget.
 BUDGETS: dict[ThinkLevel, int] = {"low": 2048, "medium": 8192, "high": 16384, "max": 32000}
-
-
-class UnsupportedThinkingError(ConfigurationError):
-    """A ``--think`` level the model cannot take; nothing was sent."""
 
 
 @dataclass(frozen=True)

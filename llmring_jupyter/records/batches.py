@@ -16,7 +16,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..providers.batch.jobs import BatchJob
-from .replay import DEFAULT_PATH, database
+from .cache_modes import DEFAULT_PATH
+from .replay import database
 
 _SCHEMA = (
     "create table if not exists batch_jobs (id text primary key, created_at real not null, job text not null)",

@@ -35,11 +35,8 @@ from ..providers.layers import Send
 from ..providers.redact import public
 from ..providers.types import Reasoning, Request, StreamChunk, ToolCall, Usage
 from ..result import Replayed, Result
+from .cache_modes import DEFAULT_PATH
 
-#: Where the cache lives unless ``LLMMagics.cache_path`` says otherwise: beside the
-#: notebook (the kernel's working directory), in the folder llmring uses.
-DEFAULT_PATH = Path(".llmring") / "cache.sqlite"
-MODES = ("off", "replay", "refresh")
 #: Endings worth replaying: the model finished (or hit the asked max tokens). A stopped,
 #: failed or cut-short answer is never stored: the next run asks again.
 STORED_ENDINGS = ("stop", "length", "tool_calls", "content_filter")

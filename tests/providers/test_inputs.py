@@ -10,7 +10,7 @@ from wire_server import WireServer
 
 from llmring_jupyter.providers import Message, Request, registry
 from llmring_jupyter.providers.adapter import WireAdapter
-from llmring_jupyter.providers.inputs import UnsupportedInputError
+from llmring_jupyter.providers.errors import UnsupportedInputError
 from llmring_jupyter.providers.types import Attachment
 
 IMAGE = Attachment("image", "image/png", b"\x89PNG...", "fig", 3, 2)
