@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import shlex
 from collections.abc import Callable
-from getpass import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +81,8 @@ def _key(magics: Host, args: list[str]) -> None:
     if provider not in PROVIDER_KEYS:
         raise UsageError(f"Usage: %llm key PROVIDER, with PROVIDER one of {', '.join(PROVIDER_KEYS)}.")
     variable = PROVIDER_KEYS[provider][0]  # read first, so it wins over an older key in the others
-    key = getpass(f"{variable} (kept for this session only, never saved): ").strip()
+    # looked up at the call: the kernel puts its own getpass (a frontend prompt) in the module for each cell
+    key = getpass.getpass(f"{variable} (kept for this session only, never saved): ").strip()
     if not key:
         raise UsageError(f"No key entered; {variable} is unchanged.")
     os.environ[variable] = key  # this kernel process only: gone when the kernel stops

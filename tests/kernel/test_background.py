@@ -122,7 +122,7 @@ def test_a_later_question_waits_for_the_running_turn_and_says_so(slow: Kernel) -
     assert "queued" in _statuses(later), "its live view says it waits for the earlier answer"
     sent = value(slow, "[m.content[:14] for m in _llm.messages]")
     assert sent == ["First turn", "## Demo answer", "Second turn"], "its request holds the earlier answer, not a hole"
-    turns = "__import__('llmring_jupyter').notebook.api._magics().session.conversations.get().turns"
+    turns = "get_ipython().magics_manager.registry['LLMMagics'].session.conversations.get().turns"
     history = value(slow, f"[(t.key, t.prompt) for t in {turns}]")
     assert history == [("turn-1#0", "First turn"), ("turn-2#0", "Second turn")], "each turn keeps its cell's key"
     assert slow.later(asked, _ended)

@@ -200,7 +200,7 @@ def test_only_the_latest_side_by_side_cells_keep_their_buttons(kernel: Kernel) -
     assert {"text/plain": ""} in [c["data"] for c in emptied if c["transient"]["display_id"] == bar], (
         "they are gone from its output, not left doing nothing"
     )
-    held = "len(__import__('llmring_jupyter').notebook.api._magics().comparisons)"
+    held = "len(get_ipython().magics_manager.registry['LLMMagics'].comparisons)"
     assert value(kernel, held) == KEEP_CELLS, "the kernel holds only the side-by-side cells a Keep can act on"
     kept = kernel.run("%llm keep 2")
     assert kept.ok and kept.stdout.startswith("Kept answer 2 (demo:echo)"), kept.error
