@@ -313,7 +313,8 @@ class Live:
                         self.phases.think(piece, self.length)
                 if chunk.delta:
                     self.phases.end()
-                    self._token(time.perf_counter())
+                    if not self.parts:  # the answer's first text (later ones need no clock read)
+                        self._token(time.perf_counter())
                     step.parts.append(chunk.delta)
                     self.parts.append(chunk.delta)
                     self.length += len(chunk.delta)

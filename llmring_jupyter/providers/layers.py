@@ -43,19 +43,6 @@ def shown(chunk: StreamChunk) -> bool:
     return bool(chunk.delta or chunk.reasoning or chunk.tool_calls or chunk.finish_reason)
 
 
-class _Seen:
-    """Whether a stream has shown the user anything yet: until then, another request may replace it."""
-
-    def __init__(self) -> None:
-        self.started = False
-
-    async def relay(self, chunks: AsyncGenerator[StreamChunk, None]) -> AsyncGenerator[StreamChunk, None]:
-        async with contextlib.aclosing(chunks):
-            async for chunk in chunks:
-                self.started = self.started or shown(chunk)
-                yield chunk
-
-
 def transport(ref: ModelRef, log: retry.AttemptLog, backend: object | None = None) -> Send:
     """The bottom layer: ``ref``'s adapter, or a user's ``backend`` serving every name."""
 
@@ -150,10 +137,14 @@ def paced(send: Send, ref: ModelRef) -> Send:
     so a wait for room is never taken for the provider's silence.
     """
 
-    async def send_paced(request: Request) -> AsyncGenerator[StreamChunk, None]:
+    async def held(request: Request) -> AsyncGenerator[StreamChunk, None]:
         async with pacing.attempt(ref.provider), contextlib.aclosing(send(request)) as chunks:
             async for chunk in chunks:
                 yield chunk
+
+    def send_paced(request: Request) -> AsyncGenerator[StreamChunk, None]:
+        # no pacer (a single cell): no layer that every chunk would pass through for nothing
+        return held(request) if pacing.PACER.get() is not None else send(request)
 
     return send_paced
 
@@ -169,16 +160,17 @@ async def _first_to_start(
     silently bill another account): their errors are raised.
     """
     for attempt, send in enumerate(sends, 1):
-        seen = _Seen()
+        started = False  # whether the attempt has shown the user anything: then no other may replace it
         try:
-            async with contextlib.aclosing(seen.relay(send(request))) as chunks:
+            async with contextlib.aclosing(send(request)) as chunks:
                 async for chunk in chunks:
+                    started = started or shown(chunk)
                     yield chunk
             return
         except AuthenticationError:
             raise
         except LLMError as exc:
-            if seen.started or not await again(exc, attempt):
+            if started or not await again(exc, attempt):
                 raise
 
 
@@ -206,6 +198,9 @@ def retrying(send: Send, retries: int, log: retry.AttemptLog, ref: ModelRef) -> 
 def fallback(sends: Sequence[Send]) -> Send:
     """Try each model's stack in order until one starts (see :func:`_first_to_start`: never after
     the first chunk was shown, nor after a rejected key)."""
+
+    if len(sends) == 1:  # nothing to fall back to: its errors are raised as they are, with no layer per chunk
+        return sends[0]
 
     async def again(exc: LLMError, attempt: int) -> bool:
         return attempt < len(sends)

@@ -240,7 +240,7 @@ async def _watched(
     async with aclosing(chunks):  # Stop cancels this loop at its next wait, closing the stream
         async for chunk in chunks:
             yield chunk
-            thought = 0 if chunk.finish_reason else sum(len(r.text) for r in chunk.reasoning or ())
+            thought = sum(len(r.text) for r in chunk.reasoning) if chunk.reasoning and not chunk.finish_reason else 0
             chars += len(chunk.delta) + thought
             why = over(before + (chars + 3) // 4)
             if stopped or chunk.finish_reason is not None:

@@ -7,8 +7,9 @@ provider has its own wire server, so which one answered is plain to see.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from llmring_jupyter.providers import (
     StreamChunk,
     UnknownModelError,
     chat_stream,
+    pacing,
     registry,
     resolve,
 )
@@ -174,3 +176,33 @@ async def test_stop_during_a_retry_wait_ends_it_at_once(wire: WireServer, monkey
     await asyncio.gather(task, return_exceptions=True)
     assert time.monotonic() - stopped < 0.25
     assert len(wire.seen) == 1, "no second request after Stop"
+
+
+class _Recording:
+    """A pacer (a --map's) that holds nothing back and writes down each attempt and what it heard."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+        self.statuses: list[int] = []
+
+    @contextlib.asynccontextmanager
+    async def attempt(self, provider: str) -> AsyncIterator[None]:
+        self.attempts.append(provider)
+        yield
+
+    def heard(self, task: asyncio.Task[Any] | None, status: int, headers: Mapping[str, str]) -> None:
+        self.statuses.append(status)
+
+
+async def test_a_pacer_holds_every_attempt_and_hears_how_each_ended(lock: Path, wire: WireServer) -> None:
+    # a single cell has no pacer and its stream no pacing layer; a --map row's attempts, retries too, go through it
+    wire.queue(OPENAI.http_error(503, "overloaded"), OPENAI.answer(PARTS))
+    pacer = _Recording()
+    token = pacing.PACER.set(pacer)
+    try:
+        chunks, error = await _ask(lock, retries=1)
+    finally:
+        pacing.PACER.reset(token)
+    assert error is None and text(chunks) == "".join(PARTS)
+    assert pacer.attempts == ["openai", "openai"]
+    assert pacer.statuses == [503, 200]
