@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 import pytest
 from recorder import Recorder
@@ -34,6 +34,31 @@ async def test_while_chunks_flow_the_first_after_the_interval_sends_the_batch() 
     await asyncio.sleep(0.055)
     coalescer.add("c")  # no timer wake-up needed: this chunk carries the batch out
     assert sent == ["a", "bc"]
+
+
+class _Clock:
+    """A loop's clock and timers as the coalescer uses them, stepped by the test: the stream's pace exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        return asyncio.TimerHandle(when, callback, (), asyncio.get_running_loop())
+
+
+async def test_a_fast_steady_stream_is_sent_at_the_frame_rate_not_below_it() -> None:
+    sent: list[str] = []
+    clock = _Clock()
+    coalescer = Coalescer(sent.append, 1 / 60, clock)  # type: ignore[arg-type]
+    for _ in range(1500):  # 3 s of a model at 2 ms a token
+        coalescer.add("tok ")
+        clock.now += 0.002
+    # each batch leaves with the first chunk after its frame; counting the next frame from that
+    # chunk would send one every 18 ms (55 a second), and each token would wait longer for it
+    assert len(sent) >= 0.98 * 3.0 * 60
 
 
 async def test_flush_sends_the_rest_and_nothing_twice() -> None:

@@ -172,7 +172,11 @@ class Coalescer:
         if self._buffer:
             text = "".join(self._buffer)
             self._buffer.clear()
-            self._last = self._loop.time()
+            now = self._loop.time()
+            # on the frame clock: the chunk that carries a batch out comes a little after its frame,
+            # and counting the next frame from that chunk would drift below the frame rate
+            elapsed = now - self._last
+            self._last = self._last + self._interval if self._interval <= elapsed < 2 * self._interval else now
             self._to(text)
 
 
