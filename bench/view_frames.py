@@ -20,6 +20,7 @@ view's module when the extension loads, so the first answer should not wait for 
 
     .venv/bin/python bench/view_frames.py            # 1k, 5k, 20k tokens (~3 min)
     .venv/bin/python bench/view_frames.py --sizes 1000
+    .venv/bin/python bench/view_frames.py --update-rate 30   # deltas at 30 Hz, against the default 60
 
 It writes ``bench/results/view_frames.json`` and prints a table, with the machine's load
 average after each run: on a busy machine the page gets fewer frames whatever renders them.
@@ -120,6 +121,12 @@ def main() -> None:
         metavar=("THINK", "ANSWER"),
         help="the thinking run's tokens of thinking, then of answer (0 0: no such run)",
     )
+    parser.add_argument(
+        "--update-rate",
+        type=float,
+        default=None,
+        help="deltas a second (%%config LLMMagics.update_rate; default: the extension's, the display's 60)",
+    )
     args = parser.parse_args()
     executable = shutil.which("chromium")
     if executable is None:
@@ -135,7 +142,10 @@ def main() -> None:
         try:
             page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
             page.add_init_script(PROBE)
-            cells = ["%load_ext llmring_jupyter", _cell(200), _cell(200)]
+            load = "%load_ext llmring_jupyter"
+            if args.update_rate is not None:
+                load += f"\n%config LLMMagics.update_rate = {args.update_rate}"
+            cells = [load, _cell(200), _cell(200)]
             cells += [_cell(n, thinks if way == "thinking" else 0) for n, way in runs]
             nb = Notebook.create(lab, page, "view_frames.ipynb", cells)
             nb.run_and_wait(0)
