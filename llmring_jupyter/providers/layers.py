@@ -137,14 +137,15 @@ def paced(send: Send, ref: ModelRef) -> Send:
     so a wait for room is never taken for the provider's silence.
     """
 
-    async def held(request: Request) -> AsyncGenerator[StreamChunk, None]:
-        async with pacing.attempt(ref.provider), contextlib.aclosing(send(request)) as chunks:
+    async def held(pacer: pacing.Pacer, request: Request) -> AsyncGenerator[StreamChunk, None]:
+        async with pacer.attempt(ref.provider), contextlib.aclosing(send(request)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
     def send_paced(request: Request) -> AsyncGenerator[StreamChunk, None]:
+        pacer = pacing.PACER.get()
         # no pacer (a single cell): no layer that every chunk would pass through for nothing
-        return held(request) if pacing.PACER.get() is not None else send(request)
+        return send(request) if pacer is None else held(pacer, request)
 
     return send_paced
 

@@ -1,17 +1,17 @@
 """Where a pacer (the rate limiter a ``--map`` run's rows keep) hooks into every request, unseen by adapters.
 
-Routing holds each attempt inside :func:`attempt` — the pacer may make it wait for room under the
-provider's limits, and learns how it ended (a 429 says back off) — and the HTTP clients' response
-hook reports every response's status and headers through :func:`heard` (rate-limit headers say
-how much room is left). Both are no-ops unless the answering code set :data:`PACER`: a single
-cell pays nothing.
+The engine's ``paced`` layer holds each attempt inside the pacer's :meth:`Pacer.attempt` — the
+pacer may make it wait for room under the provider's limits, and learns how it ended (a 429 says
+back off) — and the HTTP clients' response hook reports every response's status and headers
+through :func:`heard` (rate-limit headers say how much room is left). Neither runs unless the
+answering code set :data:`PACER`: a single cell pays nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -25,16 +25,6 @@ class Pacer(Protocol):
 
 
 PACER: ContextVar[Pacer | None] = ContextVar("llmring_pacer", default=None)
-
-
-@contextlib.asynccontextmanager
-async def attempt(provider: str) -> AsyncIterator[None]:
-    pacer = PACER.get()
-    if pacer is None:
-        yield
-        return
-    async with pacer.attempt(provider):
-        yield
 
 
 def heard(response: Any) -> None:
