@@ -21,7 +21,8 @@ from ..providers.errors import LLMError
 from ..providers.retry import AttemptLog
 from ..providers.types import Message, Request, StreamChunk, ToolCall
 from ..result import Result, ToolRun
-from .stream import DEFAULT_INTERVAL, Live, Output, Pricer, Step
+from .sinks import Output
+from .stream import DEFAULT_INTERVAL, Live, Pricer, Step
 from .tools import Toolbox
 
 #: Requests one answer may make before the loop gives up (``--max-steps``).

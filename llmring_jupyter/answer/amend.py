@@ -1,4 +1,4 @@
-"""An :class:`~.stream.Output` that lets the session finish a result before it is shown.
+"""An :class:`~.sinks.Output` that lets the session finish a result before it is shown.
 
 The footer is drawn when the stream ends, so what only the session knows — the
 answer was replayed, or the budget stopped it, or its JSON's validated value
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from ..providers.types import Request
 from ..result import Replayed, Result
-from .stream import Output, Relay
+from .sinks import Output, Relay
 
 
 class Amending(Relay):

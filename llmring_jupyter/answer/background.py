@@ -32,7 +32,7 @@ from ..exceptions import UsageError, advise
 from ..providers.errors import LLMError
 from ..providers.types import Request
 from ..result import Result
-from .stream import Output, Relay
+from .sinks import Output, Relay
 
 #: The view's status while its question waits for an earlier background answer of its conversation.
 QUEUED = "queued"
@@ -141,7 +141,7 @@ class PendingResult:
 
 
 class _Filling(Relay):
-    """An :class:`~.stream.Output` that also fills a :class:`PendingResult` and reports a failure
+    """An :class:`~.sinks.Output` that also fills a :class:`PendingResult` and reports a failure
     in one line of its own output (no cell raises for a background answer).
 
     Its end is shown only once the :class:`PendingResult` holds it (:meth:`conclude`): the

@@ -1,7 +1,7 @@
 """The answer engine: the one stack of layers every request of every answer goes through.
 
 A live cell, a background answer, a side-by-side column and a ``--map`` row differ
-only in their sink (the :class:`~.stream.Output` they stream into) and in who
+only in their sink (the :class:`~.sinks.Output` they stream into) and in who
 schedules them; their requests all take this path, each layer of the same
 signature, ``Request → chunks`` (:data:`~..providers.layers.Send`)::
 

@@ -23,7 +23,7 @@ from ..context.conversation import Conversation
 from ..exceptions import Interrupted
 from ..providers import pacing
 from ..result import Result
-from . import background, stream
+from . import background, sinks
 from .ratelimit import Pacer
 
 T = TypeVar("T")
@@ -99,8 +99,8 @@ class InFlight:
         return [_outcome(task) for task in tasks]
 
     async def wait_turn(
-        self, earlier: Sequence[background.PendingResult], outputs: list[stream.Output], models: Sequence[str]
-    ) -> list[stream.Output]:
+        self, earlier: Sequence[background.PendingResult], outputs: list[sinks.Output], models: Sequence[str]
+    ) -> list[sinks.Output]:
         """Wait until the ``earlier`` turns have ended; meanwhile each output says so and its Stop ends its wait.
 
         Returns the outputs to stream into. An interrupt while waiting ends each

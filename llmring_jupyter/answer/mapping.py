@@ -38,7 +38,7 @@ from .options import Options
 from .ratelimit import Pace, ceiling
 from .schema import Shape
 from .session import Session
-from .stream import Quiet
+from .sinks import Quiet
 
 #: Output tokens a row is assumed to take in an estimate, when --max-tokens does not say.
 ASSUMED_OUTPUT = 256
@@ -121,7 +121,7 @@ class Progress(Protocol):
 
 
 class RowSink(Quiet):
-    """The :class:`~.stream.Output` of one row: nothing is shown, retries are counted; a run
+    """The :class:`~.sinks.Output` of one row: nothing is shown, retries are counted; a run
     refuses --approve before it starts."""
 
     def __init__(self, tally: Tally) -> None:

@@ -18,7 +18,7 @@ from ..result import Thought
 
 
 class Shows(Protocol):
-    """Where the phases are shown: the answer's :class:`~.stream.Output`."""
+    """Where the phases are shown: the answer's :class:`~.sinks.Output`."""
 
     def thought(self, thought: Thought) -> None: ...
     def think(self, text: str) -> None: ...

@@ -24,7 +24,7 @@ from ..providers.types import THINK_LEVELS, ThinkLevel
 from ..records import llm_log, replay
 from ..records.spend import Budget, Ledger
 from ..result import Result
-from . import agent, background, engine, stream, structured
+from . import agent, background, engine, sinks, structured
 from .amend import Amending
 from .inflight import InFlight
 from .mcp import config as mcp_config
@@ -168,7 +168,7 @@ class Session:
         return Question(prompt, opts, key, chat, self.inflight.earlier(chat), shape, toolbox=toolbox)
 
     async def ask(
-        self, prompt: str | Prompt, opts: Options, output: stream.Output, shape: Shape | None = None
+        self, prompt: str | Prompt, opts: Options, output: sinks.Output, shape: Shape | None = None
     ) -> Result:
         """Stream the answer into ``output`` and record the turn (whatever its outcome).
 
@@ -177,7 +177,7 @@ class Session:
         return await self.answer(self.question(prompt, opts, shape), output)
 
     def ask_in_background(
-        self, prompt: str | Prompt, opts: Options, output: stream.Output, shape: Shape | None = None
+        self, prompt: str | Prompt, opts: Options, output: sinks.Output, shape: Shape | None = None
     ) -> background.PendingResult:
         """Start the answer as a task and return its filling result at once; a later question
         in the same conversation waits for it."""
@@ -189,12 +189,12 @@ class Session:
     def _model(self, opts: Options, index: int = 0) -> str:
         return opts.models[index] if opts.models else self.settings.default_model
 
-    async def answer(self, question: Question, output: stream.Output) -> Result:
+    async def answer(self, question: Question, output: sinks.Output) -> Result:
         """Wait for the earlier background turns of the conversation, then ask and record."""
         (output,) = await self.wait_turn(question, [output])
         return await self.answer_one(question, question.opts, output)
 
-    async def wait_turn(self, question: Question, outputs: list[stream.Output]) -> list[stream.Output]:
+    async def wait_turn(self, question: Question, outputs: list[sinks.Output]) -> list[sinks.Output]:
         """Wait for the background turns asked earlier in the conversation (see :meth:`InFlight.wait_turn`)."""
         models = [self._model(question.opts, i) for i in range(len(outputs))]
         return await self.inflight.wait_turn(question.earlier, outputs, models)
@@ -212,7 +212,7 @@ class Session:
         s = self.settings
         return replay.Question(s.cache, opts.cache, s.cache_path, request, self.resolved(request)[0]).origin is not None
 
-    async def answer_one(self, question: Question, opts: Options, output: stream.Output) -> Result:
+    async def answer_one(self, question: Question, opts: Options, output: sinks.Output) -> Result:
         """One model's answer to ``question`` (side by side: one column's); records it unless told not to.
 
         A stored answer (replay cache) streams instead of the model; otherwise the

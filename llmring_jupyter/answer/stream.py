@@ -1,6 +1,6 @@
 """Run an answer's streams: coalesce deltas, honour Stop and interrupts, time it → Result.
 
-Nothing here knows about widgets: deltas go to an :class:`Output` (the live
+Nothing here knows about widgets: deltas go to an :class:`~.sinks.Output` (the live
 widget in a kernel, the terminal elsewhere), and the stream always ends in a
 :class:`~.result.Result`, whatever happened, with the partial text kept.
 """
@@ -11,12 +11,12 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from ..providers.errors import LLMError, ProviderError
 from ..providers.keys import scrub
 from ..providers.redact import public
-from ..providers.retry import AttemptLog, Retry
+from ..providers.retry import AttemptLog
 from ..providers.tokens import estimate_usage
 from ..providers.types import (
     FinishReason,
@@ -29,8 +29,9 @@ from ..providers.types import (
     ToolCall,
     Usage,
 )
-from ..result import Result, Thought, Timings, ToolRun
+from ..result import Result, Timings, ToolRun
 from .phases import Phases
+from .sinks import Output
 
 #: Deltas reach the browser at most this often, a display's frame (60 Hz): a delta
 #: that comes when nothing was sent for a frame leaves at once (the first one, every
@@ -41,93 +42,6 @@ DEFAULT_INTERVAL = 1 / 60
 #: The loop wakes at least this often while a stream waits, so an interrupt ends it
 #: within about this long in any state (well inside the 250 ms a stop may take).
 HEARTBEAT = 0.1
-
-
-class Output(Protocol):
-    """Where a streaming answer is shown while it arrives."""
-
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None: ...
-    def retrying(self, retry: Retry | None) -> None:
-        """A failed request will be retried after ``retry.wait`` s; None: it is being sent."""
-
-    def delta(self, text: str) -> None: ...
-    def streaming(self) -> None: ...
-    def thought(self, thought: Thought) -> None:
-        """Show or update one thinking phase's section (by ``thought.key``): it begins, ends, or learns its tokens."""
-
-    def think(self, text: str) -> None:
-        """More (coalesced) text of the thinking phase shown last."""
-
-    def tool(self, run: ToolRun) -> None: ...  # show or update one tool call's block (by run.key)
-    async def approve(self, run: ToolRun) -> bool: ...  # ask the user whether to run it
-    def finish(self, result: Result) -> None: ...
-
-
-class Quiet:
-    """An :class:`Output` that shows nothing and refuses every tool call: the base of the
-    sinks that act on a few calls (a ``--map`` row, the terminal), so each one names only those."""
-
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        pass
-
-    def retrying(self, retry: Retry | None) -> None:
-        pass
-
-    def delta(self, text: str) -> None:
-        pass
-
-    def streaming(self) -> None:
-        pass
-
-    def thought(self, thought: Thought) -> None:
-        pass
-
-    def think(self, text: str) -> None:
-        pass
-
-    def tool(self, run: ToolRun) -> None:
-        pass
-
-    async def approve(self, run: ToolRun) -> bool:
-        return False  # no one is there to say yes
-
-    def finish(self, result: Result) -> None:
-        pass
-
-
-class Relay:
-    """An :class:`Output` that hands each call on to another: the base of the wrappers that
-    add to a few calls (``background.py``, ``_amend.py``), so each one names only those."""
-
-    def __init__(self, inner: Output) -> None:
-        self._inner = inner
-
-    def start(self, request: Request, on_stop: Callable[[], None]) -> None:
-        self._inner.start(request, on_stop)
-
-    def retrying(self, retry: Retry | None) -> None:
-        self._inner.retrying(retry)
-
-    def delta(self, text: str) -> None:
-        self._inner.delta(text)
-
-    def streaming(self) -> None:
-        self._inner.streaming()
-
-    def thought(self, thought: Thought) -> None:
-        self._inner.thought(thought)
-
-    def think(self, text: str) -> None:
-        self._inner.think(text)
-
-    def tool(self, run: ToolRun) -> None:
-        self._inner.tool(run)
-
-    async def approve(self, run: ToolRun) -> bool:
-        return await self._inner.approve(run)
-
-    def finish(self, result: Result) -> None:
-        self._inner.finish(result)
 
 
 class Coalescer:

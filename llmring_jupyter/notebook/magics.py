@@ -30,7 +30,7 @@ from .blocking import run_blocking
 if TYPE_CHECKING:
     from ..answer.options import Options
     from ..answer.session import Session
-    from ..answer.stream import Output
+    from ..answer.sinks import Output
     from ..context.interpolate import Prompt
     from ..map_result import MapResult
     from ..result import Result

@@ -1,6 +1,6 @@
 """Several models answer one cell side by side: one live view per model, in columns.
 
-Each column is one answer's own :class:`~.stream.Output` (its live view with
+Each column is one answer's own :class:`~..answer.sinks.Output` (its live view with
 status and Stop, and its footer once it ends), all streaming at once, so the
 cell takes about as long as the slowest model. The answers are run by the
 session's owner of answers in flight (:meth:`~..answer.inflight.InFlight.together`,
@@ -31,7 +31,7 @@ from .outputs import WidgetOutput
 if TYPE_CHECKING:
     from ..answer.options import Options
     from ..answer.session import Question, Session
-    from ..answer.stream import Output
+    from ..answer.sinks import Output
 
 COLUMNS = "repeat(auto-fit, minmax(18rem, 1fr))"  # as many columns as fit; stacked when narrow
 GRID_STYLE = f"display:grid;grid-template-columns:{COLUMNS};gap:12px;align-items:start"

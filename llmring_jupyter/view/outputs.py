@@ -1,6 +1,6 @@
 """Where an answer is shown: the live widget in a kernel, plain text in a terminal.
 
-Both implement :class:`~.stream.Output`.
+Both implement :class:`~..answer.sinks.Output`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from .. import render
-from ..answer.stream import Quiet
+from ..answer.sinks import Quiet
 from ..providers.retry import Retry, retry_line, retry_status
 from ..providers.types import Request
 from ..render import thinking, tool_calls
