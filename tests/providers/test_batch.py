@@ -16,6 +16,7 @@ from wire_server import Reply
 
 from llmring_jupyter.providers import AuthenticationError, BatchError, Message, ProviderUnavailableError, Request
 from llmring_jupyter.providers.batch import api
+from llmring_jupyter.providers.batch import openai as openai_batches
 from llmring_jupyter.providers.batch.jobs import BatchAPI, BatchJob, Limits, Row, split
 
 SERVERS: dict[str, type[BatchServer]] = {
@@ -254,3 +255,13 @@ def test_cancelling_a_demo_batch_keeps_what_finished(tmp_path: Any, monkeypatch:
 
     job, rows = asyncio.run(run())
     assert job.status == "cancelled" and job.counts.cancelled == 4 and rows == []
+
+
+def test_openai_batches_are_cut_to_the_queued_tokens_the_account_is_said_to_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entries = [{"custom_id": str(i), "body": "x" * 100} for i in range(10)]
+    monkeypatch.delenv(openai_batches.TOKENS_VARIABLE, raising=False)
+    assert split(entries, api("openai").limits, tokens=[10] * 10) == [range(10)], "no tier said: one batch"
+    monkeypatch.setenv(openai_batches.TOKENS_VARIABLE, "25")
+    assert len(split(entries, api("openai").limits, tokens=[10] * 10)) == 5, "25 tokens a batch: two rows each"
