@@ -171,3 +171,13 @@ async def test_answers_in_flight_share_the_budget() -> None:
         f"Token budget reached: 0 of {input_tokens(QUESTION) * 2 + 59:,} tokens spent, about "
         f"{input_tokens(QUESTION) + 60:,} more by answers still running, and this answer needs about "
     )
+
+
+def test_an_answer_still_in_flight_counts_after_a_later_one_with_equal_counts_ends() -> None:
+    ledger = Ledger()
+    with ledger.flying("demo:chat") as running:
+        with ledger.flying("demo:chat"):
+            pass  # a later answer ends first, both having spent nothing yet: their counts are equal
+        running.tokens_out = 500
+        with ledger.flying("demo:chat") as third, pytest.raises(BudgetError):
+            ledger.check(QUESTION, third, Budget(tokens=input_tokens(QUESTION) + 400))
